@@ -1,0 +1,165 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * Byte helpers shared by the classifiers' validators: bounds-checked
+ * big/little-endian reads against a payload length, "all zero" and equality
+ * checks, the plausible-unix-time test, and the load/store of fields kept in
+ * a flow's struct cls_state. Everything is static inline and side-effect
+ * free (no allocation, no globals), so validators stay on the hot path and
+ * no classifier copies another's byte code.
+ *
+ * Convention: a reader returns false (and leaves *v alone) when the field
+ * [off, off + size) does not lie inside [0, len); callers treat that as
+ * "not this protocol". Offsets and lengths are uint32_t, and the checks are
+ * written so that off + size cannot overflow.
+ */
+#ifndef TUNDRA_CLS_UTIL_H
+#define TUNDRA_CLS_UTIL_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <string.h>
+
+#include "classifier.h"
+
+/* True when n bytes starting at off are inside a buffer of len bytes. */
+static inline bool
+cls_has(uint32_t len, uint32_t off, uint32_t n)
+{
+	return off <= len && len - off >= n;
+}
+
+static inline bool
+cls_u8(const uint8_t *p, uint32_t len, uint32_t off, uint8_t *v)
+{
+	if (!cls_has(len, off, 1))
+		return false;
+	*v = p[off];
+	return true;
+}
+
+static inline bool
+cls_be16(const uint8_t *p, uint32_t len, uint32_t off, uint16_t *v)
+{
+	if (!cls_has(len, off, 2))
+		return false;
+	*v = (uint16_t)((uint16_t)p[off] << 8 | p[off + 1]);
+	return true;
+}
+
+static inline bool
+cls_be32(const uint8_t *p, uint32_t len, uint32_t off, uint32_t *v)
+{
+	if (!cls_has(len, off, 4))
+		return false;
+	*v = (uint32_t)p[off] << 24 | (uint32_t)p[off + 1] << 16 |
+	     (uint32_t)p[off + 2] << 8 | (uint32_t)p[off + 3];
+	return true;
+}
+
+static inline bool
+cls_le32(const uint8_t *p, uint32_t len, uint32_t off, uint32_t *v)
+{
+	if (!cls_has(len, off, 4))
+		return false;
+	*v = (uint32_t)p[off] | (uint32_t)p[off + 1] << 8 |
+	     (uint32_t)p[off + 2] << 16 | (uint32_t)p[off + 3] << 24;
+	return true;
+}
+
+static inline bool
+cls_be64(const uint8_t *p, uint32_t len, uint32_t off, uint64_t *v)
+{
+	uint32_t hi, lo;
+
+	if (!cls_be32(p, len, off, &hi) || !cls_be32(p, len, off + 4, &lo))
+		return false;
+	*v = (uint64_t)hi << 32 | lo;
+	return true;
+}
+
+static inline bool
+cls_le64(const uint8_t *p, uint32_t len, uint32_t off, uint64_t *v)
+{
+	uint32_t lo, hi;
+
+	if (!cls_le32(p, len, off, &lo) || !cls_le32(p, len, off + 4, &hi))
+		return false;
+	*v = (uint64_t)hi << 32 | lo;
+	return true;
+}
+
+/* True when [off, off + n) is inside len and every byte there is zero. */
+static inline bool
+cls_all_zero(const uint8_t *p, uint32_t len, uint32_t off, uint32_t n)
+{
+	uint32_t i;
+
+	if (!cls_has(len, off, n))
+		return false;
+	for (i = 0; i < n; i++)
+		if (p[off + i] != 0)
+			return false;
+	return true;
+}
+
+/* True when [off, off + n) is inside len and equals ref[0..n). */
+static inline bool
+cls_bytes_eq(const uint8_t *p, uint32_t len, uint32_t off, const uint8_t *ref, uint32_t n)
+{
+	return cls_has(len, off, n) && memcmp(p + off, ref, n) == 0;
+}
+
+/*
+ * A 32-bit unix time a live peer could plausibly send: from 2010-01-01
+ * (1262304000) up to 2100-01-01 (4102444800). Kept deliberately loose: it
+ * only rejects zeros, small counters and obviously random values (about
+ * 80 % of the 32-bit space), and never depends on the local clock, so a
+ * replayed capture and a peer with a skewed clock both still pass.
+ */
+#define CLS_TIME_MIN 1262304000u
+#define CLS_TIME_MAX 4102444800u
+
+static inline bool
+cls_plausible_unix_time(uint32_t t)
+{
+	return t >= CLS_TIME_MIN && t <= CLS_TIME_MAX;
+}
+
+/* Fields kept in a flow's state (fixed offsets chosen by each classifier). */
+static inline void
+cls_st_put32(struct cls_state *st, unsigned int off, uint32_t v)
+{
+	memcpy(&st->data[off], &v, sizeof(v));
+}
+
+static inline uint32_t
+cls_st_get32(const struct cls_state *st, unsigned int off)
+{
+	uint32_t v;
+
+	memcpy(&v, &st->data[off], sizeof(v));
+	return v;
+}
+
+/*
+ * Start a fresh state when a validator that did not own the flow returns
+ * CLS_MORE (or decides): whatever data[] held is ignored and cleared. owner
+ * is left to the engine, which sets it after a CLS_MORE.
+ */
+static inline void
+cls_st_claim(struct cls_state *st, uint8_t step)
+{
+	memset(st->data, 0, sizeof(st->data));
+	st->step = step;
+}
+
+/* A verdict in one expression. */
+static inline struct cls_verdict
+cls_ret(enum cls_result r, const char *check)
+{
+	struct cls_verdict v = { r, check };
+
+	return v;
+}
+
+#endif

@@ -1,0 +1,249 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * WireGuard classifier (UDP only). Owns the WireGuard patterns and the
+ * validator that turns a pattern hit into a decision.
+ *
+ * Wire facts (wireguard.com/protocol, whitepaper §5.4): byte 0 is the
+ * message type 1..4 and bytes 1..3 are zero; indexes are 32-bit values the
+ * sender picked at random, the counter is 64-bit little-endian.
+ *   1 handshake initiation  148 bytes  sender index @4
+ *   2 handshake response     92 bytes  sender index @4, receiver index @8 =
+ *                                      the initiation's sender index
+ *   3 cookie reply           64 bytes  receiver index @4
+ *   4 transport data   >= 32, len % 16 == 0  receiver index @4, counter @8
+ *
+ * Decisions:
+ *   CONFIRMED "handshake-init+response-index-match": a 148-byte initiation,
+ *       then from the other side a 92-byte response whose receiver index is
+ *       the initiation's sender index (a 32-bit random value echoed).
+ *   CONFIRMED "handshake-response+transport-index-match": the capture
+ *       started after the initiation: a response, then from the other side
+ *       (the initiator) a transport packet addressed to the response's sender
+ *       index -- again a random 32-bit value echoed across directions, so a
+ *       response without a stored initiation is CLS_MORE, not CLS_NO.
+ *   LIKELY "transport-data-{one,both}-dir(s)-index-counter-consistent":
+ *       the flow was picked up mid-session: WG_DATA_PKTS transport packets
+ *       with a constant receiver index per direction, counters strictly
+ *       increasing by a sane step, and (when both directions were seen)
+ *       different indexes per direction as each peer picks its own.
+ *
+ * "From the client" in the brief is implemented as "from the other side than
+ * the initiation": either peer may initiate (rekeys every 2 minutes come
+ * from whichever side needs one), so only the relative direction is used.
+ * Anything malformed (wrong length, non-zero reserved bytes, unknown type)
+ * or inconsistent with what is stored is CLS_NO.
+ */
+#include "classifier.h"
+#include "cls_util.h"
+
+#define WG_INIT_LEN 148u
+#define WG_RESP_LEN 92u
+#define WG_COOKIE_LEN 64u
+#define WG_DATA_MIN 32u
+
+#define WG_DATA_PKTS 3          /* consistent transport packets for LIKELY */
+#define WG_CTR_MAX_STEP 65536u  /* counter jump tolerated between two packets */
+#define WG_MAX_OWNED 16         /* owned packets without a decision, then NO */
+
+enum wg_step {
+	WG_ST_IDLE = 1, /* owned, nothing to match yet (a cookie reply came first) */
+	WG_ST_INIT,     /* initiation seen: its sender index and direction */
+	WG_ST_RESP,     /* response seen without initiation */
+	WG_ST_DATA,     /* tracking transport data */
+};
+
+/* struct cls_state data[] layout, per step. */
+#define WG_D_INIT_IDX 0         /* INIT: initiator's sender index (4) */
+#define WG_D_INIT_DIR 4         /* INIT: direction of the initiation */
+#define WG_D_RESP_SIDX 0        /* RESP: responder's sender index (4) */
+#define WG_D_RESP_RIDX 4        /* RESP: its receiver index (4) */
+#define WG_D_RESP_DIR 8         /* RESP: direction of the response */
+#define WG_D_IDX(d) (4u * (d))  /* DATA: receiver index per direction (4+4) */
+#define WG_D_CTR(d) (8u + 4u * (d)) /* DATA: low 32 bits of last counter (4+4) */
+#define WG_D_SEEN 16            /* DATA: bit per direction seen */
+#define WG_D_NPKTS 17           /* DATA: consistent transport packets */
+#define WG_D_OWNED 21           /* all: packets handled as owner */
+
+struct wg_msg {
+	uint8_t type;
+	uint32_t idx_a;   /* sender (1, 2) or receiver (3, 4) index */
+	uint32_t idx_b;   /* receiver index (2) */
+	uint32_t ctr_lo;  /* counter, low 32 bits (4) */
+};
+
+/* Parse one datagram; false when it is not a well-formed WireGuard message. */
+static bool
+wg_parse(const struct cls_pkt *pkt, struct wg_msg *m)
+{
+	const uint8_t *p = pkt->payload;
+	uint32_t len = pkt->len;
+	uint64_t ctr;
+
+	if (p == NULL || len < WG_DATA_MIN || !cls_all_zero(p, len, 1, 3))
+		return false;
+	m->type = p[0];
+	m->idx_b = 0;
+	m->ctr_lo = 0;
+	switch (m->type) {
+	case 1:
+		if (len != WG_INIT_LEN)
+			return false;
+		break;
+	case 2:
+		if (len != WG_RESP_LEN || !cls_le32(p, len, 8, &m->idx_b))
+			return false;
+		break;
+	case 3:
+		if (len != WG_COOKIE_LEN)
+			return false;
+		break;
+	case 4:
+		if (len % 16 != 0 || !cls_le64(p, len, 8, &ctr))
+			return false;
+		m->ctr_lo = (uint32_t)ctr;
+		break;
+	default:
+		return false;
+	}
+	return cls_le32(p, len, 4, &m->idx_a);
+}
+
+/* Switch to a step keeping the owned-packets counter. */
+static void
+wg_enter(struct cls_state *st, uint8_t step)
+{
+	uint8_t owned = st->data[WG_D_OWNED];
+
+	cls_st_claim(st, step);
+	st->data[WG_D_OWNED] = owned;
+}
+
+static struct cls_verdict
+wg_data(const struct cls_pkt *pkt, const struct wg_msg *m, struct cls_state *st)
+{
+	unsigned int d = pkt->dir & 1u, bit = 1u << d;
+	uint8_t seen = st->data[WG_D_SEEN];
+
+	if (seen & bit) {
+		uint32_t step = m->ctr_lo - cls_st_get32(st, WG_D_CTR(d));
+
+		if (m->idx_a != cls_st_get32(st, WG_D_IDX(d)) || step == 0 ||
+		    step > WG_CTR_MAX_STEP)
+			return cls_ret(CLS_NO, "transport-data-inconsistent");
+	} else {
+		/* Each peer picks its own index: equal ones are not WireGuard. */
+		if ((seen & (bit ^ 3u)) && m->idx_a == cls_st_get32(st, WG_D_IDX(d ^ 1u)))
+			return cls_ret(CLS_NO, "transport-data-same-index-both-dirs");
+		cls_st_put32(st, WG_D_IDX(d), m->idx_a);
+		st->data[WG_D_SEEN] = (uint8_t)(seen | bit);
+	}
+	cls_st_put32(st, WG_D_CTR(d), m->ctr_lo);
+	if (++st->data[WG_D_NPKTS] < WG_DATA_PKTS)
+		return cls_ret(CLS_MORE, "transport-data-tracking");
+	return cls_ret(CLS_LIKELY, st->data[WG_D_SEEN] == 3u ?
+					   "transport-data-both-dirs-index-counter-consistent" :
+					   "transport-data-one-dir-index-counter-consistent");
+}
+
+/* A message that (re)starts tracking; st is ours to write. */
+static struct cls_verdict
+wg_start(const struct cls_pkt *pkt, const struct wg_msg *m, struct cls_state *st)
+{
+	switch (m->type) {
+	case 1:
+		wg_enter(st, WG_ST_INIT);
+		cls_st_put32(st, WG_D_INIT_IDX, m->idx_a);
+		st->data[WG_D_INIT_DIR] = pkt->dir;
+		return cls_ret(CLS_MORE, "handshake-init-148");
+	case 2:
+		wg_enter(st, WG_ST_RESP);
+		cls_st_put32(st, WG_D_RESP_SIDX, m->idx_a);
+		cls_st_put32(st, WG_D_RESP_RIDX, m->idx_b);
+		st->data[WG_D_RESP_DIR] = pkt->dir;
+		return cls_ret(CLS_MORE, "handshake-response-92-without-init");
+	case 3:
+		wg_enter(st, WG_ST_IDLE);
+		return cls_ret(CLS_MORE, "cookie-reply-64");
+	default:
+		wg_enter(st, WG_ST_DATA);
+		return wg_data(pkt, m, st);
+	}
+}
+
+static struct cls_verdict
+wg_validate(const struct cls_pkt *pkt, struct cls_state *st, uint8_t self_id)
+{
+	struct wg_msg m;
+
+	if (st->owner != 0 && st->owner != self_id)
+		return cls_ret(CLS_NO, "not-owner");
+	if (pkt->l4 != CLS_UDP || pkt->dir > CLS_S2C || !wg_parse(pkt, &m))
+		return cls_ret(CLS_NO, "not-wireguard-message");
+	if (st->owner == 0) {
+		/* Every message starts tracking (CLS_MORE), so st is ours now. */
+		st->data[WG_D_OWNED] = 0;
+		return wg_start(pkt, &m, st);
+	}
+
+	if (++st->data[WG_D_OWNED] > WG_MAX_OWNED)
+		return cls_ret(CLS_NO, "no-decision-in-window");
+	switch (st->step) {
+	case WG_ST_INIT:
+		if (m.type == 2) {
+			if (pkt->dir != st->data[WG_D_INIT_DIR] &&
+			    m.idx_b == cls_st_get32(st, WG_D_INIT_IDX))
+				return cls_ret(CLS_CONFIRMED, "handshake-init+response-index-match");
+			return cls_ret(CLS_NO, "handshake-response-index-mismatch");
+		}
+		if (m.type == 3) {
+			if (pkt->dir != st->data[WG_D_INIT_DIR] &&
+			    m.idx_a == cls_st_get32(st, WG_D_INIT_IDX))
+				return cls_ret(CLS_MORE, "cookie-reply-index-match");
+			return cls_ret(CLS_NO, "cookie-reply-index-mismatch");
+		}
+		/* A new initiation replaces it; data means the response was missed. */
+		return wg_start(pkt, &m, st);
+	case WG_ST_RESP:
+		if (m.type == 4) {
+			if (pkt->dir != st->data[WG_D_RESP_DIR] &&
+			    m.idx_a == cls_st_get32(st, WG_D_RESP_SIDX))
+				return cls_ret(CLS_CONFIRMED, "handshake-response+transport-index-match");
+			if (pkt->dir == st->data[WG_D_RESP_DIR] &&
+			    m.idx_a == cls_st_get32(st, WG_D_RESP_RIDX))
+				return cls_ret(CLS_MORE, "responder-transport-index-match");
+			return cls_ret(CLS_NO, "transport-index-mismatch");
+		}
+		if (m.type == 3)
+			return cls_ret(CLS_MORE, "cookie-reply-64");
+		return wg_start(pkt, &m, st);
+	case WG_ST_DATA:
+		if (m.type == 4)
+			return wg_data(pkt, &m, st);
+		if (m.type == 3)
+			return cls_ret(CLS_MORE, "cookie-reply-64");
+		return wg_start(pkt, &m, st); /* a rekey handshake: match it instead */
+	case WG_ST_IDLE:
+		return wg_start(pkt, &m, st);
+	default:
+		return cls_ret(CLS_NO, "bad-state");
+	}
+}
+
+static const struct cls_pattern wg_patterns[] = {
+	{ "^\\x01\\x00\\x00\\x00", CLS_UDP, "wireguard-handshake-init" },
+	{ "^\\x02\\x00\\x00\\x00", CLS_UDP, "wireguard-handshake-response" },
+	{ "^\\x03\\x00\\x00\\x00", CLS_UDP, "wireguard-cookie-reply" },
+	{ "^\\x04\\x00\\x00\\x00", CLS_UDP, "wireguard-transport-data" },
+};
+
+extern const struct classifier cls_wireguard; /* listed in classifiers.c */
+
+const struct classifier cls_wireguard = {
+	.name = "wireguard",
+	.patterns = wg_patterns,
+	.n_patterns = sizeof(wg_patterns) / sizeof(wg_patterns[0]),
+	.l4 = CLS_UDP,
+	/* init + response; mid-session: WG_DATA_PKTS transport packets */
+	.pkts_needed = 4,
+	.validate = wg_validate,
+};

@@ -1,0 +1,202 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+#include "classify.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+int classify_db_build(struct classify_db *cdb, char *err, size_t errlen)
+{
+	memset(cdb, 0, sizeof(*cdb));
+	unsigned int n = 0;
+	if (tundra_n_classifiers > CLASSIFY_MAX_CLASSIFIERS) {
+		snprintf(err, errlen, "%u classifiers, at most %u", tundra_n_classifiers,
+			 CLASSIFY_MAX_CLASSIFIERS);
+		return -1;
+	}
+	for (unsigned int c = 0; c < tundra_n_classifiers; c++)
+		n += tundra_classifiers[c]->n_patterns;
+	if (n == 0) {
+		snprintf(err, errlen, "no classifier patterns");
+		return -1;
+	}
+	const char **exprs = calloc(n, sizeof(*exprs));
+	unsigned int *flags = calloc(n, sizeof(*flags));
+	unsigned int *ids = calloc(n, sizeof(*ids));
+	cdb->pattern_cls = calloc(n, sizeof(*cdb->pattern_cls));
+	cdb->pattern = calloc(n, sizeof(*cdb->pattern));
+	int rc = -1;
+	if (!exprs || !flags || !ids || !cdb->pattern_cls || !cdb->pattern) {
+		snprintf(err, errlen, "out of memory");
+		goto out;
+	}
+	unsigned int i = 0;
+	for (unsigned int c = 0; c < tundra_n_classifiers; c++) {
+		const struct classifier *cl = tundra_classifiers[c];
+		if (cl->pkts_needed > cdb->max_pkts_needed)
+			cdb->max_pkts_needed = cl->pkts_needed;
+		for (unsigned int p = 0; p < cl->n_patterns; p++, i++) {
+			exprs[i] = cl->patterns[p].regex;
+			/* SINGLEMATCH: one callback per pattern is all a candidate needs. */
+			flags[i] = HS_FLAG_DOTALL | HS_FLAG_SINGLEMATCH;
+			ids[i] = i;
+			cdb->pattern_cls[i] = (uint8_t)(c + 1);
+			cdb->pattern[i] = &cl->patterns[p];
+		}
+	}
+	hs_compile_error_t *cerr = NULL;
+	if (hs_compile_multi(exprs, flags, ids, n, HS_MODE_BLOCK, NULL, &cdb->db, &cerr) != HS_SUCCESS) {
+		int bad = cerr->expression;
+		snprintf(err, errlen, "hyperscan: pattern %s of %s: %s",
+			 bad >= 0 ? cdb->pattern[bad]->name : "?",
+			 bad >= 0 ? classifier_name(cdb->pattern_cls[bad]) : "?", cerr->message);
+		hs_free_compile_error(cerr);
+		goto out;
+	}
+	cdb->n_patterns = n;
+	rc = 0;
+out:
+	free(exprs);
+	free(flags);
+	free(ids);
+	if (rc != 0)
+		classify_db_free(cdb);
+	return rc;
+}
+
+void classify_db_free(struct classify_db *cdb)
+{
+	if (cdb->db)
+		hs_free_database(cdb->db);
+	free(cdb->pattern_cls);
+	free(cdb->pattern);
+	memset(cdb, 0, sizeof(*cdb));
+}
+
+int classify_ctx_init(struct classify_ctx *ctx, const struct classify_db *cdb, uint16_t window_pkts,
+		      uint32_t window_bytes)
+{
+	memset(ctx, 0, sizeof(*ctx));
+	ctx->cdb = cdb;
+	ctx->window_pkts = window_pkts;
+	ctx->window_bytes = window_bytes;
+	return hs_alloc_scratch(cdb->db, &ctx->scratch) == HS_SUCCESS ? 0 : -1;
+}
+
+void classify_ctx_free(struct classify_ctx *ctx)
+{
+	if (ctx->scratch)
+		hs_free_scratch(ctx->scratch);
+	ctx->scratch = NULL;
+}
+
+/* Candidates of one scan: first matching pattern per classifier. */
+struct candidates {
+	const struct classify_db *cdb;
+	uint8_t l4;
+	uint16_t first_pattern[CLASSIFY_MAX_CLASSIFIERS + 1]; /* by id: pattern index + 1 */
+};
+
+static int on_match(unsigned int id, unsigned long long from, unsigned long long to, unsigned int flags,
+		    void *arg)
+{
+	(void)from;
+	(void)to;
+	(void)flags;
+	struct candidates *c = arg;
+	if (!(c->cdb->pattern[id]->l4 & c->l4))
+		return 0;
+	uint8_t cls = c->cdb->pattern_cls[id];
+	if (c->first_pattern[cls] == 0 || id + 1 < c->first_pattern[cls])
+		c->first_pattern[cls] = (uint16_t)(id + 1);
+	return 0;
+}
+
+static void decide(struct flow *f, uint8_t app, struct cls_verdict v, uint16_t pkt_no, uint16_t pattern)
+{
+	f->phase = FLOW_DECIDED;
+	f->app = app;
+	f->result = (uint8_t)v.result;
+	f->check = v.check;
+	f->decided_at_pkt = pkt_no;
+	if (pattern)
+		f->pattern = pattern;
+}
+
+static void release(struct cls_state *st)
+{
+	memset(st, 0, sizeof(*st));
+}
+
+bool classify_packet(struct classify_ctx *ctx, struct flow *f, const uint8_t *payload, uint32_t len,
+		     uint8_t l4, uint8_t dir, uint16_t pkt_no, uint16_t src_port, uint16_t dst_port)
+{
+	struct cls_pkt p = {
+		.payload = payload,
+		.len = len,
+		.l4 = l4,
+		.dir = dir,
+		.pkt_no = pkt_no,
+		.src_port = src_port,
+		.dst_port = dst_port,
+		.tcp_offset = f->tcp_off[dir],
+	};
+	f->win_pkts[dir]++;
+	f->win_bytes[dir] += len;
+	f->tcp_off[dir] += len;
+
+	if (f->cls.owner != 0) {
+		const struct classifier *cl = tundra_classifiers[f->cls.owner - 1];
+		struct cls_verdict v = cl->validate(&p, &f->cls, f->cls.owner);
+		if (v.result >= CLS_LIKELY) {
+			decide(f, f->cls.owner, v, pkt_no, 0);
+			return true;
+		}
+		if (v.result == CLS_NO) {
+			release(&f->cls);
+			f->pattern = 0;
+		}
+		goto window;
+	}
+
+	struct candidates c = {.cdb = ctx->cdb, .l4 = l4};
+	if (hs_scan(ctx->cdb->db, (const char *)payload, len, 0, ctx->scratch, on_match, &c) != HS_SUCCESS)
+		ctx->hs_errors++;
+	/* Table order: the first validator that claims the payload wins. */
+	for (unsigned int id = 1; id <= tundra_n_classifiers; id++) {
+		if (c.first_pattern[id] == 0)
+			continue;
+		const struct classifier *cl = tundra_classifiers[id - 1];
+		struct cls_state st = {0};
+		struct cls_verdict v = cl->validate(&p, &st, (uint8_t)id);
+		uint16_t pat = c.first_pattern[id];
+		if (v.result >= CLS_LIKELY) {
+			decide(f, (uint8_t)id, v, pkt_no, pat);
+			return true;
+		}
+		if (v.result == CLS_MORE) {
+			f->cls = st;
+			f->cls.owner = (uint8_t)id;
+			f->pattern = pat;
+			break;
+		}
+	}
+window:
+	if (f->win_pkts[dir] >= ctx->window_pkts || f->win_bytes[dir] >= ctx->window_bytes) {
+		f->phase = FLOW_UNDECIDED;
+		return true;
+	}
+	return false;
+}
+
+int classify_reason(const struct classify_db *cdb, const struct flow *f, char *buf, size_t len)
+{
+	if (f->phase != FLOW_DECIDED)
+		return snprintf(buf, len, f->phase == FLOW_UNDECIDED ? "no-match-in-window" : "ended-before-decision");
+	const char *sig = "-";
+	if (f->pattern && f->pattern <= cdb->n_patterns)
+		sig = cdb->pattern[f->pattern - 1]->name;
+	return snprintf(buf, len, "%s/%s/%s/%s@pkt%u", classifier_name(f->app), sig,
+			f->check ? f->check : "-", f->result == CLS_CONFIRMED ? "confirmed" : "likely",
+			f->decided_at_pkt);
+}

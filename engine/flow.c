@@ -1,0 +1,206 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+#include "flow.h"
+
+#include <errno.h>
+#include <string.h>
+
+#include <rte_hash.h>
+#include <rte_hash_crc.h>
+#include <rte_malloc.h>
+
+/* Slots sampled when the table is full; the least recently seen is evicted. */
+#define EVICT_SAMPLE 8
+
+struct flow_table {
+	struct rte_hash *hash;
+	struct flow *flows;         /* indexed by rte_hash key position */
+	uint32_t n_slots;
+	uint32_t cursor;            /* idle scan position */
+	uint32_t evict_cursor;
+	struct flow_table_config cfg;
+	flow_export_fn export_fn;
+	void *export_arg;
+	struct flow_table_stats st;
+};
+
+struct flow_table *flow_table_create(const char *name, int socket, const struct flow_table_config *cfg,
+				     flow_export_fn export_fn, void *export_arg)
+{
+	struct flow_table *t = rte_zmalloc_socket("flow_table", sizeof(*t), 64, socket);
+	if (t == NULL)
+		return NULL;
+	/*
+	 * EXT_TABLE: without it a bucket collision can refuse a key long before
+	 * the table is full, which would evict flows needlessly.
+	 */
+	struct rte_hash_parameters hp = {
+		.name = name,
+		.entries = cfg->capacity,
+		.key_len = sizeof(struct flow_key),
+		.hash_func = rte_hash_crc,
+		.hash_func_init_val = 0,
+		.socket_id = socket,
+		.extra_flag = RTE_HASH_EXTRA_FLAGS_EXT_TABLE,
+	};
+	t->hash = rte_hash_create(&hp);
+	if (t->hash == NULL)
+		goto fail;
+	t->n_slots = (uint32_t)rte_hash_max_key_id(t->hash) + 1;
+	t->flows = rte_zmalloc_socket("flows", (size_t)t->n_slots * sizeof(struct flow), 64, socket);
+	if (t->flows == NULL)
+		goto fail;
+	t->cfg = *cfg;
+	t->export_fn = export_fn;
+	t->export_arg = export_arg;
+	return t;
+fail:
+	flow_table_free(t);
+	return NULL;
+}
+
+void flow_table_free(struct flow_table *t)
+{
+	if (t == NULL)
+		return;
+	rte_hash_free(t->hash);
+	rte_free(t->flows);
+	rte_free(t);
+}
+
+static inline int addr_port_cmp(const uint8_t *a, uint16_t pa, const uint8_t *b, uint16_t pb)
+{
+	int c = memcmp(a, b, 16);
+	if (c != 0)
+		return c;
+	return (int)pa - (int)pb;
+}
+
+uint32_t flow_key_make(const struct pkt_info *pi, struct flow_key *key, bool *src_is_lo)
+{
+	bool lo = addr_port_cmp(pi->src, pi->src_port, pi->dst, pi->dst_port) <= 0;
+	const uint8_t *a_lo = lo ? pi->src : pi->dst, *a_hi = lo ? pi->dst : pi->src;
+	memcpy(key->addr_lo, a_lo, 16);
+	memcpy(key->addr_hi, a_hi, 16);
+	key->port_lo = lo ? pi->src_port : pi->dst_port;
+	key->port_hi = lo ? pi->dst_port : pi->src_port;
+	key->vlan = pi->vlan;
+	key->proto = pi->l4_proto;
+	key->ip_version = pi->ip_version;
+	*src_is_lo = lo;
+	return rte_hash_crc(key, sizeof(*key), 0);
+}
+
+static inline uint64_t flow_timeout(const struct flow_table *t, const struct flow *f)
+{
+	switch (f->key.proto) {
+	case 6:
+		return f->tcp_fin ? t->cfg.tcp_closed_timeout_ns : t->cfg.tcp_timeout_ns;
+	case 17:
+		return t->cfg.udp_timeout_ns;
+	default:
+		return t->cfg.other_timeout_ns;
+	}
+}
+
+static void flow_remove(struct flow_table *t, uint32_t pos, enum flow_end why)
+{
+	struct flow *f = &t->flows[pos];
+	f->end = (uint8_t)why;
+	t->export_fn(t->export_arg, f);
+	rte_hash_del_key(t->hash, &f->key);
+	f->in_use = 0;
+	t->st.active--;
+	if (why == FLOW_END_IDLE)
+		t->st.expired++;
+	else if (why == FLOW_END_EVICTED)
+		t->st.evicted++;
+	else
+		t->st.flushed++;
+}
+
+/* Least recently seen of a few slots: approximate LRU at bounded cost. */
+static bool flow_evict_one(struct flow_table *t)
+{
+	uint32_t best = UINT32_MAX;
+	uint64_t best_ts = UINT64_MAX;
+	for (uint32_t i = 0, seen = 0; i < t->n_slots && seen < EVICT_SAMPLE; i++) {
+		uint32_t pos = t->evict_cursor;
+		t->evict_cursor = (t->evict_cursor + 1) % t->n_slots;
+		if (!t->flows[pos].in_use)
+			continue;
+		seen++;
+		if (t->flows[pos].ts_last < best_ts) {
+			best_ts = t->flows[pos].ts_last;
+			best = pos;
+		}
+	}
+	if (best == UINT32_MAX)
+		return false;
+	flow_remove(t, best, FLOW_END_EVICTED);
+	return true;
+}
+
+static void flow_init(struct flow *f, const struct flow_key *key, bool src_is_lo, uint64_t now)
+{
+	memset(f, 0, sizeof(*f));
+	f->key = *key;
+	f->in_use = 1;
+	f->client_is_lo = src_is_lo;
+	f->ts_first = now;
+	f->ts_last = now;
+}
+
+struct flow *flow_lookup_or_add(struct flow_table *t, const struct flow_key *key, uint32_t hash,
+				bool src_is_lo, uint64_t now, uint8_t *dir)
+{
+	int32_t pos = rte_hash_lookup_with_hash(t->hash, key, hash);
+	if (pos >= 0) {
+		struct flow *f = &t->flows[pos];
+		/* Offline, time only moves with packets: expire on touch too. */
+		if (now > f->ts_last && now - f->ts_last > flow_timeout(t, f)) {
+			flow_remove(t, (uint32_t)pos, FLOW_END_IDLE);
+		} else {
+			*dir = (src_is_lo == f->client_is_lo) ? CLS_C2S : CLS_S2C;
+			if (now > f->ts_last)
+				f->ts_last = now;
+			return f;
+		}
+	}
+	pos = rte_hash_add_key_with_hash(t->hash, key, hash);
+	if (pos == -ENOSPC) {
+		if (!flow_evict_one(t))
+			return NULL;
+		pos = rte_hash_add_key_with_hash(t->hash, key, hash);
+	}
+	if (pos < 0 || (uint32_t)pos >= t->n_slots)
+		return NULL;
+	struct flow *f = &t->flows[pos];
+	flow_init(f, key, src_is_lo, now);
+	t->st.created++;
+	t->st.active++;
+	*dir = CLS_C2S;
+	return f;
+}
+
+void flow_table_age(struct flow_table *t, uint64_t now, uint32_t budget)
+{
+	for (uint32_t i = 0; i < budget; i++) {
+		uint32_t pos = t->cursor;
+		t->cursor = (t->cursor + 1) % t->n_slots;
+		struct flow *f = &t->flows[pos];
+		if (f->in_use && now > f->ts_last && now - f->ts_last > flow_timeout(t, f))
+			flow_remove(t, pos, FLOW_END_IDLE);
+	}
+}
+
+void flow_table_flush(struct flow_table *t)
+{
+	for (uint32_t pos = 0; pos < t->n_slots; pos++)
+		if (t->flows[pos].in_use)
+			flow_remove(t, pos, FLOW_END_FLUSH);
+}
+
+void flow_table_get_stats(const struct flow_table *t, struct flow_table_stats *st)
+{
+	*st = t->st;
+}

@@ -1,0 +1,115 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * Per-worker flow table. Owned by exactly one worker lcore and never shared,
+ * so nothing in it locks. A flow key is canonical (lower endpoint first), so
+ * both directions of a connection map to one entry; the side that sent the
+ * first packet is the client.
+ */
+#ifndef TUNDRA_FLOW_H
+#define TUNDRA_FLOW_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "classifier.h"
+#include "parse.h"
+
+struct flow_key {
+	uint8_t addr_lo[16];
+	uint8_t addr_hi[16];
+	uint16_t port_lo;
+	uint16_t port_hi;
+	uint16_t vlan;
+	uint8_t proto;
+	uint8_t ip_version;
+};
+
+enum flow_phase {
+	FLOW_INSPECTING = 0, /* inside the classification window */
+	FLOW_DECIDED,        /* a classifier decided: app set */
+	FLOW_UNDECIDED,      /* window closed with no decision: app unknown */
+};
+
+enum verdict { VERDICT_PASS = 0, VERDICT_ALLOW, VERDICT_BLOCK, VERDICT_COUNT };
+
+enum flow_end {
+	FLOW_END_IDLE = 0,   /* idle timeout */
+	FLOW_END_EVICTED,    /* table full: oldest of a sample made room */
+	FLOW_END_FLUSH,      /* end of input or shutdown */
+};
+
+/*
+ * One flow. The first cache line holds what every packet touches; the rest
+ * is read on decision and export only. The same struct is the flow record
+ * the worker hands to the control lcore.
+ */
+struct flow {
+	struct flow_key key;        /* 40 */
+	uint8_t in_use;
+	uint8_t client_is_lo;       /* client = key.addr_lo/port_lo side */
+	uint8_t phase;              /* enum flow_phase */
+	uint8_t verdict;            /* enum verdict */
+	uint8_t drop;               /* verdict is block and mode is enforce */
+	uint8_t app;                /* classifier id, 0 = unknown */
+	uint8_t tcp_fin;            /* FIN/RST seen: short timeout */
+	uint8_t end;                /* enum flow_end, set on export */
+	uint64_t ts_last;           /* ns */
+	uint64_t reg_generation;    /* registry the verdict was taken against */
+
+	uint64_t ts_first;
+	uint32_t pkts[2];           /* [CLS_C2S], [CLS_S2C] */
+	uint64_t bytes[2];          /* IP bytes (from the IP header on) */
+	uint32_t win_bytes[2];      /* payload bytes inspected per direction */
+	uint32_t tcp_off[2];        /* payload bytes seen per direction */
+	uint16_t win_pkts[2];       /* payload packets inspected per direction */
+	uint16_t decided_at_pkt;
+	uint8_t result;             /* enum cls_result that decided */
+	uint8_t sector;             /* registry sector when registered */
+	uint16_t pattern;           /* global pattern index + 1 that made the candidate */
+	uint32_t reg_line;          /* registry line that matched (0 = none) */
+	const char *check;          /* validator's check that decided (static string) */
+	struct cls_state cls;
+	char registrant_id[48];
+	char registrant_name[96];
+} __attribute__((aligned(64)));
+
+struct flow_table;
+
+struct flow_table_config {
+	uint32_t capacity;          /* flows */
+	uint64_t udp_timeout_ns;
+	uint64_t tcp_timeout_ns;
+	uint64_t tcp_closed_timeout_ns;
+	uint64_t other_timeout_ns;
+};
+
+/* Export callback: a flow leaving the table (expired, evicted or flushed). */
+typedef void (*flow_export_fn)(void *arg, struct flow *f);
+
+struct flow_table_stats {
+	uint64_t created, expired, evicted, flushed, active;
+};
+
+struct flow_table *flow_table_create(const char *name, int socket, const struct flow_table_config *cfg,
+				     flow_export_fn export_fn, void *export_arg);
+void flow_table_free(struct flow_table *t);
+
+/* Canonical key and its hash (symmetric: both directions give the same). */
+uint32_t flow_key_make(const struct pkt_info *pi, struct flow_key *key, bool *src_is_lo);
+
+/*
+ * The flow for a packet: existing, or new (a flow idle past its timeout is
+ * exported and started anew, so results depend only on packet times). *dir is
+ * the packet's direction relative to the client. NULL only when the table
+ * cannot make room.
+ */
+struct flow *flow_lookup_or_add(struct flow_table *t, const struct flow_key *key, uint32_t hash,
+				bool src_is_lo, uint64_t now, uint8_t *dir);
+
+/* Bounded idle scan: visits at most budget slots from the cursor. */
+void flow_table_age(struct flow_table *t, uint64_t now, uint32_t budget);
+/* Export every flow (end of input, shutdown). */
+void flow_table_flush(struct flow_table *t);
+void flow_table_get_stats(const struct flow_table *t, struct flow_table_stats *st);
+
+#endif

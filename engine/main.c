@@ -1,0 +1,902 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * tundra: finds VPN handshakes in traffic, looks each VPN flow's server
+ * endpoint up in the registry and gives every flow a verdict.
+ *
+ * The main lcore is the control core: it owns everything slow (registry
+ * load, the pcap reader offline, flow records, stats). Worker lcores run
+ * the packet pipeline (worker.c) and never lock, allocate or block.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <getopt.h>
+#include <inttypes.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <rte_cycles.h>
+#include <rte_eal.h>
+#include <rte_ethdev.h>
+#include <rte_launch.h>
+#include <rte_lcore.h>
+#include <rte_malloc.h>
+#include <rte_mbuf_dyn.h>
+#include <rte_pause.h>
+
+#include "classify.h"
+#include "output.h"
+#include "parse.h"
+#include "pcap_in.h"
+#include "port.h"
+#include "registry.h"
+#include "stats.h"
+#include "verdict.h"
+#include "worker.h"
+
+#define RECORD_RING_SIZE 4096
+#define OFFLINE_RING_SIZE 1024
+#define MAX_WORKERS 64
+/* Segments the largest capture record (256 KiB) can take. */
+#define READER_MIN_FREE_MBUFS 160
+
+struct options {
+	const char *input;          /* classify: capture file */
+	const char *registry;
+	const char *stats_json;     /* write the final counters as JSON here */
+	const char *flow_log;       /* run: JSON lines of finished flows ("-" = stdout) */
+	uint8_t mode;
+	uint8_t json;
+	unsigned int workers;       /* classify only; live takes the EAL's worker lcores */
+	uint16_t window_pkts;
+	uint32_t window_bytes;
+	uint32_t flows_per_worker;
+	uint32_t udp_timeout_s, tcp_timeout_s;
+	uint32_t idle_exit_s, duration_s;
+	int rx_port, tx_port, pair_port;
+};
+
+struct tally {
+	uint64_t flows[VERDICT_COUNT];
+	uint64_t pkts[VERDICT_COUNT];
+};
+
+struct engine {
+	struct options o;
+	struct classify_db cdb;
+	struct engine_shared *sh;
+	struct worker *w[MAX_WORKERS];
+	unsigned int n_workers;
+	struct rte_mempool *mp;
+	struct flow *recs;          /* offline: every record, printed sorted at the end */
+	size_t n_recs, cap_recs;
+	FILE *flow_out;             /* live: records streamed here */
+	struct tally *tally;        /* [app] */
+	uint64_t records;
+	int failed;
+};
+
+static volatile sig_atomic_t got_quit, got_reload;
+
+static void on_signal(int sig)
+{
+	if (sig == SIGHUP)
+		got_reload = 1;
+	else
+		got_quit = 1;
+}
+
+static void usage(FILE *out)
+{
+	fputs("usage:\n"
+	      "  tundra classify FILE.pcap [--registry FILE] [--json] [--workers N] [--mode monitor|enforce]\n"
+	      "                  [--window-pkts N] [--window-bytes N] [--flows N] [--udp-timeout S]\n"
+	      "                  [--tcp-timeout S] [--stats-json FILE]\n"
+	      "  tundra run [EAL options] -- [--port P] [--tx-port P | --pair P] [--registry FILE]\n"
+	      "                  [--mode monitor|enforce] [--flow-log FILE|-] [--idle-exit S] [--duration S]\n"
+	      "                  [--window-pkts N] [--window-bytes N] [--flows N] [--stats-json FILE]\n"
+	      "  tundra registry check FILE\n"
+	      "\n"
+	      "classify: offline, DPDK without hugepages or NICs; time is the capture's time.\n"
+	      "run: live on DPDK ports; one RX queue per worker lcore; SIGHUP reloads the registry.\n"
+	      "mode monitor (default) only reports; enforce drops packets of blocked flows.\n",
+	      out);
+}
+
+static int parse_uint(const char *opt, const char *s, uint64_t max, uint64_t *v)
+{
+	char *end;
+	errno = 0;
+	unsigned long long x = strtoull(s, &end, 10);
+	if (errno || *s == '\0' || *end != '\0' || *s == '-' || x > max) {
+		fprintf(stderr, "tundra: %s: '%s' is not a number in 0..%" PRIu64 "\n", opt, s, max);
+		return -1;
+	}
+	*v = x;
+	return 0;
+}
+
+enum {
+	OPT_REGISTRY = 256,
+	OPT_JSON,
+	OPT_WORKERS,
+	OPT_MODE,
+	OPT_WINDOW_PKTS,
+	OPT_WINDOW_BYTES,
+	OPT_FLOWS,
+	OPT_UDP_TIMEOUT,
+	OPT_TCP_TIMEOUT,
+	OPT_STATS_JSON,
+	OPT_FLOW_LOG,
+	OPT_IDLE_EXIT,
+	OPT_DURATION,
+	OPT_PORT,
+	OPT_TX_PORT,
+	OPT_PAIR,
+};
+
+static const struct option long_opts[] = {
+	{"registry", required_argument, NULL, OPT_REGISTRY},
+	{"json", no_argument, NULL, OPT_JSON},
+	{"workers", required_argument, NULL, OPT_WORKERS},
+	{"mode", required_argument, NULL, OPT_MODE},
+	{"window-pkts", required_argument, NULL, OPT_WINDOW_PKTS},
+	{"window-bytes", required_argument, NULL, OPT_WINDOW_BYTES},
+	{"flows", required_argument, NULL, OPT_FLOWS},
+	{"udp-timeout", required_argument, NULL, OPT_UDP_TIMEOUT},
+	{"tcp-timeout", required_argument, NULL, OPT_TCP_TIMEOUT},
+	{"stats-json", required_argument, NULL, OPT_STATS_JSON},
+	{"flow-log", required_argument, NULL, OPT_FLOW_LOG},
+	{"idle-exit", required_argument, NULL, OPT_IDLE_EXIT},
+	{"duration", required_argument, NULL, OPT_DURATION},
+	{"port", required_argument, NULL, OPT_PORT},
+	{"tx-port", required_argument, NULL, OPT_TX_PORT},
+	{"pair", required_argument, NULL, OPT_PAIR},
+	{"help", no_argument, NULL, 'h'},
+	{NULL, 0, NULL, 0},
+};
+
+/* Parses app options; offline takes one positional argument, the capture. */
+static int parse_options(int argc, char **argv, struct options *o, int offline)
+{
+	uint64_t v;
+	optind = 1;
+	opterr = 1;
+	for (;;) {
+		int c = getopt_long(argc, argv, "h", long_opts, NULL);
+		if (c == -1)
+			break;
+		switch (c) {
+		case OPT_REGISTRY:
+			o->registry = optarg;
+			break;
+		case OPT_JSON:
+			o->json = 1;
+			break;
+		case OPT_WORKERS:
+			if (parse_uint("--workers", optarg, MAX_WORKERS, &v) || v == 0)
+				return -1;
+			o->workers = (unsigned int)v;
+			break;
+		case OPT_MODE:
+			if (strcmp(optarg, "monitor") == 0)
+				o->mode = MODE_MONITOR;
+			else if (strcmp(optarg, "enforce") == 0)
+				o->mode = MODE_ENFORCE;
+			else {
+				fprintf(stderr, "tundra: --mode: '%s' is neither monitor nor enforce\n", optarg);
+				return -1;
+			}
+			break;
+		case OPT_WINDOW_PKTS:
+			if (parse_uint("--window-pkts", optarg, 1000, &v) || v == 0)
+				return -1;
+			o->window_pkts = (uint16_t)v;
+			break;
+		case OPT_WINDOW_BYTES:
+			if (parse_uint("--window-bytes", optarg, 1 << 20, &v) || v == 0)
+				return -1;
+			o->window_bytes = (uint32_t)v;
+			break;
+		case OPT_FLOWS:
+			if (parse_uint("--flows", optarg, 1u << 26, &v) || v < 64)
+				return -1;
+			o->flows_per_worker = (uint32_t)v;
+			break;
+		case OPT_UDP_TIMEOUT:
+			if (parse_uint("--udp-timeout", optarg, 86400, &v) || v == 0)
+				return -1;
+			o->udp_timeout_s = (uint32_t)v;
+			break;
+		case OPT_TCP_TIMEOUT:
+			if (parse_uint("--tcp-timeout", optarg, 86400, &v) || v == 0)
+				return -1;
+			o->tcp_timeout_s = (uint32_t)v;
+			break;
+		case OPT_STATS_JSON:
+			o->stats_json = optarg;
+			break;
+		case OPT_FLOW_LOG:
+			o->flow_log = optarg;
+			break;
+		case OPT_IDLE_EXIT:
+			if (parse_uint("--idle-exit", optarg, 86400, &v))
+				return -1;
+			o->idle_exit_s = (uint32_t)v;
+			break;
+		case OPT_DURATION:
+			if (parse_uint("--duration", optarg, 1u << 30, &v))
+				return -1;
+			o->duration_s = (uint32_t)v;
+			break;
+		case OPT_PORT:
+		case OPT_TX_PORT:
+		case OPT_PAIR:
+			if (parse_uint("port", optarg, RTE_MAX_ETHPORTS - 1, &v))
+				return -1;
+			if (c == OPT_PORT)
+				o->rx_port = (int)v;
+			else if (c == OPT_TX_PORT)
+				o->tx_port = (int)v;
+			else
+				o->pair_port = (int)v;
+			break;
+		case 'h':
+			usage(stdout);
+			exit(0);
+		default:
+			usage(stderr);
+			return -1;
+		}
+	}
+	if (offline) {
+		if (optind != argc - 1) {
+			fprintf(stderr, "tundra classify: give exactly one capture file\n");
+			usage(stderr);
+			return -1;
+		}
+		o->input = argv[optind];
+	} else if (optind != argc) {
+		fprintf(stderr, "tundra run: unexpected argument '%s'\n", argv[optind]);
+		return -1;
+	}
+	if (o->tx_port >= 0 && o->pair_port >= 0) {
+		fprintf(stderr, "tundra run: --tx-port and --pair exclude each other\n");
+		return -1;
+	}
+	return 0;
+}
+
+static void options_default(struct options *o)
+{
+	memset(o, 0, sizeof(*o));
+	o->mode = MODE_MONITOR;
+	o->workers = 1;
+	o->window_pkts = 8;
+	o->window_bytes = 4096;
+	o->udp_timeout_s = 120;
+	o->tcp_timeout_s = 300;
+	o->rx_port = 0;
+	o->tx_port = -1;
+	o->pair_port = -1;
+	o->flow_log = "-";
+}
+
+/* ---- flow records on the control lcore ---- */
+
+static void account_record(struct engine *e, const struct flow *f)
+{
+	struct tally *t = &e->tally[f->app];
+	t->flows[f->verdict]++;
+	t->pkts[f->verdict] += (uint64_t)f->pkts[0] + f->pkts[1];
+	e->records++;
+}
+
+static int keep_record(struct engine *e, const struct flow *f)
+{
+	if (e->n_recs == e->cap_recs) {
+		size_t cap = e->cap_recs ? e->cap_recs * 2 : 4096;
+		struct flow *n = realloc(e->recs, cap * sizeof(*n));
+		if (n == NULL)
+			return -1;
+		e->recs = n;
+		e->cap_recs = cap;
+	}
+	e->recs[e->n_recs++] = *f;
+	return 0;
+}
+
+static void drain_records(struct engine *e, int offline)
+{
+	struct flow buf[32];
+	for (unsigned int i = 0; i < e->n_workers; i++) {
+		unsigned int n;
+		while ((n = rte_ring_dequeue_burst_elem(e->w[i]->records, buf, sizeof(buf[0]), 32, NULL)) > 0) {
+			for (unsigned int k = 0; k < n; k++) {
+				account_record(e, &buf[k]);
+				if (offline) {
+					if (keep_record(e, &buf[k]) != 0 && !e->failed) {
+						fprintf(stderr, "tundra: out of memory keeping flow records\n");
+						e->failed = 1;
+					}
+				} else if (e->flow_out) {
+					output_flow_json(e->flow_out, &buf[k], &e->cdb);
+				}
+			}
+		}
+	}
+	if (!offline && e->flow_out)
+		fflush(e->flow_out);
+}
+
+/* ---- set-up shared by classify and run ---- */
+
+static int setup_engine(struct engine *e, int offline)
+{
+	char err[512];
+	if (classify_db_build(&e->cdb, err, sizeof(err)) != 0) {
+		fprintf(stderr, "tundra: %s\n", err);
+		return -1;
+	}
+	if (e->o.window_pkts < e->cdb.max_pkts_needed)
+		fprintf(stderr, "tundra: note: --window-pkts %u is below the %u packets some classifiers need\n",
+			e->o.window_pkts, e->cdb.max_pkts_needed);
+	e->tally = calloc(tundra_n_classifiers + 1, sizeof(*e->tally));
+	e->sh = rte_zmalloc("shared", sizeof(*e->sh), RTE_CACHE_LINE_SIZE);
+	if (e->tally == NULL || e->sh == NULL)
+		return -1;
+	uint64_t ts_flag;
+	if (rte_mbuf_dyn_rx_timestamp_register(&e->sh->ts_offset, &ts_flag) != 0) {
+		fprintf(stderr, "tundra: cannot register the mbuf timestamp field\n");
+		return -1;
+	}
+	if (e->o.registry) {
+		struct registry *r;
+		if (registry_load(e->o.registry, 1, &r, err, sizeof(err), stderr) != 0) {
+			fprintf(stderr, "tundra: registry not loaded: %s\n", err);
+			return -1;
+		}
+		e->sh->registry = r;
+	}
+	size_t qs = rte_rcu_qsbr_get_memsize(e->n_workers);
+	e->sh->qsbr = rte_zmalloc("qsbr", qs, RTE_CACHE_LINE_SIZE);
+	if (e->sh->qsbr == NULL || rte_rcu_qsbr_init(e->sh->qsbr, e->n_workers) != 0)
+		return -1;
+	e->sh->tsc0 = rte_rdtsc();
+	struct timespec ts;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	e->sh->unix_ns0 = (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+	e->sh->ns_per_tsc = 1e9 / (double)rte_get_tsc_hz();
+
+	struct flow_table_config fc = {
+		.capacity = e->o.flows_per_worker,
+		.udp_timeout_ns = (uint64_t)e->o.udp_timeout_s * 1000000000ull,
+		.tcp_timeout_ns = (uint64_t)e->o.tcp_timeout_s * 1000000000ull,
+		.tcp_closed_timeout_ns = 10ull * 1000000000ull,
+		.other_timeout_ns = (uint64_t)e->o.udp_timeout_s * 1000000000ull,
+	};
+	unsigned int lcore = rte_get_next_lcore(-1, 1, 0);
+	for (unsigned int i = 0; i < e->n_workers; i++, lcore = rte_get_next_lcore(lcore, 1, 0)) {
+		int socket = (int)rte_lcore_to_socket_id(lcore);
+		struct worker *w = rte_zmalloc_socket("worker", sizeof(*w), RTE_CACHE_LINE_SIZE, socket);
+		if (w == NULL)
+			return -1;
+		e->w[i] = w;
+		w->id = i;
+		w->lcore = lcore;
+		w->offline = (uint8_t)offline;
+		w->enforce = e->o.mode == MODE_ENFORCE;
+		w->shared = e->sh;
+		w->age_budget = 64;
+		char name[32];
+		snprintf(name, sizeof(name), "flows_%u", i);
+		w->flows = flow_table_create(name, socket, &fc, worker_export_flow, w);
+		snprintf(name, sizeof(name), "records_%u", i);
+		w->records = rte_ring_create_elem(name, sizeof(struct flow), RECORD_RING_SIZE, socket,
+						  RING_F_SP_ENQ | RING_F_SC_DEQ);
+		if (w->flows == NULL || w->records == NULL) {
+			fprintf(stderr, "tundra: worker %u: no memory for %u flows (raise -m or lower --flows)\n", i,
+				e->o.flows_per_worker);
+			return -1;
+		}
+		if (classify_ctx_init(&w->cls, &e->cdb, e->o.window_pkts, e->o.window_bytes) != 0) {
+			fprintf(stderr, "tundra: worker %u: hyperscan scratch\n", i);
+			return -1;
+		}
+	}
+	return 0;
+}
+
+static void teardown_engine(struct engine *e)
+{
+	for (unsigned int i = 0; i < e->n_workers; i++) {
+		struct worker *w = e->w[i];
+		if (w == NULL)
+			continue;
+		classify_ctx_free(&w->cls);
+		flow_table_free(w->flows);
+		rte_ring_free(w->records);
+		rte_free(w);
+	}
+	if (e->sh) {
+		registry_free((struct registry *)(uintptr_t)e->sh->registry);
+		rte_free(e->sh->qsbr);
+		rte_free(e->sh);
+	}
+	classify_db_free(&e->cdb);
+	free(e->tally);
+	free(e->recs);
+}
+
+static void collect_stats(struct engine *e, struct worker_stats *sum)
+{
+	struct worker_stats *ws[MAX_WORKERS];
+	for (unsigned int i = 0; i < e->n_workers; i++)
+		ws[i] = &e->w[i]->stats;
+	stats_sum(ws, e->n_workers, sum);
+}
+
+static void print_summary(struct engine *e, const struct worker_stats *s, double secs, FILE *out)
+{
+	fprintf(out, "tundra: %" PRIu64 " packets, %" PRIu64 " flows in %.3f s (%.0f packets/s), mode %s\n",
+		s->rx_pkts, e->records, secs, secs > 0 ? (double)s->rx_pkts / secs : 0.0, mode_name(e->o.mode));
+	fprintf(out, "  %-12s %-8s %10s %12s\n", "app", "verdict", "flows", "packets");
+	for (unsigned int a = 0; a <= tundra_n_classifiers; a++)
+		for (unsigned int v = 0; v < VERDICT_COUNT; v++)
+			if (e->tally[a].flows[v])
+				fprintf(out, "  %-12s %-8s %10" PRIu64 " %12" PRIu64 "\n", classifier_name(a),
+					verdict_name((uint8_t)v), e->tally[a].flows[v], e->tally[a].pkts[v]);
+	fputs("  packets:", out);
+	for (unsigned int o = 0; o < OUT_COUNT; o++)
+		fprintf(out, " %s=%" PRIu64, outcome_name(o), s->outcome[o]);
+	fputs("\n  handled:", out);
+	for (unsigned int d = 0; d < DISP_COUNT; d++)
+		fprintf(out, " %s=%" PRIu64, disposition_name(d), s->disp[d]);
+	fprintf(out, "\n  flows: created=%" PRIu64 " expired=%" PRIu64 " evicted=%" PRIu64 " at-end=%" PRIu64
+		     " records-lost=%" PRIu64 "\n",
+		s->flows_created, s->flows_expired, s->flows_evicted, s->flows_flushed, s->records_lost);
+}
+
+static int finish(struct engine *e, double secs)
+{
+	struct worker_stats s;
+	collect_stats(e, &s);
+	print_summary(e, &s, secs, stderr);
+	int bad = stats_reconcile(&s, stderr);
+	fprintf(stderr, "  counters reconcile: %s\n", bad ? "NO" : "yes");
+	if (e->o.stats_json) {
+		FILE *f = fopen(e->o.stats_json, "w");
+		if (f == NULL) {
+			fprintf(stderr, "tundra: %s: %s\n", e->o.stats_json, strerror(errno));
+			return 1;
+		}
+		stats_print_json(&s, f);
+		fclose(f);
+	}
+	return bad;
+}
+
+static double elapsed(const struct timespec *t0)
+{
+	struct timespec t1;
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	return (double)(t1.tv_sec - t0->tv_sec) + (double)(t1.tv_nsec - t0->tv_nsec) / 1e9;
+}
+
+/* ---- classify: offline ---- */
+
+/* EAL arguments for offline work: no hugepages, no devices, workers float over our CPUs. */
+static int offline_eal_args(unsigned int workers, uint32_t flows, char **argv, char *buf, size_t len)
+{
+	cpu_set_t set;
+	unsigned int ncpu = 0, first = 0, last = 0;
+	if (sched_getaffinity(0, sizeof(set), &set) == 0) {
+		for (unsigned int c = 0; c < CPU_SETSIZE; c++)
+			if (CPU_ISSET(c, &set)) {
+				if (ncpu == 0)
+					first = c;
+				last = c;
+				ncpu++;
+			}
+	}
+	if (ncpu == 0)
+		ncpu = 1;
+	/* Memory: flow tables (~0.5 KiB per flow with the hash), rings, mbufs. */
+	uint64_t mb = 256 + (uint64_t)workers * ((uint64_t)flows * 512 / (1 << 20) + 48);
+	int argc = 0;
+	char *p = buf;
+	argv[argc++] = "tundra";
+	argv[argc++] = "--no-huge";
+	argv[argc++] = "--no-pci";
+	argv[argc++] = "--no-shconf";
+	argv[argc++] = "--no-telemetry";
+	argv[argc++] = "--log-level=*:error";
+	argv[argc++] = "-m";
+	argv[argc++] = p;
+	p += snprintf(p, len, "%" PRIu64, mb) + 1;
+	argv[argc++] = "--lcores";
+	argv[argc++] = p;
+	/* Contiguous affinity is the common case; otherwise float over all CPUs. */
+	if (last - first + 1 == ncpu)
+		snprintf(p, len - (size_t)(p - buf), "(0-%u)@(%u-%u)", workers, first, last);
+	else
+		snprintf(p, len - (size_t)(p - buf), "(0-%u)@(0-%u)", workers, last);
+	argv[argc] = NULL;
+	return argc;
+}
+
+/* Which worker a packet belongs to: the symmetric flow hash, as RSS would. */
+static unsigned int pick_worker(struct rte_mbuf *m, unsigned int n)
+{
+	if (n == 1)
+		return 0;
+	struct pkt_info pi;
+	enum parse_result r = parse_packet(rte_pktmbuf_mtod(m, const uint8_t *), rte_pktmbuf_data_len(m), &pi);
+	if (r == PARSE_FRAGMENT) {
+		/* Fragments carry no ports: spread by addresses only. */
+		pi.src_port = pi.dst_port = 0;
+		pi.l4_proto = 0;
+	} else if (r != PARSE_OK) {
+		return 0;
+	}
+	struct flow_key k;
+	bool lo;
+	return (flow_key_make(&pi, &k, &lo) >> 8) % n;
+}
+
+/* Hands a worker its batch; with wait, drains records until the ring took all of it. */
+static void hand_over(struct engine *e, struct rte_ring *r, struct rte_mbuf **b, unsigned int *n, bool wait)
+{
+	unsigned int done = 0;
+	while (done < *n) {
+		done += rte_ring_enqueue_burst(r, (void **)&b[done], *n - done, NULL);
+		if (done == *n || !wait)
+			break;
+		drain_records(e, 1);
+		rte_pause();
+	}
+	if (done < *n)
+		memmove(b, b + done, (*n - done) * sizeof(*b));
+	*n -= done;
+}
+
+static int cmd_classify(int argc, char **argv)
+{
+	struct engine e;
+	memset(&e, 0, sizeof(e));
+	options_default(&e.o);
+	e.o.flows_per_worker = 65536;
+	if (parse_options(argc, argv, &e.o, 1) != 0)
+		return 2;
+	e.n_workers = e.o.workers;
+
+	/* Open the capture first: a bad file should not cost an EAL start. */
+	char err[512];
+	struct pcap_in *in;
+	if (pcap_in_open(e.o.input, &in, err, sizeof(err)) != 0) {
+		fprintf(stderr, "tundra: %s\n", err);
+		return 2;
+	}
+	char *eal_argv[16], eal_buf[128];
+	int eal_argc = offline_eal_args(e.n_workers, e.o.flows_per_worker, eal_argv, eal_buf, sizeof(eal_buf));
+	if (rte_eal_init(eal_argc, eal_argv) < 0) {
+		fprintf(stderr, "tundra: EAL init failed: %s\n", rte_strerror(rte_errno));
+		pcap_in_close(in);
+		return 2;
+	}
+	int rc = 2;
+	struct rte_ring *rings[MAX_WORKERS] = {0};
+	if (setup_engine(&e, 1) != 0)
+		goto out;
+	/* Room for full rings even when every frame is a chain of a few segments. */
+	unsigned int n_mbufs = e.n_workers * (OFFLINE_RING_SIZE + WORKER_BURST * 2) * 4 + 8192;
+	e.mp = rte_pktmbuf_pool_create("offline_pool", n_mbufs, 0, 0, RTE_MBUF_DEFAULT_BUF_SIZE,
+				       (int)rte_socket_id());
+	if (e.mp == NULL) {
+		fprintf(stderr, "tundra: mbuf pool: %s\n", rte_strerror(rte_errno));
+		goto out;
+	}
+	for (unsigned int i = 0; i < e.n_workers; i++) {
+		char name[32];
+		snprintf(name, sizeof(name), "offline_rx_%u", i);
+		rings[i] = rte_ring_create(name, OFFLINE_RING_SIZE, (int)rte_socket_id(),
+					   RING_F_SP_ENQ | RING_F_SC_DEQ);
+		if (rings[i] == NULL) {
+			fprintf(stderr, "tundra: ring: %s\n", rte_strerror(rte_errno));
+			goto out;
+		}
+	}
+	int port = port_init_rings("offline", rings, (uint16_t)e.n_workers, e.mp, err, sizeof(err));
+	if (port < 0) {
+		fprintf(stderr, "tundra: %s\n", err);
+		goto out;
+	}
+	for (unsigned int i = 0; i < e.n_workers; i++) {
+		e.w[i]->n_rxq = 1;
+		e.w[i]->rxq[0] = (struct worker_rxq){.port = (uint16_t)port, .queue = (uint16_t)i, .tx_port = -1};
+	}
+
+	struct timespec t0;
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	for (unsigned int i = 0; i < e.n_workers; i++)
+		rte_eal_remote_launch(worker_main, e.w[i], e.w[i]->lcore);
+
+	/* Reader: hand packets out by flow hash, draining records whenever a ring is full. */
+	struct rte_mbuf *batch[MAX_WORKERS][WORKER_BURST];
+	unsigned int nb[MAX_WORKERS] = {0};
+	int input_rc;
+	for (;;) {
+		struct rte_mbuf *m;
+		/* Never fail on a busy pool: wait for the workers to free mbufs. */
+		while (rte_mempool_avail_count(e.mp) < READER_MIN_FREE_MBUFS) {
+			for (unsigned int i = 0; i < e.n_workers; i++)
+				hand_over(&e, rings[i], batch[i], &nb[i], false);
+			drain_records(&e, 1);
+			rte_pause();
+		}
+		input_rc = pcap_in_next(in, e.mp, e.sh->ts_offset, &m, err, sizeof(err));
+		unsigned int wi = 0;
+		if (input_rc == 1) {
+			wi = pick_worker(m, e.n_workers);
+			batch[wi][nb[wi]++] = m;
+		}
+		for (unsigned int i = 0; i < e.n_workers; i++) {
+			if (nb[i] == 0 || (input_rc == 1 && (i != wi || nb[i] < WORKER_BURST)))
+				continue;
+			hand_over(&e, rings[i], batch[i], &nb[i], true);
+		}
+		if (input_rc != 1)
+			break;
+	}
+	__atomic_store_n(&e.sh->input_done, 1, __ATOMIC_RELEASE);
+	for (unsigned int i = 0; i < e.n_workers; i++)
+		while (rte_eal_get_lcore_state(e.w[i]->lcore) != WAIT) {
+			drain_records(&e, 1);
+			rte_pause();
+		}
+	rte_eal_mp_wait_lcore();
+	double secs = elapsed(&t0);
+	drain_records(&e, 1);
+
+	qsort(e.recs, e.n_recs, sizeof(*e.recs), flow_record_cmp);
+	if (!e.o.json)
+		output_table_header(stdout);
+	for (size_t i = 0; i < e.n_recs; i++) {
+		if (e.o.json)
+			output_flow_json(stdout, &e.recs[i], &e.cdb);
+		else
+			output_flow_row(stdout, &e.recs[i], &e.cdb);
+	}
+	fflush(stdout);
+	fprintf(stderr, "tundra: %s: %" PRIu64 " packets read (%s)", e.o.input, pcap_in_packets(in),
+		pcap_in_linktype(in));
+	if (pcap_in_snapped(in))
+		fprintf(stderr, ", %" PRIu64 " cut short by the capture's snap length", pcap_in_snapped(in));
+	fputc('\n', stderr);
+	rc = finish(&e, secs) ? 1 : 0;
+	if (input_rc < 0) {
+		/* Everything before the damage was classified and reported above. */
+		fprintf(stderr, "tundra: %s\n", err);
+		rc = 2;
+	}
+	if (e.failed)
+		rc = 2;
+	port_close((uint16_t)port);
+out:
+	pcap_in_close(in);
+	teardown_engine(&e);
+	for (unsigned int i = 0; i < e.n_workers; i++)
+		rte_ring_free(rings[i]);
+	rte_mempool_free(e.mp);
+	rte_eal_cleanup();
+	return rc;
+}
+
+/* ---- run: live ports ---- */
+
+/* Swaps in a new registry; the old one is freed once every worker has moved past it. */
+static void reload_registry(struct engine *e, uint64_t *generation)
+{
+	char err[512];
+	struct registry *r;
+	if (e->o.registry == NULL) {
+		fprintf(stderr, "tundra: SIGHUP: no --registry file to reload\n");
+		return;
+	}
+	if (registry_load(e->o.registry, *generation + 1, &r, err, sizeof(err), stderr) != 0) {
+		fprintf(stderr, "tundra: registry reload failed, previous registry still serving: %s\n", err);
+		return;
+	}
+	(*generation)++;
+	const struct registry *old = __atomic_exchange_n(&e->sh->registry, r, __ATOMIC_ACQ_REL);
+	rte_rcu_qsbr_synchronize(e->sh->qsbr, RTE_QSBR_THRID_INVALID);
+	registry_free((struct registry *)(uintptr_t)old);
+	struct registry_stats st;
+	registry_get_stats(r, time(NULL), &st);
+	fprintf(stderr, "tundra: registry generation %" PRIu64 " serving: %u entries\n", *generation, st.entries);
+}
+
+static int cmd_run(int argc, char **argv)
+{
+	int eal = rte_eal_init(argc, argv);
+	if (eal < 0) {
+		fprintf(stderr, "tundra: EAL init failed: %s\n", rte_strerror(rte_errno));
+		return 2;
+	}
+	argc -= eal;
+	argv += eal;
+	argv[0] = "tundra run";
+
+	struct engine e;
+	memset(&e, 0, sizeof(e));
+	options_default(&e.o);
+	e.o.flows_per_worker = 262144;
+	int rc = 2;
+	if (parse_options(argc, argv, &e.o, 0) != 0)
+		goto out_eal;
+	e.n_workers = rte_lcore_count() - 1;
+	if (e.n_workers == 0 || e.n_workers > MAX_WORKERS) {
+		fprintf(stderr, "tundra run: give 2..%d lcores (-l): the main lcore controls, the others work\n",
+			MAX_WORKERS + 1);
+		goto out_eal;
+	}
+	if (e.o.flow_log && strcmp(e.o.flow_log, "-") == 0)
+		e.flow_out = stdout;
+	else if (e.o.flow_log && (e.flow_out = fopen(e.o.flow_log, "w")) == NULL) {
+		fprintf(stderr, "tundra: %s: %s\n", e.o.flow_log, strerror(errno));
+		goto out_eal;
+	}
+	if (setup_engine(&e, 0) != 0)
+		goto out;
+	unsigned int n_mbufs = e.n_workers * 2 * (1024 + 1024 + WORKER_BURST * 2) + 4096;
+	e.mp = rte_pktmbuf_pool_create("live_pool", n_mbufs, 256, 0, RTE_MBUF_DEFAULT_BUF_SIZE,
+				       (int)rte_socket_id());
+	if (e.mp == NULL) {
+		fprintf(stderr, "tundra: mbuf pool of %u: %s (raise -m)\n", n_mbufs, rte_strerror(rte_errno));
+		goto out;
+	}
+	char err[512];
+	int ports[2] = {e.o.rx_port, e.o.pair_port};
+	int n_ports = e.o.pair_port >= 0 ? 2 : 1;
+	if (e.o.tx_port >= 0 && e.o.tx_port != e.o.rx_port)
+		ports[n_ports++] = e.o.tx_port;
+	for (int p = 0; p < n_ports; p++)
+		if (port_init_live((uint16_t)ports[p], (uint16_t)e.n_workers, e.mp, err, sizeof(err)) != 0) {
+			fprintf(stderr, "tundra: %s\n", err);
+			goto out;
+		}
+	/* Bump in the wire: each side's queue i goes out the other side's queue i. */
+	for (unsigned int i = 0; i < e.n_workers; i++) {
+		struct worker *w = e.w[i];
+		w->rxq[w->n_rxq++] = (struct worker_rxq){
+			.port = (uint16_t)e.o.rx_port,
+			.queue = (uint16_t)i,
+			.tx_port = e.o.pair_port >= 0 ? e.o.pair_port : e.o.tx_port,
+			.tx_queue = (uint16_t)i,
+		};
+		if (e.o.pair_port >= 0)
+			w->rxq[w->n_rxq++] = (struct worker_rxq){
+				.port = (uint16_t)e.o.pair_port,
+				.queue = (uint16_t)i,
+				.tx_port = e.o.rx_port,
+				.tx_queue = (uint16_t)i,
+			};
+	}
+	signal(SIGINT, on_signal);
+	signal(SIGTERM, on_signal);
+	signal(SIGHUP, on_signal);
+	fprintf(stderr, "tundra: %u worker(s), mode %s, rx port %d%s\n", e.n_workers, mode_name(e.o.mode),
+		e.o.rx_port, e.o.pair_port >= 0 ? " paired" : "");
+
+	struct timespec t0;
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	for (unsigned int i = 0; i < e.n_workers; i++)
+		rte_eal_remote_launch(worker_main, e.w[i], e.w[i]->lcore);
+
+	uint64_t generation = 1, last_rx = 0;
+	double last_change = 0, last_report = 0;
+	while (!got_quit) {
+		usleep(100 * 1000);
+		drain_records(&e, 0);
+		if (got_reload) {
+			got_reload = 0;
+			reload_registry(&e, &generation);
+		}
+		double now = elapsed(&t0);
+		struct worker_stats s;
+		collect_stats(&e, &s);
+		if (s.rx_pkts != last_rx) {
+			last_rx = s.rx_pkts;
+			last_change = now;
+		}
+		if (now - last_report >= 1.0) {
+			last_report = now;
+			fprintf(stderr, "tundra: stats ");
+			stats_print_json(&s, stderr);
+		}
+		if (e.o.duration_s && now >= e.o.duration_s)
+			break;
+		if (e.o.idle_exit_s && now - last_change >= e.o.idle_exit_s)
+			break;
+	}
+	e.sh->quit = 1;
+	for (unsigned int i = 0; i < e.n_workers; i++)
+		while (rte_eal_get_lcore_state(e.w[i]->lcore) != WAIT) {
+			drain_records(&e, 0);
+			usleep(1000);
+		}
+	rte_eal_mp_wait_lcore();
+	drain_records(&e, 0);
+	rc = finish(&e, elapsed(&t0)) ? 1 : 0;
+	for (int p = 0; p < n_ports; p++)
+		port_close((uint16_t)ports[p]);
+out:
+	if (e.flow_out && e.flow_out != stdout)
+		fclose(e.flow_out);
+	teardown_engine(&e);
+	rte_mempool_free(e.mp);
+out_eal:
+	rte_eal_cleanup();
+	return rc;
+}
+
+/* ---- registry check ---- */
+
+static int cmd_registry(int argc, char **argv)
+{
+	if (argc != 2 || strcmp(argv[0], "check") != 0) {
+		usage(stderr);
+		return 2;
+	}
+	char *eal_argv[] = {"tundra", "--no-huge", "--no-pci", "--no-shconf", "--no-telemetry",
+			    "--log-level=*:error", "-m", "512", "-l", "0", NULL};
+	if (rte_eal_init(10, eal_argv) < 0) {
+		fprintf(stderr, "tundra: EAL init failed: %s\n", rte_strerror(rte_errno));
+		return 2;
+	}
+	char err[512];
+	struct registry *r;
+	int rc = 0;
+	if (registry_load(argv[1], 1, &r, err, sizeof(err), stderr) != 0) {
+		fprintf(stderr, "tundra: %s: not valid\n", argv[1]);
+		rc = 1;
+	} else {
+		struct registry_stats st;
+		registry_get_stats(r, time(NULL), &st);
+		printf("%s: valid: %u entries (%u IPv4, %u IPv6) in %u IPv4 and %u IPv6 prefixes, %u expired, "
+		       "%zu bytes\n",
+		       argv[1], st.entries, st.v4_entries, st.v6_entries, st.v4_prefixes, st.v6_prefixes, st.expired,
+		       st.memory_bytes);
+		for (unsigned int s = 0; s < SECTOR_COUNT; s++)
+			if (st.per_sector[s])
+				printf("  %-12s %u\n", registry_sector_name((uint8_t)s), st.per_sector[s]);
+		registry_free(r);
+	}
+	rte_eal_cleanup();
+	return rc;
+}
+
+int main(int argc, char **argv)
+{
+	if (argc < 2) {
+		usage(stderr);
+		return 2;
+	}
+	if (strcmp(argv[1], "classify") == 0)
+		return cmd_classify(argc - 1, argv + 1);
+	if (strcmp(argv[1], "run") == 0)
+		return cmd_run(argc - 1, argv + 1);
+	if (strcmp(argv[1], "registry") == 0)
+		return cmd_registry(argc - 2, argv + 2);
+	if (strcmp(argv[1], "-h") == 0 || strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "help") == 0) {
+		usage(stdout);
+		return 0;
+	}
+	fprintf(stderr, "tundra: unknown command '%s'\n", argv[1]);
+	usage(stderr);
+	return 2;
+}

@@ -1,0 +1,135 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+#include "output.h"
+
+#include <arpa/inet.h>
+#include <inttypes.h>
+#include <string.h>
+#include <sys/socket.h>
+
+#include "registry.h"
+#include "verdict.h"
+
+static void addr_str(uint8_t ipver, const uint8_t *a, char *buf, size_t len)
+{
+	if (inet_ntop(ipver == 6 ? AF_INET6 : AF_INET, a, buf, (socklen_t)len) == NULL)
+		snprintf(buf, len, "?");
+}
+
+void flow_endpoints(const struct flow *f, char *cli, size_t cl, uint16_t *cport, char *srv, size_t sl,
+		    uint16_t *sport)
+{
+	const uint8_t *ca = f->client_is_lo ? f->key.addr_lo : f->key.addr_hi;
+	const uint8_t *sa = f->client_is_lo ? f->key.addr_hi : f->key.addr_lo;
+	addr_str(f->key.ip_version, ca, cli, cl);
+	addr_str(f->key.ip_version, sa, srv, sl);
+	*cport = f->client_is_lo ? f->key.port_lo : f->key.port_hi;
+	*sport = f->client_is_lo ? f->key.port_hi : f->key.port_lo;
+}
+
+static void json_str(FILE *out, const char *s)
+{
+	fputc('"', out);
+	for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+		if (*p == '"' || *p == '\\')
+			fprintf(out, "\\%c", *p);
+		else if (*p < 0x20)
+			fprintf(out, "\\u%04x", *p);
+		else
+			fputc(*p, out);
+	}
+	fputc('"', out);
+}
+
+static void l4_json(FILE *out, uint8_t proto)
+{
+	if (proto == 17)
+		fputs("\"udp\"", out);
+	else if (proto == 6)
+		fputs("\"tcp\"", out);
+	else
+		fprintf(out, "%u", proto);
+}
+
+static const char *end_name(uint8_t end)
+{
+	switch (end) {
+	case FLOW_END_IDLE:
+		return "idle";
+	case FLOW_END_EVICTED:
+		return "evicted";
+	default:
+		return "end";
+	}
+}
+
+void output_flow_json(FILE *out, const struct flow *f, const struct classify_db *cdb)
+{
+	char cli[INET6_ADDRSTRLEN], srv[INET6_ADDRSTRLEN], reason[160];
+	uint16_t cport, sport;
+	flow_endpoints(f, cli, sizeof(cli), &cport, srv, sizeof(srv), &sport);
+	classify_reason(cdb, f, reason, sizeof(reason));
+	fprintf(out, "{\"ts_first\":%" PRIu64 ".%06" PRIu64 ",\"ts_last\":%" PRIu64 ".%06" PRIu64,
+		(uint64_t)(f->ts_first / 1000000000u), (uint64_t)(f->ts_first % 1000000000u / 1000),
+		(uint64_t)(f->ts_last / 1000000000u), (uint64_t)(f->ts_last % 1000000000u / 1000));
+	fprintf(out, ",\"ip_version\":%u,\"l4\":", f->key.ip_version);
+	l4_json(out, f->key.proto);
+	fprintf(out,
+		",\"src_ip\":\"%s\",\"src_port\":%u,\"dst_ip\":\"%s\",\"dst_port\":%u,\"vlan\":%u,"
+		"\"pkts_c2s\":%u,\"pkts_s2c\":%u,\"bytes_c2s\":%" PRIu64 ",\"bytes_s2c\":%" PRIu64,
+		cli, cport, srv, sport, f->key.vlan, f->pkts[CLS_C2S], f->pkts[CLS_S2C], f->bytes[CLS_C2S],
+		f->bytes[CLS_S2C]);
+	fputs(",\"app\":", out);
+	json_str(out, classifier_name(f->app));
+	fprintf(out, ",\"vpn\":%s,\"verdict\":\"%s\",\"dropped\":%s", f->app ? "true" : "false",
+		verdict_name(f->verdict), f->drop ? "true" : "false");
+	if (f->registrant_id[0]) {
+		fputs(",\"registrant\":", out);
+		json_str(out, f->registrant_id);
+		fputs(",\"registrant_name\":", out);
+		json_str(out, f->registrant_name);
+		fprintf(out, ",\"sector\":\"%s\",\"registry_line\":%u", registry_sector_name(f->sector),
+			f->reg_line);
+	} else {
+		fputs(",\"registrant\":null,\"registrant_name\":null,\"sector\":null,\"registry_line\":null", out);
+	}
+	if (f->phase == FLOW_DECIDED)
+		fprintf(out, ",\"decided_at_pkt\":%u", f->decided_at_pkt);
+	else
+		fputs(",\"decided_at_pkt\":null", out);
+	fputs(",\"reason\":", out);
+	json_str(out, reason);
+	fprintf(out, ",\"end\":\"%s\"}\n", end_name(f->end));
+}
+
+void output_table_header(FILE *out)
+{
+	fprintf(out, "%-15s %-4s %-40s %-40s %7s %7s %-10s %-6s %-12s %s\n", "first_seen", "l4", "client",
+		"server", "pkts>", "pkts<", "app", "verdict", "registrant", "reason");
+}
+
+void output_flow_row(FILE *out, const struct flow *f, const struct classify_db *cdb)
+{
+	char cli[INET6_ADDRSTRLEN], srv[INET6_ADDRSTRLEN], reason[160], ce[64], se[64], l4[8];
+	uint16_t cport, sport;
+	flow_endpoints(f, cli, sizeof(cli), &cport, srv, sizeof(srv), &sport);
+	classify_reason(cdb, f, reason, sizeof(reason));
+	snprintf(ce, sizeof(ce), f->key.ip_version == 6 ? "[%s]:%u" : "%s:%u", cli, cport);
+	snprintf(se, sizeof(se), f->key.ip_version == 6 ? "[%s]:%u" : "%s:%u", srv, sport);
+	if (f->key.proto == 6)
+		snprintf(l4, sizeof(l4), "tcp");
+	else if (f->key.proto == 17)
+		snprintf(l4, sizeof(l4), "udp");
+	else
+		snprintf(l4, sizeof(l4), "%u", f->key.proto);
+	fprintf(out, "%15.3f %-4s %-40s %-40s %7u %7u %-10s %-6s %-12s %s\n", (double)f->ts_first / 1e9, l4, ce,
+		se, f->pkts[CLS_C2S], f->pkts[CLS_S2C], classifier_name(f->app), verdict_name(f->verdict),
+		f->registrant_id[0] ? f->registrant_id : "-", reason);
+}
+
+int flow_record_cmp(const void *a, const void *b)
+{
+	const struct flow *x = a, *y = b;
+	if (x->ts_first != y->ts_first)
+		return x->ts_first < y->ts_first ? -1 : 1;
+	return memcmp(&x->key, &y->key, sizeof(x->key));
+}

@@ -1,0 +1,23 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * Flow records as people and programs read them: a JSON line per flow, or a
+ * table row. Runs on the control lcore only.
+ */
+#ifndef TUNDRA_OUTPUT_H
+#define TUNDRA_OUTPUT_H
+
+#include <stdio.h>
+
+#include "classify.h"
+#include "flow.h"
+
+void output_flow_json(FILE *out, const struct flow *f, const struct classify_db *cdb);
+void output_table_header(FILE *out);
+void output_flow_row(FILE *out, const struct flow *f, const struct classify_db *cdb);
+
+/* Client and server endpoints of a flow, as text. */
+void flow_endpoints(const struct flow *f, char *cli, size_t cl, uint16_t *cport, char *srv, size_t sl,
+		    uint16_t *sport);
+int flow_record_cmp(const void *a, const void *b);
+
+#endif

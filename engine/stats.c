@@ -1,0 +1,70 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+#include "stats.h"
+
+#include <inttypes.h>
+
+const char *outcome_name(unsigned int o)
+{
+	static const char *const n[OUT_COUNT] = {"nonip", "malformed", "fragment", "no_flow",
+						 "inspecting", "pass", "allow", "block"};
+	return o < OUT_COUNT ? n[o] : "?";
+}
+
+const char *disposition_name(unsigned int d)
+{
+	static const char *const n[DISP_COUNT] = {"tx", "tx_failed", "dropped", "consumed"};
+	return d < DISP_COUNT ? n[d] : "?";
+}
+
+void stats_sum(struct worker_stats *const *w, unsigned int n, struct worker_stats *out)
+{
+	const size_t words = sizeof(*out) / sizeof(uint64_t);
+	uint64_t *o = (uint64_t *)out;
+	for (size_t k = 0; k < words; k++)
+		o[k] = 0;
+	for (unsigned int i = 0; i < n; i++) {
+		const volatile uint64_t *s = (const volatile uint64_t *)w[i];
+		for (size_t k = 0; k < words; k++)
+			o[k] += s[k];
+	}
+}
+
+int stats_reconcile(const struct worker_stats *s, FILE *err)
+{
+	uint64_t out = 0, disp = 0;
+	for (unsigned int o = 0; o < OUT_COUNT; o++)
+		out += s->outcome[o];
+	for (unsigned int d = 0; d < DISP_COUNT; d++)
+		disp += s->disp[d];
+	int bad = 0;
+	if (out != s->rx_pkts) {
+		bad = 1;
+		if (err)
+			fprintf(err, "stats: received %" PRIu64 " != sum of outcomes %" PRIu64 "\n", s->rx_pkts, out);
+	}
+	if (disp != s->rx_pkts) {
+		bad = 1;
+		if (err)
+			fprintf(err, "stats: received %" PRIu64 " != sum of dispositions %" PRIu64 "\n", s->rx_pkts,
+				disp);
+	}
+	return bad;
+}
+
+void stats_print_json(const struct worker_stats *s, FILE *out)
+{
+	fprintf(out, "{\"rx_pkts\":%" PRIu64 ",\"rx_bytes\":%" PRIu64, s->rx_pkts, s->rx_bytes);
+	fprintf(out, ",\"outcome\":{");
+	for (unsigned int o = 0; o < OUT_COUNT; o++)
+		fprintf(out, "%s\"%s\":%" PRIu64, o ? "," : "", outcome_name(o), s->outcome[o]);
+	fprintf(out, "},\"disposition\":{");
+	for (unsigned int d = 0; d < DISP_COUNT; d++)
+		fprintf(out, "%s\"%s\":%" PRIu64, d ? "," : "", disposition_name(d), s->disp[d]);
+	fprintf(out,
+		"},\"flows\":{\"created\":%" PRIu64 ",\"expired\":%" PRIu64 ",\"evicted\":%" PRIu64
+		",\"flushed\":%" PRIu64 ",\"pass\":%" PRIu64 ",\"allow\":%" PRIu64 ",\"block\":%" PRIu64
+		"},\"records_lost\":%" PRIu64 ",\"hs_errors\":%" PRIu64 ",\"reverdicts\":%" PRIu64 "}\n",
+		s->flows_created, s->flows_expired, s->flows_evicted, s->flows_flushed,
+		s->flows_decided[VERDICT_PASS], s->flows_decided[VERDICT_ALLOW],
+		s->flows_decided[VERDICT_BLOCK], s->records_lost, s->hs_errors, s->reverdicts);
+}

@@ -1,0 +1,68 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * Counters. Each worker owns one struct worker_stats in its own cache lines
+ * and is its only writer: plain increments, no atomics. The control lcore
+ * reads them (a torn read of a 64-bit counter cannot happen on x86-64) and
+ * sums them every second and at exit.
+ *
+ * Every received packet gets exactly one outcome and one disposition:
+ *   rx = nonip + malformed + fragment + inspecting + pass + allow + block + no_flow
+ *   rx = tx + tx_failed + dropped_enforce + consumed
+ */
+#ifndef TUNDRA_STATS_H
+#define TUNDRA_STATS_H
+
+#include <stdint.h>
+#include <stdio.h>
+
+#include <rte_common.h>
+
+#include "flow.h"
+
+enum outcome {
+	OUT_NONIP = 0,    /* not IP: passed uninspected */
+	OUT_MALFORMED,    /* failed parsing: passed uninspected */
+	OUT_FRAGMENT,     /* IP fragment: passed uninspected */
+	OUT_NO_FLOW,      /* flow table could not make room: passed */
+	OUT_INSPECTING,   /* flow still inside the classification window */
+	OUT_PASS,         /* flow decided: not a VPN, or window closed undecided */
+	OUT_ALLOW,        /* VPN flow to a registered endpoint */
+	OUT_BLOCK,        /* VPN flow to an unregistered endpoint */
+	OUT_COUNT
+};
+
+enum disposition {
+	DISP_TX = 0,        /* forwarded to the TX port */
+	DISP_TX_FAILED,     /* TX queue full: freed, counted */
+	DISP_DROPPED,       /* enforce mode, blocked flow */
+	DISP_CONSUMED,      /* no TX port (monitor tap, offline): freed after inspection */
+	DISP_COUNT
+};
+
+struct worker_stats {
+	uint64_t rx_pkts;
+	uint64_t rx_bytes;
+	uint64_t outcome[OUT_COUNT];
+	uint64_t disp[DISP_COUNT];
+	uint64_t flows_created;
+	uint64_t flows_expired;
+	uint64_t flows_evicted;
+	uint64_t flows_flushed;
+	uint64_t flows_active;
+	uint64_t flows_decided[VERDICT_COUNT];
+	uint64_t records_lost;       /* flow records not handed over (live, ring full) */
+	uint64_t hs_errors;
+	uint64_t reverdicts;         /* flows re-judged after a registry reload */
+	uint64_t busy_cycles;        /* cycles spent on bursts that carried packets */
+	uint64_t bursts;
+} __rte_cache_aligned;
+
+const char *outcome_name(unsigned int o);
+const char *disposition_name(unsigned int d);
+
+void stats_sum(struct worker_stats *const *w, unsigned int n, struct worker_stats *out);
+/* 0 when both identities hold; otherwise prints what does not add up. */
+int stats_reconcile(const struct worker_stats *s, FILE *err);
+void stats_print_json(const struct worker_stats *s, FILE *out);
+
+#endif

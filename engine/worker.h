@@ -1,0 +1,65 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * Worker lcores: each polls its RX queues in bursts and runs the whole
+ * pipeline (parse → flow → classify → verdict) on what it receives. A worker
+ * shares nothing writable with any other core: its flow table, Hyperscan
+ * scratch and counters are its own; flow records leave through its own ring.
+ */
+#ifndef TUNDRA_WORKER_H
+#define TUNDRA_WORKER_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include <rte_rcu_qsbr.h>
+#include <rte_ring.h>
+
+#include "classify.h"
+#include "flow.h"
+#include "registry.h"
+#include "stats.h"
+
+#define WORKER_BURST 32
+#define WORKER_MAX_RXQ 4
+
+/* What the control lcore publishes to every worker. */
+struct engine_shared {
+	const struct registry *registry;   /* swapped by the control lcore, read with acquire */
+	struct rte_rcu_qsbr *qsbr;         /* old registries are freed after a grace period */
+	volatile uint8_t quit;
+	volatile uint8_t input_done;       /* offline: the reader has enqueued its last packet */
+	uint64_t tsc0, unix_ns0;           /* live clock: ns = unix_ns0 + (tsc - tsc0) * ns_per_tsc */
+	double ns_per_tsc;
+	int ts_offset;                     /* mbuf dynfield holding the capture timestamp (ns) */
+};
+
+struct worker_rxq {
+	uint16_t port, queue;
+	int32_t tx_port;                   /* -1: no TX (tap/offline), packets are freed */
+	uint16_t tx_queue;
+};
+
+struct worker {
+	struct worker_stats stats;         /* first: its own cache lines, written only here */
+	unsigned int id;
+	unsigned int lcore;
+	uint8_t offline;
+	uint8_t enforce;
+	uint16_t n_rxq;
+	struct worker_rxq rxq[WORKER_MAX_RXQ];
+	struct flow_table *flows;
+	struct classify_ctx cls;
+	struct rte_ring *records;          /* flow records for the control lcore */
+	struct engine_shared *shared;
+	uint64_t now;                      /* ns; capture time offline, wall clock live */
+	uint32_t age_budget;               /* flow slots visited per poll for idle timeouts */
+	uint8_t linear[65536 + 128];       /* a chained frame copied whole for the parser */
+} __rte_cache_aligned;
+
+/* Export callback for flow_table_create(): hands a finished flow to the control lcore. */
+void worker_export_flow(void *arg, struct flow *f);
+
+/* rte_eal_remote_launch() entry point; arg is a struct worker. */
+int worker_main(void *arg);
+
+#endif

@@ -1,0 +1,264 @@
+#!/usr/bin/env python3
+"""Small pcap utility for the ground-truth captures (Python 3 stdlib only).
+
+  pcaptool.py merge OUT IN...            merge classic pcap files by timestamp
+  pcaptool.py check LABELS DIR           verify labels.csv against the pcaps
+  pcaptool.py summary LABELS DIR [PCAP]  first payloads of every labelled flow
+
+A "server endpoint" is an (l4, ip, port) on one of the server-side addresses
+(SERVER_IPS); every TCP/UDP packet in a capture belongs to one of them.
+"""
+import csv
+import ipaddress
+import os
+import struct
+import sys
+
+SERVER_IPS = {"198.18.0.1", "198.19.0.1", "fd00:7d::1"}
+LINKTYPE_ETHERNET = 1
+
+
+def read_pcap(path):
+    """Return (global_header_fields, [(ts_sec, ts_frac, orig_len, data)])."""
+    with open(path, "rb") as f:
+        raw = f.read()
+    if len(raw) < 24:
+        raise ValueError(f"{path}: too short for a pcap header")
+    magic = raw[:4]
+    if magic in (b"\xd4\xc3\xb2\xa1", b"\x4d\x3c\xb2\xa1"):
+        e = "<"
+    elif magic in (b"\xa1\xb2\xc3\xd4", b"\xa1\xb2\x3c\x4d"):
+        e = ">"
+    else:
+        raise ValueError(f"{path}: not a classic pcap file (pcapng?)")
+    _, vmaj, vmin, tz, sig, snap, link = struct.unpack(e + "IHHiIII", raw[:24])
+    recs = []
+    off = 24
+    while off + 16 <= len(raw):
+        ts, frac, incl, orig = struct.unpack(e + "IIII", raw[off:off + 16])
+        off += 16
+        recs.append((ts, frac, orig, raw[off:off + incl]))
+        off += incl
+    hdr = dict(endian=e, magic=struct.unpack(e + "I", magic)[0], vmaj=vmaj,
+               vmin=vmin, snaplen=snap, linktype=link)
+    return hdr, recs
+
+
+def parse(frame):
+    """Ethernet frame -> (l4, src, sport, dst, dport, payload) or None."""
+    if len(frame) < 14:
+        return None
+    etype = struct.unpack("!H", frame[12:14])[0]
+    off = 14
+    while etype in (0x8100, 0x88A8) and len(frame) >= off + 4:
+        etype = struct.unpack("!H", frame[off + 2:off + 4])[0]
+        off += 4
+    if etype == 0x0800:
+        ip = frame[off:]
+        if len(ip) < 20:
+            return None
+        ihl = (ip[0] & 0x0F) * 4
+        total = struct.unpack("!H", ip[2:4])[0]
+        if struct.unpack("!H", ip[6:8])[0] & 0x1FFF:
+            return None  # non-first fragment
+        proto = ip[9]
+        src = str(ipaddress.IPv4Address(ip[12:16]))
+        dst = str(ipaddress.IPv4Address(ip[16:20]))
+        l4 = ip[ihl:total]
+    elif etype == 0x86DD:
+        ip = frame[off:]
+        if len(ip) < 40:
+            return None
+        plen = struct.unpack("!H", ip[4:6])[0]
+        proto = ip[6]
+        src = str(ipaddress.IPv6Address(ip[8:24]))
+        dst = str(ipaddress.IPv6Address(ip[24:40]))
+        l4 = ip[40:40 + plen]
+        while proto in (0, 43, 60) and len(l4) >= 8:
+            proto, hlen = l4[0], (l4[1] + 1) * 8
+            l4 = l4[hlen:]
+        if proto == 44:
+            return None
+    else:
+        return None
+    if proto == 17 and len(l4) >= 8:
+        sport, dport = struct.unpack("!HH", l4[:4])
+        return ("udp", src, sport, dst, dport, l4[8:])
+    if proto == 6 and len(l4) >= 20:
+        sport, dport = struct.unpack("!HH", l4[:4])
+        doff = (l4[12] >> 4) * 4
+        return ("tcp", src, sport, dst, dport, l4[doff:])
+    return None
+
+
+def packets(path):
+    hdr, recs = read_pcap(path)
+    if hdr["linktype"] != LINKTYPE_ETHERNET:
+        raise ValueError(f"{path}: linktype {hdr['linktype']} is not Ethernet")
+    for ts, frac, _, data in recs:
+        p = parse(data)
+        if p:
+            yield (ts, frac) + p
+
+
+def server_side(p):
+    """Return (l4, server_ip, server_port, direction) for a parsed packet."""
+    l4, src, sport, dst, dport, _ = p[2:]
+    if dst in SERVER_IPS:
+        return l4, dst, dport, "c2s"
+    if src in SERVER_IPS:
+        return l4, src, sport, "s2c"
+    return None
+
+
+def load_labels(path):
+    with open(path, newline="") as f:
+        return list(csv.DictReader(f))
+
+
+def norm_ip(s):
+    return str(ipaddress.ip_address(s))
+
+
+def cmd_merge(out, inputs):
+    allrecs = []
+    first = None
+    snap = 0
+    for i, path in enumerate(inputs):
+        hdr, recs = read_pcap(path)
+        if first is None:
+            first = hdr
+        elif (hdr["linktype"], hdr["magic"]) != (first["linktype"], first["magic"]):
+            raise ValueError(f"{path}: linktype/timestamp precision differs from {inputs[0]}")
+        snap = max(snap, hdr["snaplen"])
+        for j, r in enumerate(recs):
+            allrecs.append((r[0], r[1], i, j, r))
+    allrecs.sort(key=lambda x: x[:4])
+    with open(out, "wb") as f:
+        f.write(struct.pack("<IHHiIII", first["magic"], 2, 4, 0, 0, snap, first["linktype"]))
+        for *_, (ts, frac, orig, data) in allrecs:
+            f.write(struct.pack("<IIII", ts, frac, len(data), orig))
+            f.write(data)
+    print(f"merged {len(allrecs)} packets from {len(inputs)} files into {out}")
+    return 0
+
+
+def _flows(path):
+    """{(l4, server_ip, port): {'c2s': [payloads], 's2c': [payloads]}} (non-empty payloads)."""
+    flows = {}
+    for p in packets(path):
+        s = server_side(p)
+        if not s:
+            continue
+        l4, ip, port, d = s
+        f = flows.setdefault((l4, ip, port), {"c2s": [], "s2c": [], "pkts": 0})
+        f["pkts"] += 1
+        if p[7]:
+            f[d].append(p[7])
+    return flows
+
+
+def _vpn_signature_ok(app, l4, flow):
+    c2s, s2c = flow["c2s"], flow["s2c"]
+    if app not in ("wireguard", "openvpn"):
+        return None if c2s else "no client payload"
+    if not c2s or not s2c:
+        return "no payload in one direction"
+    if app == "wireguard":
+        if l4 != "udp":
+            return "wireguard over non-UDP"
+        init = [d for d in c2s if len(d) == 148 and d[:4] == b"\x01\x00\x00\x00"]
+        resp = [d for d in s2c if len(d) == 92 and d[:4] == b"\x02\x00\x00\x00"]
+        data = [d for d in c2s + s2c if d[:4] == b"\x04\x00\x00\x00"]
+        if not (init and resp and data):
+            return f"handshake/data missing (init={len(init)} resp={len(resp)} data={len(data)})"
+        return None
+    if app == "openvpn":
+        a, b = c2s[0], s2c[0]
+        if l4 == "tcp":
+            if len(a) < 3 or len(b) < 3:
+                return "short first segment"
+            a, b = a[2:], b[2:]
+        if a[0] >> 3 != 7 or b[0] >> 3 != 8:
+            return f"first opcodes {a[0] >> 3}/{b[0] >> 3}, expected 7 (HARD_RESET_CLIENT_V2) / 8"
+        data = [d for d in c2s + s2c if (d[2] if l4 == "tcp" else d[0]) >> 3 == 9]
+        if not data:
+            return "no P_DATA_V2 packet (tunnel never carried data)"
+        return None
+    return None
+
+
+def cmd_check(labels_path, pdir):
+    labels = load_labels(labels_path)
+    errors = 0
+    by_pcap = {}
+    for row in labels:
+        by_pcap.setdefault(row["pcap"], []).append(row)
+        want = "allow" if (row["app"] != "unknown" and ipaddress.ip_address(row["server_ip"])
+                           in ipaddress.ip_network("198.18.0.0/24")) else \
+               ("block" if row["app"] != "unknown" else "pass")
+        if row["verdict"] != want:
+            print(f"ERROR {row}: verdict should be {want}")
+            errors += 1
+    for pcap, rows in sorted(by_pcap.items()):
+        path = os.path.join(pdir, pcap)
+        if not os.path.exists(path):
+            print(f"ERROR {pcap}: missing")
+            errors += 1
+            continue
+        flows = _flows(path)
+        labelled = set()
+        for row in rows:
+            key = (row["l4"], norm_ip(row["server_ip"]), int(row["server_port"]))
+            labelled.add(key)
+            f = flows.get(key)
+            if not f:
+                print(f"ERROR {pcap}: labelled flow {key} not in capture")
+                errors += 1
+                continue
+            bad = _vpn_signature_ok(row["app"], row["l4"], f)
+            if bad:
+                print(f"ERROR {pcap}: {key} {row['app']}: {bad}")
+                errors += 1
+        for key in sorted(set(flows) - labelled):
+            print(f"ERROR {pcap}: flow {key} ({flows[key]['pkts']} pkts) has no label")
+            errors += 1
+        size = os.path.getsize(path)
+        if size >= 200 * 1024:
+            print(f"ERROR {pcap}: {size} bytes, over 200 KB")
+            errors += 1
+        print(f"ok {pcap}: {len(flows)} flows, {size} bytes")
+    print("labels check:", "FAILED" if errors else "passed", f"({errors} errors)")
+    return 1 if errors else 0
+
+
+def cmd_summary(labels_path, pdir, only=None):
+    for row in load_labels(labels_path):
+        if only and row["pcap"] != only:
+            continue
+        key = (row["l4"], norm_ip(row["server_ip"]), int(row["server_port"]))
+        f = _flows(os.path.join(pdir, row["pcap"])).get(key)
+        print(f"{row['pcap']} {row['l4']} [{row['server_ip']}]:{row['server_port']} "
+              f"app={row['app']} verdict={row['verdict']} packets={f['pkts'] if f else 0}")
+        if not f:
+            continue
+        for d in ("c2s", "s2c"):
+            if f[d]:
+                p = f[d][0]
+                print(f"  first {d} payload len={len(p)}: {p[:48].hex()}")
+    return 0
+
+
+def main(argv):
+    if len(argv) >= 4 and argv[1] == "merge":
+        return cmd_merge(argv[2], argv[3:])
+    if len(argv) == 4 and argv[1] == "check":
+        return cmd_check(argv[2], argv[3])
+    if len(argv) in (4, 5) and argv[1] == "summary":
+        return cmd_summary(argv[2], argv[3], argv[4] if len(argv) == 5 else None)
+    print(__doc__, file=sys.stderr)
+    return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv))

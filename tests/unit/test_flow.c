@@ -1,0 +1,186 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/* Flow table: symmetric keys, client side, idle timeouts, eviction when full. */
+#include <string.h>
+
+#include <rte_eal.h>
+
+#include "check.h"
+#include "flow.h"
+
+#define NS 1000000000ull
+
+static struct flow exported[4096];
+static unsigned int n_exported;
+
+static void on_export(void *arg, struct flow *f)
+{
+	(void)arg;
+	if (n_exported < 4096)
+		exported[n_exported] = *f;
+	n_exported++;
+}
+
+static struct pkt_info v4(const char *src, uint16_t sp, const char *dst, uint16_t dp, uint8_t proto)
+{
+	struct pkt_info pi;
+	memset(&pi, 0, sizeof(pi));
+	unsigned int a, b, c, d;
+	pi.ip_version = 4;
+	pi.l4_proto = proto;
+	sscanf(src, "%u.%u.%u.%u", &a, &b, &c, &d);
+	pi.src[0] = (uint8_t)a, pi.src[1] = (uint8_t)b, pi.src[2] = (uint8_t)c, pi.src[3] = (uint8_t)d;
+	sscanf(dst, "%u.%u.%u.%u", &a, &b, &c, &d);
+	pi.dst[0] = (uint8_t)a, pi.dst[1] = (uint8_t)b, pi.dst[2] = (uint8_t)c, pi.dst[3] = (uint8_t)d;
+	pi.src_port = sp;
+	pi.dst_port = dp;
+	return pi;
+}
+
+static struct flow *touch(struct flow_table *t, const struct pkt_info *pi, uint64_t now, uint8_t *dir)
+{
+	struct flow_key k;
+	bool lo;
+	uint32_t h = flow_key_make(pi, &k, &lo);
+	return flow_lookup_or_add(t, &k, h, lo, now, dir);
+}
+
+static void test_symmetric_key(void)
+{
+	struct pkt_info a = v4("10.0.0.9", 40000, "10.0.0.1", 51820, 17);
+	struct pkt_info b = v4("10.0.0.1", 51820, "10.0.0.9", 40000, 17);
+	struct flow_key ka, kb;
+	bool la, lb;
+	uint32_t ha = flow_key_make(&a, &ka, &la), hb = flow_key_make(&b, &kb, &lb);
+	CHECK_EQ(ha, hb);
+	CHECK(memcmp(&ka, &kb, sizeof(ka)) == 0);
+	CHECK(la != lb);
+	/* Same addresses, other protocol or VLAN: another flow. */
+	struct pkt_info c = v4("10.0.0.9", 40000, "10.0.0.1", 51820, 6);
+	struct flow_key kc;
+	flow_key_make(&c, &kc, &la);
+	CHECK(memcmp(&ka, &kc, sizeof(ka)) != 0);
+	c = a;
+	c.vlan = 7;
+	flow_key_make(&c, &kc, &la);
+	CHECK(memcmp(&ka, &kc, sizeof(ka)) != 0);
+}
+
+static void test_directions_and_timeout(void)
+{
+	struct flow_table_config cfg = {.capacity = 1024,
+					.udp_timeout_ns = 60 * NS,
+					.tcp_timeout_ns = 300 * NS,
+					.tcp_closed_timeout_ns = 10 * NS,
+					.other_timeout_ns = 60 * NS};
+	n_exported = 0;
+	struct flow_table *t = flow_table_create("t_dir", 0, &cfg, on_export, NULL);
+	CHECK(t != NULL);
+	if (!t)
+		return;
+	/* The server's address sorts lower, so the client is the "hi" side. */
+	struct pkt_info c2s = v4("10.0.0.9", 40000, "10.0.0.1", 51820, 17);
+	struct pkt_info s2c = v4("10.0.0.1", 51820, "10.0.0.9", 40000, 17);
+	uint8_t dir = 9;
+	struct flow *f1 = touch(t, &c2s, 100 * NS, &dir);
+	CHECK(f1 != NULL);
+	CHECK_EQ(dir, CLS_C2S);
+	CHECK_EQ(f1->client_is_lo, 0);
+	struct flow *f2 = touch(t, &s2c, 101 * NS, &dir);
+	CHECK(f1 == f2);
+	CHECK_EQ(dir, CLS_S2C);
+	f2 = touch(t, &c2s, 102 * NS, &dir);
+	CHECK_EQ(dir, CLS_C2S);
+	CHECK_EQ(f2->ts_first, 100 * NS);
+	CHECK_EQ(f2->ts_last, 102 * NS);
+
+	/* Ageing: not yet idle at 161 s, idle past 60 s after the last packet. */
+	flow_table_age(t, 161 * NS, 4096);
+	CHECK_EQ(n_exported, 0);
+	flow_table_age(t, 163 * NS, 4096);
+	CHECK_EQ(n_exported, 1);
+	CHECK_EQ(exported[0].end, FLOW_END_IDLE);
+
+	/* Expired on touch: the old flow is exported, the next packet starts a new one whose client is its sender. */
+	n_exported = 0;
+	struct flow *f = touch(t, &s2c, 200 * NS, &dir);
+	CHECK_EQ(dir, CLS_C2S);
+	CHECK_EQ(f->client_is_lo, 1);
+	f = touch(t, &c2s, 300 * NS, &dir);
+	CHECK_EQ(n_exported, 1);
+	CHECK_EQ(dir, CLS_C2S);
+	CHECK_EQ(f->ts_first, 300 * NS);
+
+	/* TCP: long timeout, short once closed. */
+	struct pkt_info tcp = v4("10.0.0.9", 40001, "10.0.0.1", 443, 6);
+	n_exported = 0;
+	f = touch(t, &tcp, 1000 * NS, &dir);
+	flow_table_age(t, 1200 * NS, 4096);
+	CHECK_EQ(n_exported, 1); /* the UDP flow from 300 s */
+	CHECK(f->in_use);
+	f->tcp_fin = 1;
+	flow_table_age(t, 1211 * NS, 4096);
+	CHECK_EQ(n_exported, 2);
+
+	struct flow_table_stats st;
+	flow_table_get_stats(t, &st);
+	CHECK_EQ(st.active, 0);
+	CHECK_EQ(st.created, 4);
+	CHECK_EQ(st.expired, 4);
+	flow_table_free(t);
+}
+
+static void test_eviction(void)
+{
+	struct flow_table_config cfg = {.capacity = 256,
+					.udp_timeout_ns = 60 * NS,
+					.tcp_timeout_ns = 300 * NS,
+					.tcp_closed_timeout_ns = 10 * NS,
+					.other_timeout_ns = 60 * NS};
+	n_exported = 0;
+	struct flow_table *t = flow_table_create("t_evict", 0, &cfg, on_export, NULL);
+	CHECK(t != NULL);
+	if (!t)
+		return;
+	uint8_t dir;
+	unsigned int made = 0;
+	for (unsigned int i = 0; i < 1000; i++) {
+		struct pkt_info pi = v4("10.1.0.1", (uint16_t)(1000 + i), "10.2.0.1", 53, 17);
+		if (touch(t, &pi, (uint64_t)(i + 1) * 1000, &dir) != NULL)
+			made++;
+	}
+	struct flow_table_stats st;
+	flow_table_get_stats(t, &st);
+	CHECK_EQ(made, 1000);        /* a full table makes room, it never refuses */
+	CHECK_EQ(st.created, 1000);
+	CHECK(st.evicted > 0);
+	CHECK_EQ(st.evicted, n_exported);
+	CHECK_EQ(st.active + st.evicted, 1000);
+	CHECK(st.active <= 256);
+	/* The newest flow survived. */
+	struct pkt_info last = v4("10.1.0.1", 1999, "10.2.0.1", 53, 17);
+	n_exported = 0;
+	struct flow *f = touch(t, &last, 1000 * 1000 + 1, &dir);
+	CHECK(f != NULL && f->pkts[0] == 0 && f->ts_first == 1000 * 1000);
+	for (unsigned int i = 0; i < (n_exported < 4096 ? n_exported : 0); i++)
+		CHECK_EQ(exported[i].end, FLOW_END_EVICTED);
+	flow_table_flush(t);
+	flow_table_get_stats(t, &st);
+	CHECK_EQ(st.active, 0);
+	CHECK_EQ(st.flushed + st.evicted, 1000);
+	flow_table_free(t);
+}
+
+int main(void)
+{
+	char *argv[] = {"test_flow", "--no-huge", "-m", "128", "--no-pci", "--no-shconf", "--no-telemetry",
+			"-l", "0", "--log-level=*:error", NULL};
+	if (rte_eal_init(10, argv) < 0) {
+		fprintf(stderr, "EAL init failed\n");
+		return 1;
+	}
+	test_symmetric_key();
+	test_directions_and_timeout();
+	test_eviction();
+	rte_eal_cleanup();
+	CHECK_DONE();
+}
