@@ -447,7 +447,8 @@ const struct classifier cls_openvpn = {
 	.patterns = ovpn_patterns,
 	.n_patterns = sizeof(ovpn_patterns) / sizeof(ovpn_patterns[0]),
 	.l4 = CLS_UDP | CLS_TCP,
-	/* UDP: 2 resets; TCP: 3-way handshake + reset, ack, reset */
-	.pkts_needed = 6,
+	/* UDP: 2 resets (+ retransmissions); TCP: SYN, SYN-ACK, ACK, client
+	 * reset, server's ACK, server reset (443-opvn.pcap decides at 6) + slack */
+	.pkts_needed = 8,
 	.validate = ovpn_validate,
 };

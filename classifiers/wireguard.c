@@ -243,7 +243,8 @@ const struct classifier cls_wireguard = {
 	.patterns = wg_patterns,
 	.n_patterns = sizeof(wg_patterns) / sizeof(wg_patterns[0]),
 	.l4 = CLS_UDP,
-	/* init + response; mid-session: WG_DATA_PKTS transport packets */
-	.pkts_needed = 4,
+	/* init + response (+ a retransmitted init or a cookie reply); mid-session:
+	 * WG_DATA_PKTS transport packets, with slack for the other direction's */
+	.pkts_needed = 6,
 	.validate = wg_validate,
 };

@@ -49,7 +49,7 @@ void classify_ctx_free(struct classify_ctx *ctx);
 bool classify_packet(struct classify_ctx *ctx, struct flow *f, const uint8_t *payload, uint32_t len,
 		     uint8_t l4, uint8_t dir, uint16_t pkt_no, uint16_t src_port, uint16_t dst_port);
 
-/* "wireguard/handshake-init/init-148+resp-92-index-match" style reason text. */
+/* "wireguard/wireguard-handshake-init/handshake-init+response-index-match/confirmed@pkt2". */
 int classify_reason(const struct classify_db *cdb, const struct flow *f, char *buf, size_t len);
 
 #endif

@@ -534,8 +534,12 @@ static unsigned int pick_worker(struct rte_mbuf *m, unsigned int n)
 {
 	if (n == 1)
 		return 0;
+	/* The same view of the frame the worker will have, chained or not. */
+	static uint8_t linear[65536 + 128];
+	uint32_t len = RTE_MIN(rte_pktmbuf_pkt_len(m), (uint32_t)sizeof(linear));
+	const uint8_t *data = rte_pktmbuf_read(m, 0, len, linear);
 	struct pkt_info pi;
-	enum parse_result r = parse_packet(rte_pktmbuf_mtod(m, const uint8_t *), rte_pktmbuf_data_len(m), &pi);
+	enum parse_result r = parse_packet(data, len, &pi);
 	if (r == PARSE_FRAGMENT) {
 		/* Fragments carry no ports: spread by addresses only. */
 		pi.src_port = pi.dst_port = 0;

@@ -410,6 +410,13 @@ test_wireguard(void)
 	seq_add(&q, CLS_S2C, c, wg_data(c, 32, R, 0));
 	EXPECT(&q, "wireguard", CLS_CONFIRMED, "handshake-response+transport-index-match", 2);
 
+	/* same, with the responder's data (to the initiator) seen first */
+	seq_init(&q, CLS_UDP);
+	seq_add(&q, CLS_C2S, b, wg_resp(b, R, I));
+	seq_add(&q, CLS_C2S, c, wg_data(c, 64, I, 0));
+	seq_add(&q, CLS_S2C, c, wg_data(c, 32, R, 1));
+	EXPECT(&q, "wireguard", CLS_CONFIRMED, "handshake-response+transport-index-match", 3);
+
 	/* mid-session, both directions */
 	seq_init(&q, CLS_UDP);
 	seq_add(&q, CLS_C2S, c, wg_data(c, 128, R, 1000));
@@ -1178,6 +1185,18 @@ test_direct(void)
 	pkt.payload = NULL;
 	for (k = 0; k < tundra_n_classifiers; k++)
 		CHECK_EQ(tundra_classifiers[k]->validate(&pkt, &st, (uint8_t)(k + 1)).result, CLS_NO);
+	/* WireGuard gives up an unanswered initiation after a while */
+	memset(&st, 0, sizeof(st));
+	pkt.payload = p;
+	pkt.l4 = CLS_UDP;
+	v.result = CLS_MORE;
+	for (k = 0; k < 40 && v.result == CLS_MORE; k++) {
+		pkt.len = wg_init(p, k);
+		v = tundra_classifiers[0]->validate(&pkt, &st, 1);
+		st.owner = 1;
+	}
+	CHECK_EQ(v.result, CLS_NO);
+	CHECK(k > 8 && k <= 20);
 	/* OpenVPN ignores a client's later TCP segments only a few times */
 	memset(&st, 0, sizeof(st));
 	pkt.payload = b;
