@@ -17,6 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <rte_cycles.h>
@@ -489,8 +490,22 @@ static double elapsed(const struct timespec *t0)
 
 /* ---- classify: offline ---- */
 
+/*
+ * EAL memory a registry file needs: two 64 MiB first-level tables (IPv4 FIB,
+ * IPv6 LPM) plus up to ~2 KiB of tables and entry per line (~40 bytes
+ * of CSV). Without hugepages this is anonymous memory, touched only when used.
+ */
+static uint64_t registry_mem_mb(const char *path)
+{
+	struct stat rs;
+	if (path == NULL || stat(path, &rs) != 0)
+		return 0;
+	return 160 + (uint64_t)rs.st_size * 64 / (1 << 20);
+}
+
 /* EAL arguments for offline work: no hugepages, no devices, workers float over our CPUs. */
-static int offline_eal_args(unsigned int workers, uint32_t flows, char **argv, char *buf, size_t len)
+static int offline_eal_args(unsigned int workers, uint32_t flows, const char *registry, char **argv, char *buf,
+			    size_t len)
 {
 	cpu_set_t set;
 	unsigned int ncpu = 0, first = 0, last = 0;
@@ -507,6 +522,7 @@ static int offline_eal_args(unsigned int workers, uint32_t flows, char **argv, c
 		ncpu = 1;
 	/* Memory: flow tables (~0.5 KiB per flow with the hash), rings, mbufs. */
 	uint64_t mb = 256 + (uint64_t)workers * ((uint64_t)flows * 512 / (1 << 20) + 48);
+	mb += registry_mem_mb(registry);
 	int argc = 0;
 	char *p = buf;
 	argv[argc++] = "tundra";
@@ -561,7 +577,7 @@ static void hand_over(struct engine *e, struct rte_ring *r, struct rte_mbuf **b,
 		if (done == *n || !wait)
 			break;
 		drain_records(e, 1);
-		rte_pause();
+		sched_yield(); /* let a worker that shares this CPU catch up */
 	}
 	if (done < *n)
 		memmove(b, b + done, (*n - done) * sizeof(*b));
@@ -586,7 +602,8 @@ static int cmd_classify(int argc, char **argv)
 		return 2;
 	}
 	char *eal_argv[16], eal_buf[128];
-	int eal_argc = offline_eal_args(e.n_workers, e.o.flows_per_worker, eal_argv, eal_buf, sizeof(eal_buf));
+	int eal_argc = offline_eal_args(e.n_workers, e.o.flows_per_worker, e.o.registry, eal_argv, eal_buf,
+					 sizeof(eal_buf));
 	if (rte_eal_init(eal_argc, eal_argv) < 0) {
 		fprintf(stderr, "tundra: EAL init failed: %s\n", rte_strerror(rte_errno));
 		pcap_in_close(in);
@@ -640,7 +657,7 @@ static int cmd_classify(int argc, char **argv)
 			for (unsigned int i = 0; i < e.n_workers; i++)
 				hand_over(&e, rings[i], batch[i], &nb[i], false);
 			drain_records(&e, 1);
-			rte_pause();
+			sched_yield();
 		}
 		input_rc = pcap_in_next(in, e.mp, e.sh->ts_offset, &m, err, sizeof(err));
 		unsigned int wi = 0;
@@ -660,7 +677,7 @@ static int cmd_classify(int argc, char **argv)
 	for (unsigned int i = 0; i < e.n_workers; i++)
 		while (rte_eal_get_lcore_state(e.w[i]->lcore) != WAIT) {
 			drain_records(&e, 1);
-			rte_pause();
+			sched_yield();
 		}
 	rte_eal_mp_wait_lcore();
 	double secs = elapsed(&t0);
@@ -856,8 +873,10 @@ static int cmd_registry(int argc, char **argv)
 		usage(stderr);
 		return 2;
 	}
+	char mb[32];
+	snprintf(mb, sizeof(mb), "%" PRIu64, 128 + registry_mem_mb(argv[1]));
 	char *eal_argv[] = {"tundra", "--no-huge", "--no-pci", "--no-shconf", "--no-telemetry",
-			    "--log-level=*:error", "-m", "512", "-l", "0", NULL};
+			    "--log-level=*:error", "-m", mb, "-l", "0", NULL};
 	if (rte_eal_init(10, eal_argv) < 0) {
 		fprintf(stderr, "tundra: EAL init failed: %s\n", rte_strerror(rte_errno));
 		return 2;

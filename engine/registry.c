@@ -142,8 +142,8 @@ report(struct loader *ld, uint32_t line, const char *fmt, ...)
 }
 
 /*
- * A resource or I/O failure: no line to blame, and it replaces any earlier
- * message since it is why the load stopped.
+ * A resource or I/O failure: no line to blame. As line 0 it takes err from
+ * any line's message, since it is why the load stopped.
  */
 static int __attribute__((format(printf, 3, 4)))
 sys_error(struct loader *ld, int errnum, const char *fmt, ...)
@@ -159,10 +159,7 @@ sys_error(struct loader *ld, int errnum, const char *fmt, ...)
 	}
 	snprintf(full, sizeof(full), "%.400s: %s%s%s", ld->path, msg, fmt ? ": " : "",
 		 rte_strerror(errnum));
-	ld->err_line = 0;
 	put_err(ld, 0, full);
-	if (ld->err && ld->errlen)
-		snprintf(ld->err, ld->errlen, "%s", full);
 	ld->status = -errnum;
 	return -errnum;
 }
@@ -636,6 +633,22 @@ static bool skipped_line(const char *s)
 	return *s == '#' || *skip_blanks(s) == '\0';
 }
 
+/* Line-level checks, before the line is split; false when reported. */
+static bool line_ok(struct loader *ld, const char *s)
+{
+	if (ld->lb.len > LINE_MAX_BYTES)
+		report(ld, ld->line, "line too long (%zu bytes, max %d)", ld->lb.len,
+		       LINE_MAX_BYTES);
+	else if (ld->lb.nul)
+		report(ld, ld->line, "NUL byte in line");
+	else
+		return true;
+	/* where the header belongs, a broken line is the (broken) header */
+	if (*s != '#')
+		ld->have_header = true;
+	return false;
+}
+
 static void handle_line(struct loader *ld)
 {
 	char *s = ld->lb.text, *f[COL_COUNT];
@@ -644,16 +657,7 @@ static void handle_line(struct loader *ld)
 
 	if (ld->line == 1 && strncmp(s, "\xef\xbb\xbf", 3) == 0)
 		s += 3;
-	if (ld->lb.len > LINE_MAX_BYTES) {
-		report(ld, ld->line, "line too long (%zu bytes, max %d)", ld->lb.len,
-		       LINE_MAX_BYTES);
-		return;
-	}
-	if (ld->lb.nul) {
-		report(ld, ld->line, "NUL byte in line");
-		return;
-	}
-	if (skipped_line(s) || (ld->have_header && !ld->header_ok))
+	if (!line_ok(ld, s) || skipped_line(s) || (ld->have_header && !ld->header_ok))
 		return;
 	n = split_csv(s, ld->scratch, f, ld->have_header ? ld->n_cols : COL_COUNT, msg,
 		      sizeof(msg));

@@ -1,6 +1,8 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 #include "worker.h"
 
+#include <sched.h>
+
 #include <rte_cycles.h>
 #include <rte_ethdev.h>
 #include <rte_mbuf.h>
@@ -190,6 +192,12 @@ static __rte_always_inline void worker_loop(struct worker *w, const bool offline
 					if (n == 0)
 						break;
 					process_burst(w, &w->rxq[0], pkts, n, offline);
+				} else {
+					/*
+					 * Offline runs may have more lcores than CPUs: an idle
+					 * worker gives its CPU to the reader instead of spinning.
+					 */
+					sched_yield();
 				}
 			} else {
 				if (sh->quit)
