@@ -200,11 +200,12 @@ static __rte_always_inline void worker_loop(struct worker *w, const bool offline
 					sched_yield();
 				}
 			} else {
-				if (sh->quit)
-					break;
 				w->now = live_now(sh);
 			}
 		}
+		/* Checked every poll, not only when idle: a saturated port must stop too. */
+		if (!offline && unlikely(sh->quit))
+			break;
 		flow_table_age(w->flows, w->now, w->age_budget);
 		publish_table_stats(w);
 		rte_rcu_qsbr_quiescent(sh->qsbr, w->id);
