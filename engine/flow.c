@@ -195,7 +195,8 @@ void flow_table_age(struct flow_table *t, uint64_t now, uint32_t budget)
 
 void flow_table_flush(struct flow_table *t)
 {
-	for (uint32_t pos = 0; pos < t->n_slots; pos++)
+	/* Slots are handed out low first: stop once the last live flow is out. */
+	for (uint32_t pos = 0; pos < t->n_slots && t->st.active > 0; pos++)
 		if (t->flows[pos].in_use)
 			flow_remove(t, pos, FLOW_END_FLUSH);
 }

@@ -443,7 +443,7 @@ static void collect_stats(struct engine *e, struct worker_stats *sum)
 
 static void print_summary(struct engine *e, const struct worker_stats *s, double secs, FILE *out)
 {
-	fprintf(out, "tundra: %" PRIu64 " packets, %" PRIu64 " flows in %.3f s (%.0f packets/s), mode %s\n",
+	fprintf(out, "tundra: %" PRIu64 " packets, %" PRIu64 " flows in %.6f s (%.0f packets/s), mode %s\n",
 		s->rx_pkts, e->records, secs, secs > 0 ? (double)s->rx_pkts / secs : 0.0, mode_name(e->o.mode));
 	fprintf(out, "  %-12s %-8s %10s %12s\n", "app", "verdict", "flows", "packets");
 	for (unsigned int a = 0; a <= tundra_n_classifiers; a++)
@@ -457,6 +457,9 @@ static void print_summary(struct engine *e, const struct worker_stats *s, double
 	fputs("\n  handled:", out);
 	for (unsigned int d = 0; d < DISP_COUNT; d++)
 		fprintf(out, " %s=%" PRIu64, disposition_name(d), s->disp[d]);
+	fprintf(out, "\n  workers: %.0f cycles/packet busy, %.1f packets/burst",
+		s->rx_pkts ? (double)s->busy_cycles / (double)s->rx_pkts : 0.0,
+		s->bursts ? (double)s->rx_pkts / (double)s->bursts : 0.0);
 	fprintf(out, "\n  flows: created=%" PRIu64 " expired=%" PRIu64 " evicted=%" PRIu64 " at-end=%" PRIu64
 		     " records-lost=%" PRIu64 "\n",
 		s->flows_created, s->flows_expired, s->flows_evicted, s->flows_flushed, s->records_lost);
