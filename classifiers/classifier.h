@@ -15,6 +15,8 @@
 /* Transport a pattern or validator applies to. */
 #define CLS_UDP 0x1
 #define CLS_TCP 0x2
+/* Any other IP protocol (ESP, GRE, ...): payload = bytes after the IP headers. */
+#define CLS_IP 0x4
 
 /* Direction of a payload relative to the flow's client (first sender). */
 enum cls_dir { CLS_C2S = 0, CLS_S2C = 1 };
@@ -44,6 +46,7 @@ struct cls_pkt {
 	uint16_t pkt_no;        /* 1-based packet number within the flow */
 	uint16_t src_port, dst_port;
 	uint32_t tcp_offset;    /* stream offset of payload[0] in this direction */
+	uint8_t ip_proto;       /* IP protocol number (6, 17, 50, 47, ...) */
 };
 
 struct cls_pattern {
@@ -59,6 +62,11 @@ struct cls_verdict {
 
 struct classifier {
 	const char *name;                 /* the app label printed */
+	/*
+	 * Payload signatures. A classifier without patterns (n_patterns 0) is a
+	 * candidate for every inspected payload of its transports: for
+	 * protocols whose first bytes are random (ESP, GRE data).
+	 */
 	const struct cls_pattern *patterns;
 	unsigned int n_patterns;
 	uint8_t l4;                       /* transports it applies to */

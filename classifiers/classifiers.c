@@ -31,6 +31,10 @@
  *    in the flow over both directions (payload-less TCP packets included);
  *    tcp_offset = payload bytes seen before in this direction (0 for the
  *    first payload segment; no reassembly, in-order assumed).
+ *  - A classifier with no patterns is a candidate for every payload of the
+ *    transports in its l4 mask (after the pattern candidates, table order).
+ *    CLS_IP covers IP protocols other than TCP and UDP; pkt->ip_proto says
+ *    which, and the payload starts after the IP header chain.
  *  - Validators run on the hot path: no allocation, no syscalls, no global
  *    written, every read bounds-checked against len, any bytes accepted.
  * Ids are 1-based indexes into tundra_classifiers[]; 0 = unknown.

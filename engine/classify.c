@@ -17,6 +17,7 @@ int classify_db_build(struct classify_db *cdb, char *err, size_t errlen)
 	for (unsigned int c = 0; c < tundra_n_classifiers; c++)
 		n += tundra_classifiers[c]->n_patterns;
 	if (n == 0) {
+		/* Hyperscan needs at least one pattern; a table of pattern-less classifiers is odd. */
 		snprintf(err, errlen, "no classifier patterns");
 		return -1;
 	}
@@ -35,6 +36,12 @@ int classify_db_build(struct classify_db *cdb, char *err, size_t errlen)
 		const struct classifier *cl = tundra_classifiers[c];
 		if (cl->pkts_needed > cdb->max_pkts_needed)
 			cdb->max_pkts_needed = cl->pkts_needed;
+		if (cl->l4 & CLS_IP)
+			cdb->any_ip = 1;
+		if (cl->n_patterns == 0)
+			for (unsigned int b = 0; b < 3; b++)
+				if (cl->l4 & (1u << b))
+					cdb->always[b][cdb->n_always[b]++] = (uint8_t)(c + 1);
 		for (unsigned int p = 0; p < cl->n_patterns; p++, i++) {
 			exprs[i] = cl->patterns[p].regex;
 			/* SINGLEMATCH: one callback per pattern is all a candidate needs. */
@@ -128,8 +135,29 @@ static void release(struct cls_state *st)
 	memset(st, 0, sizeof(*st));
 }
 
+/* Offers a packet to one candidate; true when it decided or took ownership. */
+static bool offer(struct flow *f, const struct cls_pkt *p, uint8_t id, uint16_t pat, bool *decided)
+{
+	const struct classifier *cl = tundra_classifiers[id - 1];
+	struct cls_state st = {0};
+	struct cls_verdict v = cl->validate(p, &st, id);
+	if (v.result >= CLS_LIKELY) {
+		decide(f, id, v, p->pkt_no, pat);
+		*decided = true;
+		return true;
+	}
+	if (v.result == CLS_MORE) {
+		f->cls = st;
+		f->cls.owner = id;
+		f->pattern = pat;
+		return true;
+	}
+	return false;
+}
+
 bool classify_packet(struct classify_ctx *ctx, struct flow *f, const uint8_t *payload, uint32_t len,
-		     uint8_t l4, uint8_t dir, uint16_t pkt_no, uint16_t src_port, uint16_t dst_port)
+		     uint8_t l4, uint8_t ip_proto, uint8_t dir, uint16_t pkt_no, uint16_t src_port,
+		     uint16_t dst_port)
 {
 	struct cls_pkt p = {
 		.payload = payload,
@@ -140,6 +168,7 @@ bool classify_packet(struct classify_ctx *ctx, struct flow *f, const uint8_t *pa
 		.src_port = src_port,
 		.dst_port = dst_port,
 		.tcp_offset = f->tcp_off[dir],
+		.ip_proto = ip_proto,
 	};
 	f->win_pkts[dir]++;
 	f->win_bytes[dir] += len;
@@ -160,27 +189,22 @@ bool classify_packet(struct classify_ctx *ctx, struct flow *f, const uint8_t *pa
 	}
 
 	struct candidates c = {.cdb = ctx->cdb, .l4 = l4};
-	if (hs_scan(ctx->cdb->db, (const char *)payload, len, 0, ctx->scratch, on_match, &c) != HS_SUCCESS)
+	if (ctx->cdb->n_patterns && hs_scan(ctx->cdb->db, (const char *)payload, len, 0, ctx->scratch, on_match,
+					    &c) != HS_SUCCESS)
 		ctx->hs_errors++;
 	/* Table order: the first validator that claims the payload wins. */
-	for (unsigned int id = 1; id <= tundra_n_classifiers; id++) {
-		if (c.first_pattern[id] == 0)
-			continue;
-		const struct classifier *cl = tundra_classifiers[id - 1];
-		struct cls_state st = {0};
-		struct cls_verdict v = cl->validate(&p, &st, (uint8_t)id);
-		uint16_t pat = c.first_pattern[id];
-		if (v.result >= CLS_LIKELY) {
-			decide(f, (uint8_t)id, v, pkt_no, pat);
-			return true;
-		}
-		if (v.result == CLS_MORE) {
-			f->cls = st;
-			f->cls.owner = (uint8_t)id;
-			f->pattern = pat;
-			break;
-		}
-	}
+	bool decided = false;
+	for (unsigned int id = 1; id <= tundra_n_classifiers; id++)
+		if (c.first_pattern[id] && offer(f, &p, (uint8_t)id, c.first_pattern[id], &decided))
+			goto claimed;
+	unsigned int b = (unsigned int)__builtin_ctz(l4);
+	for (unsigned int k = 0; k < ctx->cdb->n_always[b]; k++)
+		if (offer(f, &p, ctx->cdb->always[b][k], 0, &decided))
+			goto claimed;
+	goto window;
+claimed:
+	if (decided)
+		return true;
 window:
 	if (f->win_pkts[dir] >= ctx->window_pkts || f->win_bytes[dir] >= ctx->window_bytes) {
 		f->phase = FLOW_UNDECIDED;

@@ -24,6 +24,10 @@ struct classify_db {
 	uint8_t *pattern_cls;
 	const struct cls_pattern **pattern;
 	uint16_t max_pkts_needed;
+	/* by transport bit (CLS_UDP, CLS_TCP, CLS_IP): ids of pattern-less classifiers */
+	uint8_t always[3][CLASSIFY_MAX_CLASSIFIERS];
+	uint8_t n_always[3];
+	uint8_t any_ip;               /* some classifier reads CLS_IP flows */
 };
 
 /* Per-worker classification context. */
@@ -47,7 +51,8 @@ void classify_ctx_free(struct classify_ctx *ctx);
  * true when this packet changed the phase.
  */
 bool classify_packet(struct classify_ctx *ctx, struct flow *f, const uint8_t *payload, uint32_t len,
-		     uint8_t l4, uint8_t dir, uint16_t pkt_no, uint16_t src_port, uint16_t dst_port);
+		     uint8_t l4, uint8_t ip_proto, uint8_t dir, uint16_t pkt_no, uint16_t src_port,
+		     uint16_t dst_port);
 
 /* "wireguard/wireguard-handshake-init/handshake-init+response-index-match/confirmed@pkt2". */
 int classify_reason(const struct classify_db *cdb, const struct flow *f, char *buf, size_t len);

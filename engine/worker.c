@@ -73,16 +73,15 @@ static __rte_always_inline unsigned int handle_packet(struct worker *w, struct r
 
 	if (unlikely(f->phase == FLOW_INSPECTING)) {
 		bool changed = false;
-		if (pi.l4_proto == 6 || pi.l4_proto == 17) {
-			if (pi.payload_len > 0)
-				changed = classify_packet(&w->cls, f, data + pi.payload_off, pi.payload_len,
-							  pi.l4_proto == 6 ? CLS_TCP : CLS_UDP, dir,
-							  (uint16_t)RTE_MIN(f->pkts[0] + f->pkts[1], (uint32_t)UINT16_MAX),
-							  pi.src_port, pi.dst_port);
-		} else {
-			/* No classifier reads other transports yet: judge at once. */
+		uint8_t l4 = pi.l4_proto == 6 ? CLS_TCP : pi.l4_proto == 17 ? CLS_UDP : CLS_IP;
+		if (l4 == CLS_IP && !w->cls.cdb->any_ip) {
+			/* No classifier reads this protocol: judge at once. */
 			f->phase = FLOW_UNDECIDED;
 			changed = true;
+		} else if (pi.payload_len > 0) {
+			changed = classify_packet(&w->cls, f, data + pi.payload_off, pi.payload_len, l4, pi.l4_proto,
+						  dir, (uint16_t)RTE_MIN(f->pkts[0] + f->pkts[1], (uint32_t)UINT16_MAX),
+						  pi.src_port, pi.dst_port);
 		}
 		if (changed) {
 			verdict_decide(f, reg, w->enforce, w->now);

@@ -1,0 +1,86 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * Drives classifiers through the engine's real classification stage
+ * (engine/classify.c: the one Hyperscan database, candidates, ownership,
+ * window) without DPDK, so a classifier test checks what the engine will
+ * do, not a re-implementation of it. Payloads are copied into buffers of
+ * exactly their length so ASan catches any over-read.
+ *
+ *   struct harness h; harness_init(&h, 8, 4096);
+ *   struct flow f; harness_flow(&f, 17);
+ *   harness_feed(&h, &f, CLS_C2S, bytes, len, 40000, 51820);
+ *   CHECK_STR(classifier_name(f.app), "wireguard");
+ */
+#ifndef TUNDRA_CLS_HARNESS_H
+#define TUNDRA_CLS_HARNESS_H
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "classify.h"
+
+struct harness {
+	struct classify_db db;
+	struct classify_ctx ctx;
+};
+
+static inline void harness_init(struct harness *h, uint16_t window_pkts, uint32_t window_bytes)
+{
+	char err[256];
+	if (classify_db_build(&h->db, err, sizeof(err)) != 0 ||
+	    classify_ctx_init(&h->ctx, &h->db, window_pkts, window_bytes) != 0) {
+		fprintf(stderr, "harness: %s\n", err);
+		exit(1);
+	}
+}
+
+static inline void harness_free(struct harness *h)
+{
+	classify_ctx_free(&h->ctx);
+	classify_db_free(&h->db);
+}
+
+/* A fresh flow of IP protocol proto (6 TCP, 17 UDP, 50 ESP, 47 GRE, ...). */
+static inline void harness_flow(struct flow *f, uint8_t proto)
+{
+	memset(f, 0, sizeof(*f));
+	f->in_use = 1;
+	f->key.proto = proto;
+	f->key.ip_version = 4;
+}
+
+/*
+ * One packet of the flow in direction dir (CLS_C2S / CLS_S2C), counted in
+ * the flow's packet number. Payload-less packets (TCP handshake) only count.
+ * Returns the flow's phase afterwards.
+ */
+static inline int harness_feed(struct harness *h, struct flow *f, uint8_t dir, const void *payload, uint32_t len,
+			       uint16_t src_port, uint16_t dst_port)
+{
+	f->pkts[dir]++;
+	if (f->phase != FLOW_INSPECTING || len == 0)
+		return f->phase;
+	uint8_t l4 = f->key.proto == 6 ? CLS_TCP : f->key.proto == 17 ? CLS_UDP : CLS_IP;
+	if (l4 == CLS_IP && !h->db.any_ip) {
+		f->phase = FLOW_UNDECIDED;
+		return f->phase;
+	}
+	uint8_t *copy = malloc(len);
+	if (copy == NULL)
+		exit(1);
+	memcpy(copy, payload, len);
+	uint32_t n = f->pkts[0] + f->pkts[1];
+	classify_packet(&h->ctx, f, copy, len, l4, f->key.proto, dir, (uint16_t)(n > 65535 ? 65535 : n), src_port,
+			dst_port);
+	free(copy);
+	return f->phase;
+}
+
+/* The decided app's name ("unknown" while undecided). */
+static inline const char *harness_app(const struct flow *f)
+{
+	return f->phase == FLOW_DECIDED ? classifier_name(f->app) : "unknown";
+}
+
+#endif
