@@ -29,6 +29,8 @@
 
 #include <rte_errno.h>
 #include <rte_fib.h>
+#include <rte_hash.h>
+#include <rte_jhash.h>
 #include <rte_lpm6.h>
 #include <rte_memory.h>
 
@@ -87,6 +89,14 @@ struct registry {
 	uint32_t n_groups, n_groups4;
 	struct rte_fib *fib4;      /* next hop: group + 1, 0 = miss */
 	struct rte_lpm6 *lpm6;     /* next hop: group - n_groups4 */
+	/*
+	 * Host entries (/32, /128) are most of a real registry; in DIR-24-8
+	 * each costs a whole second-level table (1 KiB+) and a slow insert, so
+	 * they live in an exact-match hash instead, looked up first.
+	 */
+	struct rte_hash *hosts;    /* host_key → group */
+	uint32_t *host_group;      /* by hash position */
+	uint32_t n_hosts;
 	size_t memory_bytes;
 };
 
@@ -808,6 +818,17 @@ static void report_duplicates(struct loader *ld)
 
 /* ---- lookup tables ---- */
 
+struct host_key {
+	uint8_t addr[16];
+	uint8_t ip_version;
+	uint8_t pad[3];
+};
+
+static bool is_host(const struct registry_entry *e)
+{
+	return e->depth == (e->ip_version == 4 ? 32 : 128);
+}
+
 static uint32_t v4_of(const uint8_t addr[16])
 {
 	return (uint32_t)addr[0] << 24 | (uint32_t)addr[1] << 16 | (uint32_t)addr[2] << 8 |
@@ -836,6 +857,14 @@ static uint32_t group_of_v6(const struct registry *r, const uint8_t addr[16])
 	if (!r->lpm6 || rte_lpm6_lookup(r->lpm6, addr, &nh) < 0)
 		return NO_GROUP;
 	return r->n_groups4 + nh;
+}
+
+static uint32_t count_prefix_groups(const struct registry *r, uint32_t first, uint32_t end)
+{
+	uint32_t n = 0;
+	for (uint32_t g = first; g < end; g++)
+		n += !is_host(group_head(r, g));
+	return n;
 }
 
 static int make_groups(struct loader *ld, struct registry *r)
@@ -873,7 +902,7 @@ static uint32_t count_tbl8(const struct registry *r, uint32_t first, uint32_t en
 	for (g = first; g < end; g++) {
 		const struct registry_entry *e = group_head(r, g);
 
-		if (e->depth <= bytes * 8)
+		if (e->depth <= bytes * 8 || is_host(e))
 			continue;
 		if (!prev || memcmp(prev, e->addr, bytes) != 0)
 			count++;
@@ -924,7 +953,7 @@ static int create_fib4(struct loader *ld, struct registry *r)
 
 	/* hex keeps the derived RIB, mempool and ring names within 32 bytes */
 	snprintf(name, sizeof(name), "reg4_%" PRIx64, r->generation);
-	conf.max_routes = (int)r->n_groups4;
+	conf.max_routes = (int)count_prefix_groups(r, 0, r->n_groups4);
 	conf.dir24_8.nh_sz = v4_nh_size(r->n_groups4, &nh_bytes);
 	conf.dir24_8.num_tbl8 = tbl8 ? tbl8 : 1;
 	r->fib4 = rte_fib_create(name, SOCKET_ID_ANY, &conf);
@@ -948,6 +977,8 @@ static int fill_fib4(struct loader *ld, struct registry *r)
 		uint32_t g = order[k];
 		const struct registry_entry *e = group_head(r, g);
 
+		if (is_host(e))
+			continue;  /* in the host hash, parented after the tables are full */
 		/* only shorter prefixes are in yet: the longest covering one is the parent */
 		r->groups[g].parent = group_of_v4(r, e->addr);
 		ret = rte_fib_add(r->fib4, v4_of(e->addr), e->depth, (uint64_t)g + 1);
@@ -961,8 +992,8 @@ static int fill_fib4(struct loader *ld, struct registry *r)
 
 static int make_v4_table(struct loader *ld, struct registry *r)
 {
-	if (r->n_groups4 == 0)
-		return 0;  /* no table: every IPv4 lookup misses */
+	if (count_prefix_groups(r, 0, r->n_groups4) == 0)
+		return 0;  /* no table: IPv4 lookups only see hosts */
 	if (create_fib4(ld, r) < 0)
 		return ld->status;
 	return fill_fib4(ld, r);
@@ -970,7 +1001,7 @@ static int make_v4_table(struct loader *ld, struct registry *r)
 
 static int create_lpm6(struct loader *ld, struct registry *r)
 {
-	struct rte_lpm6_config conf = { .max_rules = r->n_groups - r->n_groups4 };
+	struct rte_lpm6_config conf = { .max_rules = count_prefix_groups(r, r->n_groups4, r->n_groups) };
 	char name[RTE_LPM6_NAMESIZE];
 	uint64_t tbl8 = 0;
 	unsigned int b;
@@ -1007,6 +1038,8 @@ static int fill_lpm6(struct loader *ld, struct registry *r)
 		uint32_t g = order[k];
 		const struct registry_entry *e = group_head(r, g);
 
+		if (is_host(e))
+			continue;
 		r->groups[g].parent = group_of_v6(r, e->addr);
 		ret = rte_lpm6_add(r->lpm6, e->addr, e->depth, g - r->n_groups4);
 		if (ret < 0)
@@ -1021,10 +1054,66 @@ static int make_v6_table(struct loader *ld, struct registry *r)
 {
 	int ret;
 
-	if (r->n_groups == r->n_groups4)
+	if (count_prefix_groups(r, r->n_groups4, r->n_groups) == 0)
 		return 0;
 	ret = create_lpm6(ld, r);
 	return ret < 0 ? ret : fill_lpm6(ld, r);
+}
+
+static uint32_t host_group_of(const struct registry *r, uint8_t ip_version, const uint8_t addr[16])
+{
+	struct host_key k;
+	if (!r->hosts)
+		return NO_GROUP;
+	memset(&k, 0, sizeof(k));
+	memcpy(k.addr, addr, ip_version == 4 ? 4 : 16);
+	k.ip_version = ip_version;
+	int32_t pos = rte_hash_lookup(r->hosts, &k);
+	return pos < 0 ? NO_GROUP : r->host_group[pos];
+}
+
+/* After the prefix tables are complete: each host's parent is its longest covering prefix. */
+static int make_host_table(struct loader *ld, struct registry *r)
+{
+	uint32_t n = r->n_groups - count_prefix_groups(r, 0, r->n_groups);
+	if (n == 0)
+		return 0;
+	char name[RTE_HASH_NAMESIZE];
+	snprintf(name, sizeof(name), "regh_%" PRIx64, r->generation);
+	struct rte_hash_parameters hp = {
+		.name = name,
+		.entries = n < 8 ? 8 : n,
+		.key_len = sizeof(struct host_key),
+		.hash_func = rte_jhash,
+		.socket_id = SOCKET_ID_ANY,
+		/* full means full: no bucket collision may refuse a host */
+		.extra_flag = RTE_HASH_EXTRA_FLAGS_EXT_TABLE,
+	};
+	r->hosts = rte_hash_create(&hp);
+	if (!r->hosts)
+		return sys_error(ld, rte_errno, "cannot create host table %s", name);
+	r->host_group = malloc(((size_t)rte_hash_max_key_id(r->hosts) + 1) * sizeof(uint32_t));
+	if (!r->host_group)
+		return sys_error(ld, ENOMEM, NULL);
+	for (uint32_t g = 0; g < r->n_groups; g++) {
+		const struct registry_entry *e = group_head(r, g);
+		if (!is_host(e))
+			continue;
+		struct host_key k;
+		memset(&k, 0, sizeof(k));
+		memcpy(k.addr, e->addr, e->ip_version == 4 ? 4 : 16);
+		k.ip_version = e->ip_version;
+		int32_t pos = rte_hash_add_key(r->hosts, &k);
+		if (pos < 0)
+			return sys_error(ld, -pos, "line %" PRIu32 ": cannot add host to host table", e->line);
+		r->host_group[pos] = g;
+		r->groups[g].parent = e->ip_version == 4 ? group_of_v4(r, e->addr) : group_of_v6(r, e->addr);
+		r->n_hosts++;
+	}
+	/* key store, buckets and the position map, approximately */
+	r->memory_bytes += (size_t)(rte_hash_max_key_id(r->hosts) + 1) * (sizeof(struct host_key) + 8 + 4) +
+			   (size_t)n * 16;
+	return 0;
 }
 
 static int build(struct loader *ld, uint64_t generation, struct registry **out)
@@ -1043,6 +1132,8 @@ static int build(struct loader *ld, uint64_t generation, struct registry **out)
 		ret = make_v4_table(ld, r);
 	if (ret == 0)
 		ret = make_v6_table(ld, r);
+	if (ret == 0)
+		ret = make_host_table(ld, r);
 	if (ret < 0) {
 		registry_free(r);
 		return ret;
@@ -1114,12 +1205,11 @@ const struct registry_entry *registry_lookup(const struct registry *r, uint8_t i
 
 	if (!r || !addr)
 		return NULL;
-	if (ip_version == 4)
-		g = group_of_v4(r, addr);
-	else if (ip_version == 6)
-		g = group_of_v6(r, addr);
-	else
+	if (ip_version != 4 && ip_version != 6)
 		return NULL;
+	g = host_group_of(r, ip_version, addr);
+	if (g == NO_GROUP)
+		g = ip_version == 4 ? group_of_v4(r, addr) : group_of_v6(r, addr);
 	for (; g != NO_GROUP; g = r->groups[g].parent) {
 		const struct registry_entry *e = match_group(r, &r->groups[g], port, app, now);
 
@@ -1164,6 +1254,8 @@ void registry_free(struct registry *r)
 		return;
 	rte_fib_free(r->fib4);
 	rte_lpm6_free(r->lpm6);
+	rte_hash_free(r->hosts);
+	free(r->host_group);
 	free(r->groups);
 	free(r->entries);
 	free(r);
