@@ -38,6 +38,12 @@ enum flow_end {
 	FLOW_END_FLUSH,      /* end of input or shutdown */
 };
 
+/* What a record handed to the control lcore stands for. */
+enum record_kind {
+	RECORD_FLOW_END = 0, /* the flow left the table: its final record */
+	RECORD_VERDICT,      /* the flow's verdict was taken or changed: an audit event */
+};
+
 /*
  * One flow. The first cache line holds what every packet touches; the rest
  * is read on decision and export only. The same struct is the flow record
@@ -65,6 +71,8 @@ struct flow {
 	uint16_t decided_at_pkt;
 	uint8_t result;             /* enum cls_result that decided */
 	uint8_t sector;             /* registry sector when registered */
+	uint8_t kind;               /* enum record_kind, for records */
+	uint8_t prev_verdict;       /* for RECORD_VERDICT: VERDICT_COUNT when first taken */
 	uint16_t pattern;           /* global pattern index + 1 that made the candidate */
 	uint32_t reg_line;          /* registry line that matched (0 = none) */
 	const char *check;          /* validator's check that decided (static string) */

@@ -17,7 +17,10 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <poll.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/un.h>
 #include <unistd.h>
 
 #include <rte_cycles.h>
@@ -50,6 +53,10 @@ struct options {
 	const char *registry;
 	const char *stats_json;     /* write the final counters as JSON here */
 	const char *flow_log;       /* run: JSON lines of finished flows ("-" = stdout) */
+	const char *events;         /* JSON lines of verdict events (audit) */
+	const char *control;        /* run: unix socket for control commands */
+	uint8_t allow_empty_registry;
+	uint32_t max_shrink_pct;    /* a reload may remove at most this share of entries unforced */
 	uint8_t mode;
 	uint8_t json;
 	unsigned int workers;       /* classify only; live takes the EAL's worker lcores */
@@ -78,6 +85,11 @@ struct engine {
 	FILE *flow_out;             /* live: records streamed here */
 	struct tally *tally;        /* [app] */
 	uint64_t records;
+	struct flow *events;        /* offline: every verdict event, written sorted at the end */
+	size_t n_events, cap_events;
+	FILE *events_out;           /* live: events streamed here */
+	struct control_stats ctl;
+	uint64_t generation;        /* of the registry serving, 0 = none */
 	int failed;
 };
 
@@ -96,14 +108,16 @@ static void usage(FILE *out)
 	fputs("usage:\n"
 	      "  tundra classify FILE.pcap [--registry FILE] [--json] [--workers N] [--mode monitor|enforce]\n"
 	      "                  [--window-pkts N] [--window-bytes N] [--flows N] [--udp-timeout S]\n"
-	      "                  [--tcp-timeout S] [--stats-json FILE]\n"
+	      "                  [--tcp-timeout S] [--stats-json FILE] [--events FILE]\n"
 	      "  tundra run [EAL options] -- [--port P] [--tx-port P | --pair P] [--registry FILE]\n"
 	      "                  [--mode monitor|enforce] [--flow-log FILE|-] [--idle-exit S] [--duration S]\n"
 	      "                  [--window-pkts N] [--window-bytes N] [--flows N] [--stats-json FILE]\n"
+	      "                  [--events FILE] [--control SOCKET] [--max-shrink PCT] [--allow-empty-registry]\n"
 	      "  tundra registry check FILE\n"
 	      "\n"
 	      "classify: offline, DPDK without hugepages or NICs; time is the capture's time.\n"
-	      "run: live on DPDK ports; one RX queue per worker lcore; SIGHUP reloads the registry.\n"
+	      "run: live on DPDK ports; one RX queue per worker lcore; SIGHUP or 'reload' on the\n"
+	      "     control socket reloads the registry ('reload force' past the --max-shrink guard).\n"
 	      "mode monitor (default) only reports; enforce drops packets of blocked flows.\n",
 	      out);
 }
@@ -138,6 +152,10 @@ enum {
 	OPT_PORT,
 	OPT_TX_PORT,
 	OPT_PAIR,
+	OPT_EVENTS,
+	OPT_CONTROL,
+	OPT_MAX_SHRINK,
+	OPT_ALLOW_EMPTY,
 };
 
 static const struct option long_opts[] = {
@@ -157,6 +175,10 @@ static const struct option long_opts[] = {
 	{"port", required_argument, NULL, OPT_PORT},
 	{"tx-port", required_argument, NULL, OPT_TX_PORT},
 	{"pair", required_argument, NULL, OPT_PAIR},
+	{"events", required_argument, NULL, OPT_EVENTS},
+	{"control", required_argument, NULL, OPT_CONTROL},
+	{"max-shrink", required_argument, NULL, OPT_MAX_SHRINK},
+	{"allow-empty-registry", no_argument, NULL, OPT_ALLOW_EMPTY},
 	{"help", no_argument, NULL, 'h'},
 	{NULL, 0, NULL, 0},
 };
@@ -246,6 +268,20 @@ static int parse_options(int argc, char **argv, struct options *o, int offline)
 			else
 				o->pair_port = (int)v;
 			break;
+		case OPT_EVENTS:
+			o->events = optarg;
+			break;
+		case OPT_CONTROL:
+			o->control = optarg;
+			break;
+		case OPT_MAX_SHRINK:
+			if (parse_uint("--max-shrink", optarg, 100, &v))
+				return -1;
+			o->max_shrink_pct = (uint32_t)v;
+			break;
+		case OPT_ALLOW_EMPTY:
+			o->allow_empty_registry = 1;
+			break;
 		case 'h':
 			usage(stdout);
 			exit(0);
@@ -285,6 +321,7 @@ static void options_default(struct options *o)
 	o->tx_port = -1;
 	o->pair_port = -1;
 	o->flow_log = "-";
+	o->max_shrink_pct = 10;
 }
 
 /* ---- flow records on the control lcore ---- */
@@ -311,6 +348,28 @@ static int keep_record(struct engine *e, const struct flow *f)
 	return 0;
 }
 
+static void take_event(struct engine *e, const struct flow *f, int offline)
+{
+	e->ctl.verdict_events++;
+	if (offline) {
+		if (e->o.events == NULL)
+			return;
+		if (e->n_events == e->cap_events) {
+			size_t cap = e->cap_events ? e->cap_events * 2 : 1024;
+			struct flow *n = realloc(e->events, cap * sizeof(*n));
+			if (n == NULL) {
+				e->failed = 1;
+				return;
+			}
+			e->events = n;
+			e->cap_events = cap;
+		}
+		e->events[e->n_events++] = *f;
+	} else if (e->events_out) {
+		output_event_json(e->events_out, f, &e->cdb);
+	}
+}
+
 static void drain_records(struct engine *e, int offline)
 {
 	struct flow buf[32];
@@ -318,6 +377,10 @@ static void drain_records(struct engine *e, int offline)
 		unsigned int n;
 		while ((n = rte_ring_dequeue_burst_elem(e->w[i]->records, buf, sizeof(buf[0]), 32, NULL)) > 0) {
 			for (unsigned int k = 0; k < n; k++) {
+				if (buf[k].kind == RECORD_VERDICT) {
+					take_event(e, &buf[k], offline);
+					continue;
+				}
 				account_record(e, &buf[k]);
 				if (offline) {
 					if (keep_record(e, &buf[k]) != 0 && !e->failed) {
@@ -332,6 +395,30 @@ static void drain_records(struct engine *e, int offline)
 	}
 	if (!offline && e->flow_out)
 		fflush(e->flow_out);
+	if (!offline && e->events_out)
+		fflush(e->events_out);
+}
+
+/*
+ * Fail-safe: enforcement needs a registry. Without one every VPN would be
+ * blocked, so enforce degrades to monitor and raises the alarm, unless the
+ * operator said an empty registry is what they mean.
+ */
+static void set_enforce(struct engine *e)
+{
+	const struct registry *r = e->sh->registry;
+	struct registry_stats st;
+	registry_get_stats(r, time(NULL), &st);
+	e->ctl.registry_generation = e->generation;
+	e->ctl.registry_entries = r ? st.entries : 0;
+	int want = e->o.mode == MODE_ENFORCE;
+	int have = r != NULL || e->o.allow_empty_registry;
+	e->ctl.registry_alarm = want && !have;
+	e->ctl.enforce_active = want && have;
+	if (e->ctl.registry_alarm)
+		fprintf(stderr, "tundra: ALARM: enforce asked for but no registry serves: monitoring only "
+				"(--allow-empty-registry to enforce anyway)\n");
+	__atomic_store_n(&e->sh->enforce, (uint8_t)e->ctl.enforce_active, __ATOMIC_RELEASE);
 }
 
 /* ---- set-up shared by classify and run ---- */
@@ -357,12 +444,18 @@ static int setup_engine(struct engine *e, int offline)
 	}
 	if (e->o.registry) {
 		struct registry *r;
-		if (registry_load(e->o.registry, 1, &r, err, sizeof(err), stderr) != 0) {
+		if (registry_load(e->o.registry, 1, &r, err, sizeof(err), stderr) == 0) {
+			e->sh->registry = r;
+			e->generation = 1;
+		} else if (offline) {
 			fprintf(stderr, "tundra: registry not loaded: %s\n", err);
 			return -1;
+		} else {
+			/* Live, a bad registry must not take the network down: run, report, never drop. */
+			fprintf(stderr, "tundra: ALARM: registry not loaded: %s\n", err);
 		}
-		e->sh->registry = r;
 	}
+	set_enforce(e);
 	size_t qs = rte_rcu_qsbr_get_memsize(e->n_workers);
 	e->sh->qsbr = rte_zmalloc("qsbr", qs, RTE_CACHE_LINE_SIZE);
 	if (e->sh->qsbr == NULL || rte_rcu_qsbr_init(e->sh->qsbr, e->n_workers) != 0)
@@ -390,7 +483,6 @@ static int setup_engine(struct engine *e, int offline)
 		w->id = i;
 		w->lcore = lcore;
 		w->offline = (uint8_t)offline;
-		w->enforce = e->o.mode == MODE_ENFORCE;
 		w->shared = e->sh;
 		w->age_budget = 64;
 		char name[32];
@@ -431,6 +523,7 @@ static void teardown_engine(struct engine *e)
 	classify_db_free(&e->cdb);
 	free(e->tally);
 	free(e->recs);
+	free(e->events);
 }
 
 static void collect_stats(struct engine *e, struct worker_stats *sum)
@@ -472,13 +565,15 @@ static int finish(struct engine *e, double secs)
 	print_summary(e, &s, secs, stderr);
 	int bad = stats_reconcile(&s, stderr);
 	fprintf(stderr, "  counters reconcile: %s\n", bad ? "NO" : "yes");
+	if (e->ctl.registry_alarm)
+		fprintf(stderr, "  ALARM: enforce was asked for but no registry served\n");
 	if (e->o.stats_json) {
 		FILE *f = fopen(e->o.stats_json, "w");
 		if (f == NULL) {
 			fprintf(stderr, "tundra: %s: %s\n", e->o.stats_json, strerror(errno));
 			return 1;
 		}
-		stats_print_json(&s, f);
+		stats_print_json(&s, &e->ctl, f);
 		fclose(f);
 	}
 	return bad;
@@ -687,6 +782,19 @@ static int cmd_classify(int argc, char **argv)
 	drain_records(&e, 1);
 
 	qsort(e.recs, e.n_recs, sizeof(*e.recs), flow_record_cmp);
+	if (e.o.events) {
+		/* Sorted by the time of the packet that decided, like the flows by their first. */
+		qsort(e.events, e.n_events, sizeof(*e.events), event_record_cmp);
+		FILE *ev = fopen(e.o.events, "w");
+		if (ev == NULL) {
+			fprintf(stderr, "tundra: %s: %s\n", e.o.events, strerror(errno));
+			e.failed = 1;
+		} else {
+			for (size_t i = 0; i < e.n_events; i++)
+				output_event_json(ev, &e.events[i], &e.cdb);
+			fclose(ev);
+		}
+	}
 	if (!e.o.json)
 		output_table_header(stdout);
 	for (size_t i = 0; i < e.n_recs; i++) {
@@ -722,26 +830,110 @@ out:
 
 /* ---- run: live ports ---- */
 
-/* Swaps in a new registry; the old one is freed once every worker has moved past it. */
-static void reload_registry(struct engine *e, uint64_t *generation)
+/*
+ * Swaps in a new registry; the old one is freed once every worker has moved
+ * past it. Refused, with the old one serving on, when the file has errors or
+ * would remove more than --max-shrink of the entries without force. Writes
+ * the outcome to reply (the control socket's answer) and to stderr.
+ */
+static void reload_registry(struct engine *e, int force, char *reply, size_t rlen)
 {
 	char err[512];
 	struct registry *r;
 	if (e->o.registry == NULL) {
-		fprintf(stderr, "tundra: SIGHUP: no --registry file to reload\n");
-		return;
+		snprintf(reply, rlen, "error: no --registry file to reload");
+		goto out;
 	}
-	if (registry_load(e->o.registry, *generation + 1, &r, err, sizeof(err), stderr) != 0) {
-		fprintf(stderr, "tundra: registry reload failed, previous registry still serving: %s\n", err);
-		return;
+	struct timespec t0;
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	if (registry_load(e->o.registry, e->generation + 1, &r, err, sizeof(err), stderr) != 0) {
+		e->ctl.reload_failures++;
+		snprintf(reply, rlen, "error: reload failed, generation %" PRIu64 " still serving: %s", e->generation,
+			 err);
+		goto out;
 	}
-	(*generation)++;
-	const struct registry *old = __atomic_exchange_n(&e->sh->registry, r, __ATOMIC_ACQ_REL);
-	rte_rcu_qsbr_synchronize(e->sh->qsbr, RTE_QSBR_THRID_INVALID);
-	registry_free((struct registry *)(uintptr_t)old);
 	struct registry_stats st;
 	registry_get_stats(r, time(NULL), &st);
-	fprintf(stderr, "tundra: registry generation %" PRIu64 " serving: %u entries\n", *generation, st.entries);
+	uint64_t old = e->ctl.registry_entries;
+	if (!force && e->sh->registry && old > 0 && st.entries < old &&
+	    (old - st.entries) * 100 > old * e->o.max_shrink_pct) {
+		e->ctl.reload_refusals++;
+		snprintf(reply, rlen,
+			 "error: reload refused: %s would remove %" PRIu64 " of %" PRIu64
+			 " entries, more than --max-shrink %u%%; generation %" PRIu64 " still serving ('reload force' to accept)",
+			 e->o.registry, old - st.entries, old, e->o.max_shrink_pct, e->generation);
+		registry_free(r);
+		goto out;
+	}
+	const struct registry *prev = __atomic_exchange_n(&e->sh->registry, r, __ATOMIC_ACQ_REL);
+	e->generation++;
+	e->ctl.reloads++;
+	set_enforce(e);
+	rte_rcu_qsbr_synchronize(e->sh->qsbr, RTE_QSBR_THRID_INVALID);
+	registry_free((struct registry *)(uintptr_t)prev);
+	snprintf(reply, rlen, "ok: registry generation %" PRIu64 " serving: %u entries, loaded and swapped in %.3f s",
+		 e->generation, st.entries, elapsed(&t0));
+out:
+	fprintf(stderr, "tundra: %s\n", reply);
+}
+
+/* Control socket: one command per connection, one line of answer. */
+static int control_open(const char *path)
+{
+	struct sockaddr_un sa = {.sun_family = AF_UNIX};
+	if (strlen(path) >= sizeof(sa.sun_path)) {
+		fprintf(stderr, "tundra: --control: path too long: %s\n", path);
+		return -1;
+	}
+	snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", path);
+	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return -1;
+	unlink(path);
+	if (bind(fd, (struct sockaddr *)&sa, sizeof(sa)) != 0 || listen(fd, 8) != 0) {
+		fprintf(stderr, "tundra: --control %s: %s\n", path, strerror(errno));
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+static void control_serve(struct engine *e, int lfd)
+{
+	for (;;) {
+		int c = accept4(lfd, NULL, NULL, SOCK_CLOEXEC);
+		if (c < 0)
+			return;
+		/* The client writes its line at once; do not let a silent one stall the control loop. */
+		struct timeval tv = {.tv_sec = 0, .tv_usec = 200000};
+		setsockopt(c, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+		char cmd[128] = "";
+		ssize_t n = read(c, cmd, sizeof(cmd) - 1);
+		cmd[n > 0 ? n : 0] = '\0';
+		cmd[strcspn(cmd, "\r\n")] = '\0';
+		char reply[1024];
+		if (strcmp(cmd, "reload") == 0 || strcmp(cmd, "reload force") == 0) {
+			reload_registry(e, cmd[6] != '\0', reply, sizeof(reply));
+		} else if (strcmp(cmd, "stats") == 0) {
+			struct worker_stats s;
+			collect_stats(e, &s);
+			FILE *m = fmemopen(reply, sizeof(reply) - 1, "w");
+			if (m) {
+				stats_print_json(&s, &e->ctl, m);
+				fclose(m);
+			}
+			reply[sizeof(reply) - 1] = '\0';
+			reply[strcspn(reply, "\n")] = '\0';
+		} else {
+			snprintf(reply, sizeof(reply), "error: unknown command '%.60s' (reload, reload force, stats)", cmd);
+		}
+		size_t len = strlen(reply);
+		reply[len++] = '\n';
+		if (write(c, reply, len) < 0) {
+			/* the client left: nothing to tell it */
+		}
+		close(c);
+	}
 }
 
 static int cmd_run(int argc, char **argv)
@@ -759,13 +951,17 @@ static int cmd_run(int argc, char **argv)
 	memset(&e, 0, sizeof(e));
 	options_default(&e.o);
 	e.o.flows_per_worker = 262144;
-	int rc = 2;
+	int rc = 2, ctl_fd = -1;
 	if (parse_options(argc, argv, &e.o, 0) != 0)
 		goto out_eal;
 	e.n_workers = rte_lcore_count() - 1;
 	if (e.n_workers == 0 || e.n_workers > MAX_WORKERS) {
 		fprintf(stderr, "tundra run: give 2..%d lcores (-l): the main lcore controls, the others work\n",
 			MAX_WORKERS + 1);
+		goto out_eal;
+	}
+	if (e.o.events && (e.events_out = fopen(e.o.events, "w")) == NULL) {
+		fprintf(stderr, "tundra: %s: %s\n", e.o.events, strerror(errno));
 		goto out_eal;
 	}
 	if (e.o.flow_log && strcmp(e.o.flow_log, "-") == 0)
@@ -821,14 +1017,23 @@ static int cmd_run(int argc, char **argv)
 	for (unsigned int i = 0; i < e.n_workers; i++)
 		rte_eal_remote_launch(worker_main, e.w[i], e.w[i]->lcore);
 
-	uint64_t generation = 1, last_rx = 0;
+	ctl_fd = e.o.control ? control_open(e.o.control) : -1;
+	if (e.o.control && ctl_fd < 0)
+		goto out;
+	uint64_t last_rx = 0;
 	double last_change = 0, last_report = 0;
 	while (!got_quit) {
-		usleep(100 * 1000);
+		/* Wake for a control command at once, otherwise every 100 ms. */
+		struct pollfd pfd = {.fd = ctl_fd, .events = POLLIN};
+		if (poll(&pfd, ctl_fd >= 0 ? 1 : 0, 100) < 0 && errno != EINTR)
+			break;
 		drain_records(&e, 0);
+		if (ctl_fd >= 0)
+			control_serve(&e, ctl_fd);
 		if (got_reload) {
 			got_reload = 0;
-			reload_registry(&e, &generation);
+			char reply[1024];
+			reload_registry(&e, 0, reply, sizeof(reply));
 		}
 		double now = elapsed(&t0);
 		struct worker_stats s;
@@ -840,7 +1045,7 @@ static int cmd_run(int argc, char **argv)
 		if (now - last_report >= 1.0) {
 			last_report = now;
 			fprintf(stderr, "tundra: stats ");
-			stats_print_json(&s, stderr);
+			stats_print_json(&s, &e.ctl, stderr);
 		}
 		if (e.o.duration_s && now >= e.o.duration_s)
 			break;
@@ -859,6 +1064,12 @@ static int cmd_run(int argc, char **argv)
 	for (int p = 0; p < n_ports; p++)
 		port_close((uint16_t)ports[p]);
 out:
+	if (ctl_fd >= 0) {
+		close(ctl_fd);
+		unlink(e.o.control);
+	}
+	if (e.events_out)
+		fclose(e.events_out);
 	if (e.flow_out && e.flow_out != stdout)
 		fclose(e.flow_out);
 	teardown_engine(&e);

@@ -126,6 +126,42 @@ void output_flow_row(FILE *out, const struct flow *f, const struct classify_db *
 		f->registrant_id[0] ? f->registrant_id : "-", reason);
 }
 
+void output_event_json(FILE *out, const struct flow *f, const struct classify_db *cdb)
+{
+	char cli[INET6_ADDRSTRLEN], srv[INET6_ADDRSTRLEN], reason[160];
+	uint16_t cport, sport;
+	flow_endpoints(f, cli, sizeof(cli), &cport, srv, sizeof(srv), &sport);
+	classify_reason(cdb, f, reason, sizeof(reason));
+	fprintf(out, "{\"event\":\"verdict\",\"ts\":%" PRIu64 ".%06" PRIu64 ",\"ip_version\":%u,\"l4\":",
+		(uint64_t)(f->ts_last / 1000000000u), (uint64_t)(f->ts_last % 1000000000u / 1000), f->key.ip_version);
+	l4_json(out, f->key.proto);
+	fprintf(out, ",\"src_ip\":\"%s\",\"src_port\":%u,\"dst_ip\":\"%s\",\"dst_port\":%u,\"app\":", cli, cport,
+		srv, sport);
+	json_str(out, classifier_name(f->app));
+	fprintf(out, ",\"verdict\":\"%s\",\"previous\":", verdict_name(f->verdict));
+	if (f->prev_verdict < VERDICT_COUNT)
+		fprintf(out, "\"%s\"", verdict_name(f->prev_verdict));
+	else
+		fputs("null", out);
+	fprintf(out, ",\"dropped\":%s,\"generation\":%" PRIu64 ",\"registrant\":", f->drop ? "true" : "false",
+		f->reg_generation);
+	if (f->registrant_id[0])
+		json_str(out, f->registrant_id);
+	else
+		fputs("null", out);
+	fputs(",\"reason\":", out);
+	json_str(out, reason);
+	fputs("}\n", out);
+}
+
+int event_record_cmp(const void *a, const void *b)
+{
+	const struct flow *x = a, *y = b;
+	if (x->ts_last != y->ts_last)
+		return x->ts_last < y->ts_last ? -1 : 1;
+	return memcmp(&x->key, &y->key, sizeof(x->key));
+}
+
 int flow_record_cmp(const void *a, const void *b)
 {
 	const struct flow *x = a, *y = b;

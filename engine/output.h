@@ -19,5 +19,8 @@ void output_flow_row(FILE *out, const struct flow *f, const struct classify_db *
 void flow_endpoints(const struct flow *f, char *cli, size_t cl, uint16_t *cport, char *srv, size_t sl,
 		    uint16_t *sport);
 int flow_record_cmp(const void *a, const void *b);
+/* A verdict event: the flow, its new and previous verdict, the registry generation. */
+void output_event_json(FILE *out, const struct flow *f, const struct classify_db *cdb);
+int event_record_cmp(const void *a, const void *b);
 
 #endif

@@ -51,7 +51,7 @@ int stats_reconcile(const struct worker_stats *s, FILE *err)
 	return bad;
 }
 
-void stats_print_json(const struct worker_stats *s, FILE *out)
+void stats_print_json(const struct worker_stats *s, const struct control_stats *c, FILE *out)
 {
 	fprintf(out, "{\"rx_pkts\":%" PRIu64 ",\"rx_bytes\":%" PRIu64, s->rx_pkts, s->rx_bytes);
 	fprintf(out, ",\"outcome\":{");
@@ -63,8 +63,17 @@ void stats_print_json(const struct worker_stats *s, FILE *out)
 	fprintf(out,
 		"},\"flows\":{\"created\":%" PRIu64 ",\"expired\":%" PRIu64 ",\"evicted\":%" PRIu64
 		",\"flushed\":%" PRIu64 ",\"pass\":%" PRIu64 ",\"allow\":%" PRIu64 ",\"block\":%" PRIu64
-		"},\"records_lost\":%" PRIu64 ",\"hs_errors\":%" PRIu64 ",\"reverdicts\":%" PRIu64 "}\n",
+		"},\"records_lost\":%" PRIu64 ",\"hs_errors\":%" PRIu64 ",\"reverdicts\":%" PRIu64
+		",\"verdict_events\":%" PRIu64,
 		s->flows_created, s->flows_expired, s->flows_evicted, s->flows_flushed,
 		s->flows_decided[VERDICT_PASS], s->flows_decided[VERDICT_ALLOW],
-		s->flows_decided[VERDICT_BLOCK], s->records_lost, s->hs_errors, s->reverdicts);
+		s->flows_decided[VERDICT_BLOCK], s->records_lost, s->hs_errors, s->reverdicts, s->verdict_events);
+	if (c)
+		fprintf(out,
+			",\"control\":{\"registry_generation\":%" PRIu64 ",\"registry_entries\":%" PRIu64
+			",\"reloads\":%" PRIu64 ",\"reload_failures\":%" PRIu64 ",\"reload_refusals\":%" PRIu64
+			",\"registry_alarm\":%" PRIu64 ",\"enforce_active\":%" PRIu64 ",\"verdict_events\":%" PRIu64 "}",
+			c->registry_generation, c->registry_entries, c->reloads, c->reload_failures,
+			c->reload_refusals, c->registry_alarm, c->enforce_active, c->verdict_events);
+	fputs("}\n", out);
 }

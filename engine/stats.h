@@ -53,9 +53,22 @@ struct worker_stats {
 	uint64_t records_lost;       /* flow records not handed over (live, ring full) */
 	uint64_t hs_errors;
 	uint64_t reverdicts;         /* flows re-judged after a registry reload */
+	uint64_t verdict_events;     /* audit events emitted (taken + changed verdicts) */
 	uint64_t busy_cycles;        /* cycles spent on bursts that carried packets */
 	uint64_t bursts;
 } __rte_cache_aligned;
+
+/* Kept by the control lcore alone. */
+struct control_stats {
+	uint64_t registry_generation;   /* 0: no registry serving */
+	uint64_t registry_entries;
+	uint64_t reloads;               /* registries swapped in */
+	uint64_t reload_failures;       /* files refused for errors: the previous one serves on */
+	uint64_t reload_refusals;       /* refused for removing too much without force */
+	uint64_t registry_alarm;        /* 1 while enforce was asked for but no registry serves */
+	uint64_t enforce_active;        /* 1 while blocked flows are dropped */
+	uint64_t verdict_events;        /* audit events received */
+};
 
 const char *outcome_name(unsigned int o);
 const char *disposition_name(unsigned int d);
@@ -63,6 +76,6 @@ const char *disposition_name(unsigned int d);
 void stats_sum(struct worker_stats *const *w, unsigned int n, struct worker_stats *out);
 /* 0 when both identities hold; otherwise prints what does not add up. */
 int stats_reconcile(const struct worker_stats *s, FILE *err);
-void stats_print_json(const struct worker_stats *s, FILE *out);
+void stats_print_json(const struct worker_stats *s, const struct control_stats *c, FILE *out);
 
 #endif

@@ -32,6 +32,19 @@ void worker_export_flow(void *arg, struct flow *f)
 		w->stats.records_lost++;
 }
 
+/*
+ * Audit event for a VPN flow's verdict, taken or changed; through the same
+ * ring as flow records, so it costs a copy only when a verdict is made.
+ */
+static inline void emit_verdict(struct worker *w, struct flow *f, uint8_t prev)
+{
+	f->kind = RECORD_VERDICT;
+	f->prev_verdict = prev;
+	worker_export_flow(w, f);
+	f->kind = RECORD_FLOW_END;
+	w->stats.verdict_events++;
+}
+
 static __rte_always_inline uint64_t live_now(const struct engine_shared *sh)
 {
 	return sh->unix_ns0 + (uint64_t)((double)(rte_rdtsc() - sh->tsc0) * sh->ns_per_tsc);
@@ -84,13 +97,18 @@ static __rte_always_inline unsigned int handle_packet(struct worker *w, struct r
 						  pi.src_port, pi.dst_port);
 		}
 		if (changed) {
-			verdict_decide(f, reg, w->enforce, w->now);
+			verdict_decide(f, reg, w->shared->enforce, w->now);
 			w->stats.flows_decided[f->verdict]++;
+			if (f->app != 0)
+				emit_verdict(w, f, VERDICT_COUNT);
 		}
 	} else if (unlikely(f->app != 0 && f->reg_generation != reg_gen)) {
 		/* The registry changed since this flow was judged. */
-		verdict_decide(f, reg, w->enforce, w->now);
+		uint8_t prev = f->verdict, prev_drop = f->drop;
+		verdict_decide(f, reg, w->shared->enforce, w->now);
 		w->stats.reverdicts++;
+		if (f->verdict != prev || f->drop != prev_drop)
+			emit_verdict(w, f, prev);
 	}
 	*drop = f->drop;
 	if (f->phase == FLOW_INSPECTING)

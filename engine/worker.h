@@ -28,6 +28,11 @@ struct engine_shared {
 	struct rte_rcu_qsbr *qsbr;         /* old registries are freed after a grace period */
 	volatile uint8_t quit;
 	volatile uint8_t input_done;       /* offline: the reader has enqueued its last packet */
+	/*
+	 * Blocks drop only while this is set: enforce was asked for and a
+	 * registry serves. Read at decision time, never per packet.
+	 */
+	volatile uint8_t enforce;
 	uint64_t tsc0, unix_ns0;           /* live clock: ns = unix_ns0 + (tsc - tsc0) * ns_per_tsc */
 	double ns_per_tsc;
 	int ts_offset;                     /* mbuf dynfield holding the capture timestamp (ns) */
@@ -44,7 +49,6 @@ struct worker {
 	unsigned int id;
 	unsigned int lcore;
 	uint8_t offline;
-	uint8_t enforce;
 	uint16_t n_rxq;
 	struct worker_rxq rxq[WORKER_MAX_RXQ];
 	struct flow_table *flows;

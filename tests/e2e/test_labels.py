@@ -49,14 +49,22 @@ for pcap, rows in sorted(labels.items()):
                     f"{pcap}: unlabelled flow {f['l4']} {f['src_ip']}:{f['src_port']} -> "
                     f"{f['dst_ip']}:{f['dst_port']} is {f['app']}/{f['verdict']}")
 
-# Without a registry every VPN flow is unregistered; enforce marks them dropped offline too.
-flows, stats, _ = classify(os.path.join(PCAPS, "demo.pcap"), "--mode", "enforce")
+# Without a registry every VPN flow is unregistered. Enforce then fails safe: nothing is
+# dropped and the alarm is raised, unless an empty registry is explicitly allowed.
+flows, stats, p = classify(os.path.join(PCAPS, "demo.pcap"), "--mode", "enforce")
 vpn = [f for f in flows if f["vpn"]]
 c.check(len(vpn) >= 3, f"demo: VPN flows found without registry: {len(vpn)}")
 for f in vpn:
     c.eq(f["verdict"], "block", f"demo no registry: {f['dst_ip']}:{f['dst_port']} verdict")
-    c.eq(f["dropped"], True, f"demo enforce: {f['dst_ip']}:{f['dst_port']} dropped")
-c.check(stats["disposition"]["dropped"] > 0, "demo enforce: packets dropped")
+    c.eq(f["dropped"], False, f"demo enforce without registry: {f['dst_ip']}:{f['dst_port']} not dropped")
+c.eq(stats["disposition"]["dropped"], 0, "demo enforce without registry: nothing dropped")
+c.eq(stats["control"]["registry_alarm"], 1, "demo enforce without registry: alarm raised")
+c.check("ALARM" in p.stderr, "demo enforce without registry: alarm on stderr")
+flows, stats, _ = classify(os.path.join(PCAPS, "demo.pcap"), "--mode", "enforce", "--allow-empty-registry")
+for f in [f for f in flows if f["vpn"]]:
+    c.eq(f["dropped"], True, f"demo enforce, empty registry allowed: {f['dst_ip']}:{f['dst_port']} dropped")
+c.check(stats["disposition"]["dropped"] > 0, "demo enforce, empty registry allowed: packets dropped")
+c.eq(stats["control"]["registry_alarm"], 0, "demo enforce, empty registry allowed: no alarm")
 c.check(reconciles(stats), "demo enforce: counters reconcile")
 
 # Same result with several workers: the symmetric hash keeps both directions together,

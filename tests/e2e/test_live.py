@@ -102,13 +102,25 @@ c.eq(rstats["rx_pkts"], 2 * len(inpkts), "net_ring pair: every packet came back 
 c.eq(rstats["disposition"]["tx"], 2 * len(inpkts), "net_ring pair: every packet sent on both ports")
 c.check(reconciles(rstats), "net_ring pair: counters reconcile")
 
-# Registry that fails to load: refuses to start with file:line, never runs without it.
+# Registry that fails to load at start: traffic still flows, the problem is reported with
+# file:line, the alarm is raised, and enforce falls back to monitoring (nothing dropped).
 badreg = os.path.join(tmp, "bad.csv")
 with open(badreg, "w") as f:
     f.write("prefix,registrant_id,registrant_name,sector\n10.0.0.0/8,R-1,Bank,bank\n10.0.0.0/33,R-2,X,bank\n")
-p = subprocess.run([TUNDRA, "run", *EAL, "--lcores", lcores(), "--vdev", f"net_pcap0,rx_pcap={demo}",
-                    "--", "--registry", badreg, "--idle-exit", "1"], capture_output=True, text=True, timeout=60)
-c.check(p.returncode != 0 and f"{badreg}:3:" in p.stderr, f"bad registry: refused with file:line: {p.stderr[-300:]!r}")
+bout = os.path.join(tmp, "out-badreg.pcap")
+bstats = os.path.join(tmp, "stats-badreg.json")
+p = subprocess.run([TUNDRA, "run", *EAL, "--lcores", lcores(), "--vdev", f"net_pcap0,rx_pcap={demo},tx_pcap={bout}",
+                    "--", "--tx-port", "0", "--mode", "enforce", "--registry", badreg, "--idle-exit", "1",
+                    "--flow-log", os.path.join(tmp, "flows-badreg.jsonl"), "--stats-json", bstats],
+                   capture_output=True, text=True, timeout=60)
+c.eq(p.returncode, 0, "bad registry: keeps running")
+c.check(f"{badreg}:3:" in p.stderr and "ALARM" in p.stderr, f"bad registry: file:line and alarm: {p.stderr[-300:]!r}")
+with open(bstats) as f:
+    bst = json.load(f)
+c.eq(bst["control"]["registry_alarm"], 1, "bad registry: alarm counter")
+c.eq(bst["disposition"]["dropped"], 0, "bad registry: enforce falls back to monitor, nothing dropped")
+_, boutpkts, _ = read_pcap(bout)
+c.eq(len(boutpkts), len(inpkts), "bad registry: every packet forwarded")
 
 # net_tap: frames written into the kernel side of a tap reach the worker.
 if os.geteuid() == 0:

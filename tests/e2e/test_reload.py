@@ -39,7 +39,7 @@ proc.send_signal(signal.SIGHUP)
 _, err = proc.communicate(timeout=60)
 c.eq(proc.returncode, 0, f"exit status ({err[-400:]})")
 nlines = len(full.splitlines()) + 1
-c.check(f"{reg}:{nlines}:" in err and "previous registry still serving" in err,
+c.check(f"{reg}:{nlines}:" in err and "reload failed, generation 1 still serving" in err,
         "bad reload: file:line reported, previous registry kept")
 c.check("registry generation 2 serving" in err, "good reload: generation 2 serving")
 with open(stats_path) as f:
