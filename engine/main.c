@@ -57,6 +57,7 @@ struct options {
 	const char *control;        /* run: unix socket for control commands */
 	uint8_t allow_empty_registry;
 	uint32_t max_shrink_pct;    /* a reload may remove at most this share of entries unforced */
+	uint32_t shed_backlog, shed_after;
 	uint8_t mode;
 	uint8_t json;
 	unsigned int workers;       /* classify only; live takes the EAL's worker lcores */
@@ -113,6 +114,7 @@ static void usage(FILE *out)
 	      "                  [--mode monitor|enforce] [--flow-log FILE|-] [--idle-exit S] [--duration S]\n"
 	      "                  [--window-pkts N] [--window-bytes N] [--flows N] [--stats-json FILE]\n"
 	      "                  [--events FILE] [--control SOCKET] [--max-shrink PCT] [--allow-empty-registry]\n"
+	      "                  [--shed-backlog DESCS] [--shed-after BURSTS]\n"
 	      "  tundra registry check FILE\n"
 	      "\n"
 	      "classify: offline, DPDK without hugepages or NICs; time is the capture's time.\n"
@@ -156,6 +158,8 @@ enum {
 	OPT_CONTROL,
 	OPT_MAX_SHRINK,
 	OPT_ALLOW_EMPTY,
+	OPT_SHED_BACKLOG,
+	OPT_SHED_AFTER,
 };
 
 static const struct option long_opts[] = {
@@ -179,6 +183,8 @@ static const struct option long_opts[] = {
 	{"control", required_argument, NULL, OPT_CONTROL},
 	{"max-shrink", required_argument, NULL, OPT_MAX_SHRINK},
 	{"allow-empty-registry", no_argument, NULL, OPT_ALLOW_EMPTY},
+	{"shed-backlog", required_argument, NULL, OPT_SHED_BACKLOG},
+	{"shed-after", required_argument, NULL, OPT_SHED_AFTER},
 	{"help", no_argument, NULL, 'h'},
 	{NULL, 0, NULL, 0},
 };
@@ -282,6 +288,16 @@ static int parse_options(int argc, char **argv, struct options *o, int offline)
 		case OPT_ALLOW_EMPTY:
 			o->allow_empty_registry = 1;
 			break;
+		case OPT_SHED_BACKLOG:
+			if (parse_uint("--shed-backlog", optarg, 1u << 20, &v) || v == 0)
+				return -1;
+			o->shed_backlog = (uint32_t)v;
+			break;
+		case OPT_SHED_AFTER:
+			if (parse_uint("--shed-after", optarg, 1u << 30, &v))
+				return -1;
+			o->shed_after = (uint32_t)v;
+			break;
 		case 'h':
 			usage(stdout);
 			exit(0);
@@ -322,6 +338,7 @@ static void options_default(struct options *o)
 	o->pair_port = -1;
 	o->flow_log = "-";
 	o->max_shrink_pct = 10;
+	o->shed_backlog = 768; /* three quarters of the 1024 RX descriptors */
 }
 
 /* ---- flow records on the control lcore ---- */
@@ -485,6 +502,8 @@ static int setup_engine(struct engine *e, int offline)
 		w->offline = (uint8_t)offline;
 		w->shared = e->sh;
 		w->age_budget = 64;
+		w->shed_backlog = e->o.shed_backlog;
+		w->shed_after = e->o.shed_after;
 		char name[32];
 		snprintf(name, sizeof(name), "flows_%u", i);
 		w->flows = flow_table_create(name, socket, &fc, worker_export_flow, w);
@@ -1005,12 +1024,15 @@ static int cmd_run(int argc, char **argv)
 				.tx_port = e.o.rx_port,
 				.tx_queue = (uint16_t)i,
 			};
+		for (unsigned int k = 0; k < w->n_rxq; k++)
+			w->rxq[k].has_qcount = rte_eth_rx_queue_count(w->rxq[k].port, w->rxq[k].queue) >= 0;
 	}
 	signal(SIGINT, on_signal);
 	signal(SIGTERM, on_signal);
 	signal(SIGHUP, on_signal);
-	fprintf(stderr, "tundra: %u worker(s), mode %s, rx port %d%s\n", e.n_workers, mode_name(e.o.mode),
-		e.o.rx_port, e.o.pair_port >= 0 ? " paired" : "");
+	fprintf(stderr, "tundra: %u worker(s), mode %s, rx port %d%s; overload detection: %s\n", e.n_workers,
+		mode_name(e.o.mode), e.o.rx_port, e.o.pair_port >= 0 ? " paired" : "",
+		e.w[0]->rxq[0].has_qcount ? "RX backlog" : e.o.shed_after ? "full-burst streak" : "off (PMD reports no backlog)");
 
 	struct timespec t0;
 	clock_gettime(CLOCK_MONOTONIC, &t0);

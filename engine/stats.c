@@ -6,7 +6,7 @@
 const char *outcome_name(unsigned int o)
 {
 	static const char *const n[OUT_COUNT] = {"nonip", "malformed", "fragment", "no_flow",
-						 "inspecting", "pass", "allow", "block"};
+						 "inspecting", "pass", "allow", "block", "shed"};
 	return o < OUT_COUNT ? n[o] : "?";
 }
 
@@ -64,10 +64,11 @@ void stats_print_json(const struct worker_stats *s, const struct control_stats *
 		"},\"flows\":{\"created\":%" PRIu64 ",\"expired\":%" PRIu64 ",\"evicted\":%" PRIu64
 		",\"flushed\":%" PRIu64 ",\"pass\":%" PRIu64 ",\"allow\":%" PRIu64 ",\"block\":%" PRIu64
 		"},\"records_lost\":%" PRIu64 ",\"hs_errors\":%" PRIu64 ",\"reverdicts\":%" PRIu64
-		",\"verdict_events\":%" PRIu64,
+		",\"verdict_events\":%" PRIu64 ",\"shed_episodes\":%" PRIu64,
 		s->flows_created, s->flows_expired, s->flows_evicted, s->flows_flushed,
 		s->flows_decided[VERDICT_PASS], s->flows_decided[VERDICT_ALLOW],
-		s->flows_decided[VERDICT_BLOCK], s->records_lost, s->hs_errors, s->reverdicts, s->verdict_events);
+		s->flows_decided[VERDICT_BLOCK], s->records_lost, s->hs_errors, s->reverdicts, s->verdict_events,
+		s->shed_episodes);
 	if (c)
 		fprintf(out,
 			",\"control\":{\"registry_generation\":%" PRIu64 ",\"registry_entries\":%" PRIu64

@@ -28,6 +28,7 @@ enum outcome {
 	OUT_PASS,         /* flow decided: not a VPN, or window closed undecided */
 	OUT_ALLOW,        /* VPN flow to a registered endpoint */
 	OUT_BLOCK,        /* VPN flow to an unregistered endpoint */
+	OUT_SHED,         /* worker behind: flow not inspected, passed (fail open) */
 	OUT_COUNT
 };
 
@@ -54,6 +55,7 @@ struct worker_stats {
 	uint64_t hs_errors;
 	uint64_t reverdicts;         /* flows re-judged after a registry reload */
 	uint64_t verdict_events;     /* audit events emitted (taken + changed verdicts) */
+	uint64_t shed_episodes;      /* times a worker fell behind and stopped inspecting */
 	uint64_t busy_cycles;        /* cycles spent on bursts that carried packets */
 	uint64_t bursts;
 } __rte_cache_aligned;

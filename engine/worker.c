@@ -53,7 +53,7 @@ static __rte_always_inline uint64_t live_now(const struct engine_shared *sh)
 /* Runs one packet through parse → flow → classify → verdict; returns its outcome. */
 static __rte_always_inline unsigned int handle_packet(struct worker *w, struct rte_mbuf *m,
 						      const struct registry *reg, uint64_t reg_gen,
-						      uint8_t *drop)
+						      uint8_t *drop, const bool shedding)
 {
 	const uint8_t *data = rte_pktmbuf_mtod(m, const uint8_t *);
 	uint32_t len = rte_pktmbuf_data_len(m);
@@ -85,6 +85,8 @@ static __rte_always_inline unsigned int handle_packet(struct worker *w, struct r
 		f->tcp_fin = 1;
 
 	if (unlikely(f->phase == FLOW_INSPECTING)) {
+		if (shedding)
+			return OUT_SHED;
 		bool changed = false;
 		uint8_t l4 = pi.l4_proto == 6 ? CLS_TCP : pi.l4_proto == 17 ? CLS_UDP : CLS_IP;
 		if (l4 == CLS_IP && !w->cls.cdb->any_ip) {
@@ -141,7 +143,7 @@ static __rte_always_inline void process_burst(struct worker *w, const struct wor
 				w->now = ts;
 		}
 		uint8_t drop;
-		unsigned int out = handle_packet(w, m, reg, reg_gen, &drop);
+		unsigned int out = handle_packet(w, m, reg, reg_gen, &drop, !offline && w->shedding);
 		w->stats.outcome[out]++;
 		w->stats.rx_bytes += rte_pktmbuf_pkt_len(m);
 		if (drop)
@@ -180,6 +182,24 @@ static inline void publish_table_stats(struct worker *w)
 	w->stats.hs_errors = w->cls.hs_errors;
 }
 
+/* Decides whether the worker is falling behind; cheap, and sampled. */
+static inline void watch_backlog(struct worker *w, const struct worker_rxq *q, uint16_t n)
+{
+	bool behind;
+	if (q->has_qcount) {
+		if ((++w->polls & 15) != 0)
+			return;
+		int cnt = rte_eth_rx_queue_count(q->port, q->queue);
+		behind = cnt >= 0 && (uint32_t)cnt >= w->shed_backlog;
+	} else {
+		w->full_streak = n == WORKER_BURST ? w->full_streak + 1 : 0;
+		behind = w->shed_after != 0 && w->full_streak >= w->shed_after;
+	}
+	if (behind && !w->shedding)
+		w->stats.shed_episodes++;
+	w->shedding = behind;
+}
+
 static __rte_always_inline void worker_loop(struct worker *w, const bool offline)
 {
 	struct engine_shared *sh = w->shared;
@@ -192,6 +212,8 @@ static __rte_always_inline void worker_loop(struct worker *w, const bool offline
 		for (uint16_t k = 0; k < w->n_rxq; k++) {
 			const struct worker_rxq *q = &w->rxq[k];
 			uint16_t n = rte_eth_rx_burst(q->port, q->queue, pkts, WORKER_BURST);
+			if (!offline)
+				watch_backlog(w, q, n);
 			if (n == 0)
 				continue;
 			uint64_t t0 = rte_rdtsc();

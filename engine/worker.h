@@ -42,6 +42,7 @@ struct worker_rxq {
 	uint16_t port, queue;
 	int32_t tx_port;                   /* -1: no TX (tap/offline), packets are freed */
 	uint16_t tx_queue;
+	uint8_t has_qcount;                /* the PMD reports its RX backlog */
 };
 
 struct worker {
@@ -57,6 +58,17 @@ struct worker {
 	struct engine_shared *shared;
 	uint64_t now;                      /* ns; capture time offline, wall clock live */
 	uint32_t age_budget;               /* flow slots visited per poll for idle timeouts */
+	/*
+	 * Overload (live only): when the RX backlog reaches shed_backlog
+	 * descriptors (PMDs that report it) or shed_after bursts in a row came
+	 * back full (others; 0 = never), new flows pass uninspected until the
+	 * worker catches up. Fail open: doubt never blocks.
+	 */
+	uint32_t shed_backlog;
+	uint32_t shed_after;
+	uint32_t full_streak;
+	uint32_t polls;
+	uint8_t shedding;
 	uint8_t linear[65536 + 128];       /* a chained frame copied whole for the parser */
 } __rte_cache_aligned;
 
