@@ -38,6 +38,8 @@ enum flow_end {
 	FLOW_END_FLUSH,      /* end of input or shutdown */
 };
 
+enum policy_applied { POLICY_APPLIED_NONE = 0, POLICY_APPLIED_APP, POLICY_APPLIED_SECTOR };
+
 /* What a record handed to the control lcore stands for. */
 enum record_kind {
 	RECORD_FLOW_END = 0, /* the flow left the table: its final record */
@@ -73,6 +75,7 @@ struct flow {
 	uint8_t sector;             /* registry sector when registered */
 	uint8_t kind;               /* enum record_kind, for records */
 	uint8_t prev_verdict;       /* for RECORD_VERDICT: VERDICT_COUNT when first taken */
+	uint8_t policy;             /* enum policy_applied: which override shaped the verdict */
 	uint16_t pattern;           /* global pattern index + 1 that made the candidate */
 	uint32_t reg_line;          /* registry line that matched (0 = none) */
 	const char *check;          /* validator's check that decided (static string) */

@@ -58,6 +58,8 @@ struct options {
 	uint8_t allow_empty_registry;
 	uint32_t max_shrink_pct;    /* a reload may remove at most this share of entries unforced */
 	uint32_t shed_backlog, shed_after;
+	const char *policy[32];     /* --policy rules, parsed at set-up */
+	unsigned int n_policy;
 	uint8_t mode;
 	uint8_t json;
 	unsigned int workers;       /* classify only; live takes the EAL's worker lcores */
@@ -115,6 +117,7 @@ static void usage(FILE *out)
 	      "                  [--window-pkts N] [--window-bytes N] [--flows N] [--stats-json FILE]\n"
 	      "                  [--events FILE] [--control SOCKET] [--max-shrink PCT] [--allow-empty-registry]\n"
 	      "                  [--shed-backlog DESCS] [--shed-after BURSTS]\n"
+	      "  both: --policy app=NAME:allow|monitor|enforce, --policy sector=NAME:monitor|enforce (repeatable)\n"
 	      "  tundra registry check FILE\n"
 	      "\n"
 	      "classify: offline, DPDK without hugepages or NICs; time is the capture's time.\n"
@@ -160,6 +163,7 @@ enum {
 	OPT_ALLOW_EMPTY,
 	OPT_SHED_BACKLOG,
 	OPT_SHED_AFTER,
+	OPT_POLICY,
 };
 
 static const struct option long_opts[] = {
@@ -185,6 +189,7 @@ static const struct option long_opts[] = {
 	{"allow-empty-registry", no_argument, NULL, OPT_ALLOW_EMPTY},
 	{"shed-backlog", required_argument, NULL, OPT_SHED_BACKLOG},
 	{"shed-after", required_argument, NULL, OPT_SHED_AFTER},
+	{"policy", required_argument, NULL, OPT_POLICY},
 	{"help", no_argument, NULL, 'h'},
 	{NULL, 0, NULL, 0},
 };
@@ -292,6 +297,13 @@ static int parse_options(int argc, char **argv, struct options *o, int offline)
 			if (parse_uint("--shed-backlog", optarg, 1u << 20, &v) || v == 0)
 				return -1;
 			o->shed_backlog = (uint32_t)v;
+			break;
+		case OPT_POLICY:
+			if (o->n_policy == sizeof(o->policy) / sizeof(o->policy[0])) {
+				fprintf(stderr, "tundra: too many --policy rules\n");
+				return -1;
+			}
+			o->policy[o->n_policy++] = optarg;
 			break;
 		case OPT_SHED_AFTER:
 			if (parse_uint("--shed-after", optarg, 1u << 30, &v))
@@ -429,13 +441,17 @@ static void set_enforce(struct engine *e)
 	e->ctl.registry_generation = e->generation;
 	e->ctl.registry_entries = r ? st.entries : 0;
 	int want = e->o.mode == MODE_ENFORCE;
+	for (unsigned int a = 0; a < POLICY_MAX_APPS; a++)
+		want |= e->sh->policy.app[a] == POLICY_ENFORCE;
+	for (unsigned int s = 0; s < SECTOR_COUNT; s++)
+		want |= e->sh->policy.sector[s] == POLICY_ENFORCE;
 	int have = r != NULL || e->o.allow_empty_registry;
 	e->ctl.registry_alarm = want && !have;
 	e->ctl.enforce_active = want && have;
 	if (e->ctl.registry_alarm)
 		fprintf(stderr, "tundra: ALARM: enforce asked for but no registry serves: monitoring only "
 				"(--allow-empty-registry to enforce anyway)\n");
-	__atomic_store_n(&e->sh->enforce, (uint8_t)e->ctl.enforce_active, __ATOMIC_RELEASE);
+	__atomic_store_n(&e->sh->can_enforce, (uint8_t)have, __ATOMIC_RELEASE);
 }
 
 /* ---- set-up shared by classify and run ---- */
@@ -454,6 +470,12 @@ static int setup_engine(struct engine *e, int offline)
 	e->sh = rte_zmalloc("shared", sizeof(*e->sh), RTE_CACHE_LINE_SIZE);
 	if (e->tally == NULL || e->sh == NULL)
 		return -1;
+	e->sh->policy.mode = e->o.mode;
+	for (unsigned int i = 0; i < e->o.n_policy; i++)
+		if (policy_parse(&e->sh->policy, e->o.policy[i], err, sizeof(err)) != 0) {
+			fprintf(stderr, "tundra: %s\n", err);
+			return -1;
+		}
 	uint64_t ts_flag;
 	if (rte_mbuf_dyn_rx_timestamp_register(&e->sh->ts_offset, &ts_flag) != 0) {
 		fprintf(stderr, "tundra: cannot register the mbuf timestamp field\n");

@@ -1219,6 +1219,17 @@ const struct registry_entry *registry_lookup(const struct registry *r, uint8_t i
 	return NULL;
 }
 
+const struct registry_entry *registry_lookup_prefix(const struct registry *r, uint8_t ip_version,
+						    const uint8_t addr[16])
+{
+	if (!r || !addr || (ip_version != 4 && ip_version != 6))
+		return NULL;
+	uint32_t g = host_group_of(r, ip_version, addr);
+	if (g == NO_GROUP)
+		g = ip_version == 4 ? group_of_v4(r, addr) : group_of_v6(r, addr);
+	return g == NO_GROUP ? NULL : group_head(r, g);
+}
+
 /* ---- control path ---- */
 
 void registry_get_stats(const struct registry *r, int64_t now, struct registry_stats *st)

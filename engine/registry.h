@@ -66,6 +66,14 @@ const struct registry_entry *registry_lookup(const struct registry *r, uint8_t i
 					     const uint8_t addr[16], uint16_t port, uint8_t app,
 					     int64_t now);
 
+/*
+ * The entry heading the longest prefix that covers addr, ignoring port,
+ * protocol and validity: whom an unmatched endpoint belongs to, for policy
+ * (e.g. a registrant's expired or wrong-port entry). NULL when uncovered.
+ */
+const struct registry_entry *registry_lookup_prefix(const struct registry *r, uint8_t ip_version,
+						    const uint8_t addr[16]);
+
 void registry_get_stats(const struct registry *r, int64_t now, struct registry_stats *st);
 uint64_t registry_generation(const struct registry *r);
 void registry_free(struct registry *r);

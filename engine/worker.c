@@ -99,7 +99,7 @@ static __rte_always_inline unsigned int handle_packet(struct worker *w, struct r
 						  pi.src_port, pi.dst_port);
 		}
 		if (changed) {
-			verdict_decide(f, reg, w->shared->enforce, w->now);
+			verdict_decide(f, reg, &w->shared->policy, w->shared->can_enforce, w->now);
 			w->stats.flows_decided[f->verdict]++;
 			if (f->app != 0)
 				emit_verdict(w, f, VERDICT_COUNT);
@@ -107,7 +107,7 @@ static __rte_always_inline unsigned int handle_packet(struct worker *w, struct r
 	} else if (unlikely(f->app != 0 && f->reg_generation != reg_gen)) {
 		/* The registry changed since this flow was judged. */
 		uint8_t prev = f->verdict, prev_drop = f->drop;
-		verdict_decide(f, reg, w->shared->enforce, w->now);
+		verdict_decide(f, reg, &w->shared->policy, w->shared->can_enforce, w->now);
 		w->stats.reverdicts++;
 		if (f->verdict != prev || f->drop != prev_drop)
 			emit_verdict(w, f, prev);

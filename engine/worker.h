@@ -18,6 +18,7 @@
 #include "flow.h"
 #include "registry.h"
 #include "stats.h"
+#include "verdict.h"
 
 #define WORKER_BURST 32
 #define WORKER_MAX_RXQ 4
@@ -29,10 +30,11 @@ struct engine_shared {
 	volatile uint8_t quit;
 	volatile uint8_t input_done;       /* offline: the reader has enqueued its last packet */
 	/*
-	 * Blocks drop only while this is set: enforce was asked for and a
-	 * registry serves. Read at decision time, never per packet.
+	 * Blocks may drop only while this is set: a registry serves (or an
+	 * empty one was allowed). Read at decision time, never per packet.
 	 */
-	volatile uint8_t enforce;
+	volatile uint8_t can_enforce;
+	struct policy policy;              /* mode and overrides, fixed at start */
 	uint64_t tsc0, unix_ns0;           /* live clock: ns = unix_ns0 + (tsc - tsc0) * ns_per_tsc */
 	double ns_per_tsc;
 	int ts_offset;                     /* mbuf dynfield holding the capture timestamp (ns) */
