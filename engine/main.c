@@ -1142,16 +1142,20 @@ static int cmd_registry(int argc, char **argv)
 	char err[512];
 	struct registry *r;
 	int rc = 0;
-	if (registry_load(argv[1], 1, &r, err, sizeof(err), stderr) != 0) {
+	struct timespec t0;
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	int lrc = registry_load(argv[1], 1, &r, err, sizeof(err), stderr);
+	double load_s = elapsed(&t0);
+	if (lrc != 0) {
 		fprintf(stderr, "tundra: %s: not valid\n", argv[1]);
 		rc = 1;
 	} else {
 		struct registry_stats st;
 		registry_get_stats(r, time(NULL), &st);
-		printf("%s: valid: %u entries (%u IPv4, %u IPv6) in %u IPv4 and %u IPv6 prefixes, %u expired, "
-		       "%zu bytes\n",
+		printf("%s: valid: %u entries (%u IPv4, %u IPv6) in %u IPv4 and %u IPv6 prefixes, %u expired; "
+		       "%.1f MiB of tables; loaded in %.3f s\n",
 		       argv[1], st.entries, st.v4_entries, st.v6_entries, st.v4_prefixes, st.v6_prefixes, st.expired,
-		       st.memory_bytes);
+		       (double)st.memory_bytes / (1 << 20), load_s);
 		for (unsigned int s = 0; s < SECTOR_COUNT; s++)
 			if (st.per_sector[s])
 				printf("  %-12s %u\n", registry_sector_name((uint8_t)s), st.per_sector[s]);
