@@ -39,6 +39,7 @@
 #include "port.h"
 #include "registry.h"
 #include "stats.h"
+#include "telemetry.h"
 #include "verdict.h"
 #include "worker.h"
 
@@ -1056,6 +1057,15 @@ static int cmd_run(int argc, char **argv)
 		mode_name(e.o.mode), e.o.rx_port, e.o.pair_port >= 0 ? " paired" : "",
 		e.w[0]->rxq[0].has_qcount ? "RX backlog" : e.o.shed_after ? "full-burst streak" : "off (PMD reports no backlog)");
 
+	struct telemetry_view tv = {
+		.workers = e.w,
+		.n_workers = e.n_workers,
+		.ctl = &e.ctl,
+		.registry_path = e.o.registry,
+		.mode = mode_name(e.o.mode),
+	};
+	if (telemetry_register(&tv) != 0)
+		fprintf(stderr, "tundra: telemetry commands not registered\n");
 	struct timespec t0;
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	for (unsigned int i = 0; i < e.n_workers; i++)

@@ -1,0 +1,66 @@
+"""DPDK telemetry during a live run: /tundra/stats, /tundra/workers,
+/tundra/registry and /tundra/flows answer over the telemetry socket (the
+protocol dpdk-telemetry.py speaks) with counters that move and reconcile."""
+import json
+import os
+import socket
+import subprocess
+import time
+
+from tundra_e2e import PCAPS, TUNDRA, Checks
+
+c = Checks("e2e_telemetry")
+if os.geteuid() != 0:
+    print("needs root for /var/run/dpdk; skipped")
+    raise SystemExit(77)
+prefix = f"tundra-tel-{os.getpid()}"
+cpus = ",".join(map(str, sorted(os.sched_getaffinity(0))))
+proc = subprocess.Popen([TUNDRA, "run", "--no-huge", "-m", "512", "--no-pci", "--no-shconf", "--file-prefix", prefix,
+                         "--log-level=*:error", "--lcores", f"(0-1)@({cpus})",
+                         "--vdev", f"net_pcap0,rx_pcap={os.path.join(PCAPS, 'wireguard-udp51820.pcap')},infinite_rx=1",
+                         "--vdev", "net_null0", "--", "--port", "0", "--tx-port", "1",
+                         "--registry", os.path.join(PCAPS, "registry.csv"), "--duration", "5", "--flow-log", "/dev/null"],
+                        stderr=subprocess.PIPE, text=True)
+path = f"/var/run/dpdk/{prefix}/dpdk_telemetry.v2"
+for _ in range(100):
+    if os.path.exists(path):
+        break
+    time.sleep(0.05)
+time.sleep(1.0)
+
+
+def query(cmd):
+    s = socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+    s.connect(path)
+    json.loads(s.recv(16384))  # greeting: version, pid, max_output_len
+    s.send(cmd.encode())
+    reply = json.loads(s.recv(1 << 20))
+    s.close()
+    return reply[cmd.split(",")[0]]
+
+
+try:
+    cmds = query("/")
+    for name in ("/tundra/stats", "/tundra/workers", "/tundra/registry", "/tundra/flows"):
+        c.check(name in cmds, f"{name} listed")
+    s1 = query("/tundra/stats")
+    time.sleep(0.5)
+    s2 = query("/tundra/stats")
+    c.check(s2["rx_pkts"] > s1["rx_pkts"] > 0, f"rx_pkts moves: {s1['rx_pkts']} -> {s2['rx_pkts']}")
+    c.check(s2["outcome_allow"] > 0, "the registered WireGuard flow's packets are allowed")
+    w = query("/tundra/workers")
+    c.eq(sorted(w), ["worker0"], "one worker (net_pcap has one queue)")
+    c.check(w["worker0"]["rx_pkts"] > 0 and w["worker0"]["busy_cycles"] > 0, "worker counters")
+    reg = query("/tundra/registry")
+    c.eq(reg["generation"], 1, "registry generation")
+    c.eq(reg["entries"], 5, "registry entries")
+    c.eq(reg["mode"], "monitor", "mode")
+    fl = query("/tundra/flows")
+    c.check(fl["active"] >= 1 and fl["decided_allow"] >= 1, f"flows: {fl}")
+    help_ = query("/help,/tundra/stats")
+    c.check("counters" in json.dumps(help_), "help text")
+finally:
+    _, err = proc.communicate(timeout=60)
+c.eq(proc.returncode, 0, f"exit status ({err[-300:]})")
+c.check("counters reconcile: yes" in err, "final counters reconcile")
+c.done()
