@@ -31,6 +31,7 @@
 #include <rte_malloc.h>
 #include <rte_mbuf_dyn.h>
 #include <rte_pause.h>
+#include <rte_version.h>
 
 #include "classify.h"
 #include "output.h"
@@ -120,6 +121,7 @@ static void usage(FILE *out)
 	      "                  [--shed-backlog DESCS] [--shed-after BURSTS]\n"
 	      "  both: --policy app=NAME:allow|monitor|enforce, --policy sector=NAME:monitor|enforce (repeatable)\n"
 	      "  tundra registry check FILE\n"
+	      "  tundra apps | --version\n"
 	      "\n"
 	      "classify: offline, DPDK without hugepages or NICs; time is the capture's time.\n"
 	      "run: live on DPDK ports; one RX queue per worker lcore; SIGHUP or 'reload' on the\n"
@@ -1187,6 +1189,16 @@ int main(int argc, char **argv)
 		return cmd_run(argc - 1, argv + 1);
 	if (strcmp(argv[1], "registry") == 0)
 		return cmd_registry(argc - 2, argv + 2);
+	if (strcmp(argv[1], "apps") == 0) {
+		/* The app labels this build can give, one per line, in table order. */
+		for (unsigned int i = 1; i <= tundra_n_classifiers; i++)
+			printf("%s\n", classifier_name(i));
+		return 0;
+	}
+	if (strcmp(argv[1], "--version") == 0 || strcmp(argv[1], "version") == 0) {
+		printf("tundra %s (%s, Hyperscan %s)\n", TUNDRA_VERSION, rte_version(), hs_version());
+		return 0;
+	}
 	if (strcmp(argv[1], "-h") == 0 || strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "help") == 0) {
 		usage(stdout);
 		return 0;

@@ -65,7 +65,11 @@ trap 'exit 130' INT TERM
 # ----------------------------------------------------------------- install
 install_deps() {
     local pkgs=(wireguard-tools wireguard-go openvpn openssl tcpdump curl
-                dnsmasq-base openssh-server openssh-client iproute2 iputils-ping procps)
+                dnsmasq-base openssh-server openssh-client iproute2 iputils-ping procps
+                # stage 2
+                strongswan-charon strongswan-swanctl libcharon-extra-plugins
+                xl2tpd pptpd pptp-linux ppp ocserv openconnect tinc
+                softether-vpnserver softether-vpnclient softether-vpncmd util-linux)
     local missing=() p
     for p in "${pkgs[@]}"; do
         dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
@@ -92,6 +96,11 @@ print_versions() {
         echo "$(dnsmasq --version | head -1)"
         echo "$(ssh -V 2>&1)"
         echo "$($PY --version 2>&1)"
+        local p
+        for p in strongswan-charon libcharon-extra-plugins xl2tpd pptpd pptp-linux ppp ocserv \
+                 openconnect tinc softether-vpnserver softether-vpnclient; do
+            echo "$p $(dpkg-query -W -f='${Version}' "$p")"
+        done
     } | tee "$WORK/out/versions.txt" >&2
 }
 
@@ -388,6 +397,404 @@ noise_capture() {
     stop_pid "$spid"
 }
 
+# ======================================================================
+# Stage 2: IPsec (strongSwan), L2TP, PPTP, OpenConnect, tinc, SoftEther
+# and their decoys.  Same namespaces, same capture helpers.
+# ======================================================================
+
+# Run CMD in a namespace with private tmpfs over /run (and, for SoftEther,
+# /var/lib and /var/log), so that two daemons of the same kind (client and
+# server) do not fight over pid files and state dirs.  `ip netns exec` already
+# gives every command its own mount namespace (slave), so nothing leaks out.
+# bg_priv NS LOG BIND_DIR|- CMD...
+bg_priv() {
+    local ns=$1 logf=$2 state=$3
+    shift 3
+    local pre="mount -t tmpfs tdr-run /run"
+    if [[ $state != - ]]; then
+        pre+=" && mount -t tmpfs tdr-varlib /var/lib && mount -t tmpfs tdr-varlog /var/log"
+        pre+=" && mkdir -p /run/softether /var/lib/softether /var/log/softether"
+        pre+=" && mount --bind '$state' /var/lib/softether"
+    fi
+    bg "$ns" "$logf" sh -c "$pre && exec \"\$@\"" sh "$@"
+}
+
+# ------------------------------------------------------------- strongSwan
+# ike_capture PCAP N SERVER_IP VERSION(1|2) KERNEL(libipsec|netlink) ENCAP(yes|no) MOBIKE(yes|no)
+# With kernel-libipsec, ESP is done in userspace by charon; strongSwan 5.9.8's
+# libipsec can only send ESP inside UDP (port 4500), so it enforces UDP
+# encapsulation.  With kernel-netlink only, the IKE exchanges are real but the
+# kernel (no CONFIG_INET_ESP) refuses the CHILD_SA, so there is no ESP at all.
+ike_capture() {
+    local pcap=$1 n=$2 ip=$3 ver=$4 kern=$5 encap=$6 mobike=$7
+    local d=$WORK/ike$n side plugins
+    mkdir -p "$d"
+    plugins="random nonce aes sha1 sha2 hmac gmp x509 pubkey pem pkcs1 kdf"
+    [[ $kern == libipsec ]] && plugins+=" kernel-libipsec"
+    plugins+=" kernel-netlink socket-default vici"
+    for side in srv cli; do
+        cat >"$d/strongswan-$side.conf" <<EOF
+charon {
+    load_modular = no
+    load = $plugins
+    port = 500
+    port_nat_t = 4500
+    install_virtual_ip = no
+    filelog {
+        log {
+            path = $WORK/log/$pcap-charon-$side.log
+            time_format = %H:%M:%S
+            default = 1
+            flush_line = yes
+        }
+    }
+    plugins {
+        vici { socket = unix://$d/$side.vici }
+    }
+}
+swanctl { load = random nonce aes sha1 sha2 hmac gmp x509 pubkey pem pkcs1 }
+EOF
+        local addrs lid rid lts rts
+        if [[ $side == srv ]]; then
+            addrs="local_addrs = $ip"; lid=srv; rid=cli; lts=10.66.$n.1; rts=10.66.$n.2
+        else
+            addrs="remote_addrs = $ip"; lid=cli; rid=srv; lts=10.66.$n.2; rts=10.66.$n.1
+        fi
+        cat >"$d/swanctl-$side.conf" <<EOF
+connections {
+    tdr {
+        version = $ver
+        $addrs
+        encap = $encap
+        mobike = $mobike
+        proposals = aes128-sha256-modp2048
+        local { auth = psk
+                id = $lid@vpn.example.test }
+        remote { auth = psk
+                 id = $rid@vpn.example.test }
+        children {
+            tdr {
+                local_ts = $lts/32
+                remote_ts = $rts/32
+                esp_proposals = aes128-sha256
+            }
+        }
+    }
+}
+secrets {
+    ike-tdr {
+        id-1 = srv@vpn.example.test
+        id-2 = cli@vpn.example.test
+        secret = "tundra throwaway psk $n"
+    }
+}
+EOF
+    done
+    ip -n "$NS_S" addr add "10.66.$n.1/32" dev lo
+    ip -n "$NS_C" addr add "10.66.$n.2/32" dev lo
+    bg_priv "$NS_S" "$WORK/log/$pcap-charon-srv.out" - env STRONGSWAN_CONF="$d/strongswan-srv.conf" /usr/lib/ipsec/charon
+    local spid=$BG_PID
+    bg_priv "$NS_C" "$WORK/log/$pcap-charon-cli.out" - env STRONGSWAN_CONF="$d/strongswan-cli.conf" /usr/lib/ipsec/charon
+    local cpid=$BG_PID
+    wait_for 10 "charon (server, $pcap)" test -S "$d/srv.vici"
+    wait_for 10 "charon (client, $pcap)" test -S "$d/cli.vici"
+    for side in srv cli; do
+        STRONGSWAN_CONF="$d/strongswan-$side.conf" swanctl --load-all --file "$d/swanctl-$side.conf" \
+            --uri "unix://$d/$side.vici" >>"$WORK/log/$pcap-swanctl.log" 2>&1 ||
+            die "swanctl --load-all ($side, $pcap)"
+    done
+    # swanctl COMMAND [OPTIONS] against the client's charon (the command must come first)
+    sw() { STRONGSWAN_CONF="$d/strongswan-cli.conf" swanctl "$@" --uri "unix://$d/cli.vici"; }
+
+    cap_start "$pcap"
+    if [[ $kern == libipsec ]]; then
+        sw --initiate --child tdr --timeout 20 >>"$WORK/log/$pcap-swanctl.log" 2>&1 ||
+            die "IKE/CHILD_SA not established ($pcap), see $pcap-charon-*.log"
+        wait_for 10 "ipsec0 route ($pcap)" ip netns exec "$NS_C" ip route get "10.66.$n.1"
+        cping "10.66.$n.1" 4 >&2
+    else
+        # the CHILD_SA cannot be installed (no ESP in this kernel): keep the IKE_SA
+        sw --initiate --child tdr --timeout 20 >>"$WORK/log/$pcap-swanctl.log" 2>&1 || true
+        sw --list-sas 2>/dev/null | grep -q ESTABLISHED || die "IKE_SA not established ($pcap)"
+    fi
+    sw --list-sas 2>/dev/null | sed 's/^/    /' >&2 || true
+    sw --terminate --ike tdr --timeout 10 >>"$WORK/log/$pcap-swanctl.log" 2>&1 || true
+    cap_stop
+    grep -hE "established|selected proposal|NAT|failed to establish|unable to install" \
+        "$WORK/log/$pcap-charon-cli.log" "$WORK/log/$pcap-charon-srv.log" | sed 's/^/    /' >&2 || true
+    stop_pid "$cpid"
+    stop_pid "$spid"
+}
+
+# -------------------------------------------------------------- xl2tpd
+l2tp_capture() {
+    local pcap=l2tp-1701.pcap d=$WORK/l2tp
+    mkdir -p "$d"
+    cat >"$d/lns.conf" <<'EOF'
+[global]
+listen-addr = 198.19.0.1
+port = 1701
+[lns default]
+ip range = 10.67.0.10-10.67.0.20
+local ip = 10.67.0.1
+require authentication = no
+hostname = tdr-lns
+length bit = yes
+EOF
+    cat >"$d/lac.conf" <<'EOF'
+[global]
+listen-addr = 198.19.0.2
+port = 1701
+[lac tdr]
+lns = 198.19.0.1
+autodial = yes
+redial = no
+hostname = tdr-lac
+length bit = yes
+EOF
+    bg "$NS_S" "$WORK/log/xl2tpd-lns.log" xl2tpd -D -c "$d/lns.conf" -p "$d/lns.pid" -C "$d/lns.ctl"
+    local spid=$BG_PID
+    wait_for 10 "xl2tpd (lns)" sh -c "ip netns exec $NS_S ss -lun | grep -q '198.19.0.1:1701'"
+    cap_start "$pcap"
+    bg "$NS_C" "$WORK/log/xl2tpd-lac.log" xl2tpd -D -c "$d/lac.conf" -p "$d/lac.pid" -C "$d/lac.ctl"
+    local cpid=$BG_PID
+    # tunnel and session come up; pppd then fails (no /dev/ppp) and the LNS
+    # sends CDN for the session
+    wait_for 15 "L2TP call (lac)" grep -q "Call established" "$WORK/log/xl2tpd-lac.log"
+    sleep 2
+    stop_pid "$cpid"
+    cap_stop
+    stop_pid "$spid"
+    grep -hE "Connection established|Call established|disconnect|pppd" "$WORK/log/xl2tpd-lac.log" \
+        "$WORK/log/xl2tpd-lns.log" | head -8 | sed 's/^/    /' >&2 || true
+}
+
+# ---------------------------------------------------------------- PPTP
+pptp_capture() {
+    local pcap=pptp-1723.pcap d=$WORK/pptp
+    mkdir -p "$d"
+    # pptpd runs this instead of pppd (there is no /dev/ppp): the real
+    # pptpctrl then wraps the stub's LCP frames in enhanced GRE
+    cat >"$d/ppp-stub" <<EOF
+#!/bin/sh
+exec "$PY" "$HERE/traffic.py" ppp-stub 0x7d7d0002
+EOF
+    chmod 755 "$d/ppp-stub"
+    cat >"$d/pptpd.conf" <<EOF
+ppp $d/ppp-stub
+option $d/pptpd-options
+localip 10.68.0.1
+remoteip 10.68.0.10-20
+EOF
+    printf 'name tdr-pptpd\nnoauth\n' >"$d/pptpd-options"
+    bg "$NS_S" "$WORK/log/pptpd.log" pptpd -f -c "$d/pptpd.conf" -l 198.18.0.1 -p "$d/pptpd.pid"
+    local spid=$BG_PID
+    wait_for 10 pptpd sh -c "ip netns exec $NS_S ss -ltn | grep -q '198.18.0.1:1723'"
+    cap_start "$pcap"
+    # the real pptp client; --nolaunchpppd: PPP frames come from the stub on stdin
+    ip netns exec "$NS_C" sh -c "'$PY' '$HERE/traffic.py' ppp-stub 0x7d7d0001 </dev/null |
+        timeout 10 pptp 198.18.0.1 --nolaunchpppd --loglevel 2" >"$WORK/log/pptp-cli.log" 2>&1 || true
+    sleep 1
+    cap_stop
+    stop_pid "$spid"
+}
+
+# ----------------------------------------------------------- OpenConnect
+openconnect_capture() {
+    local pcap=openconnect-ocserv.pcap d=$WORK/ocserv p=$WORK/pki
+    mkdir -p "$d"
+    echo "tdr:*:$(openssl passwd -6 -salt tundra7d tundra-throwaway-pw)" >"$d/ocpasswd"
+    cat >"$d/ocserv.conf" <<EOF
+auth = "plain[passwd=$d/ocpasswd]"
+listen-host = 198.19.0.1
+tcp-port = 443
+udp-port = 443
+run-as-user = nobody
+run-as-group = nogroup
+socket-file = /run/ocserv-tdr.sock
+pid-file = $d/ocserv.pid
+server-cert = $p/server.crt
+server-key = $p/server.key
+isolate-workers = false
+max-clients = 4
+keepalive = 300
+dpd = 60
+mobile-dpd = 300
+try-mtu-discovery = false
+device = tdroc
+ipv4-network = 10.69.0.0
+ipv4-netmask = 255.255.255.0
+route = 10.69.0.0/255.255.255.0
+predictable-ips = true
+cisco-client-compat = true
+use-occtl = false
+EOF
+    # openconnect calls this instead of vpnc-script
+    cat >"$d/vpnc-script" <<'EOF'
+#!/bin/sh
+if [ "$reason" = connect ]; then
+    ip link set dev "$TUNDEV" up mtu "${INTERNAL_IP4_MTU:-1400}"
+    ip addr add "$INTERNAL_IP4_ADDRESS/32" dev "$TUNDEV"
+    ip route add 10.69.0.0/24 dev "$TUNDEV"
+fi
+exit 0
+EOF
+    chmod 755 "$d/vpnc-script"
+    local pin
+    pin=$(openssl x509 -in "$p/server.crt" -pubkey -noout | openssl pkey -pubin -outform der |
+        openssl dgst -sha256 -binary | base64)
+    # private /run: the socket must be reachable by the workers (user nobody),
+    # and $WORK is mode 0700
+    bg_priv "$NS_S" "$WORK/log/ocserv.log" - ocserv -f -d 2 -c "$d/ocserv.conf"
+    local spid=$BG_PID
+    wait_for 10 ocserv sh -c "ip netns exec $NS_S ss -ltn | grep -q '198.19.0.1:443'"
+    cap_start "$pcap"
+    ip netns exec "$NS_C" sh -c "echo tundra-throwaway-pw | exec openconnect --protocol=anyconnect \
+        --user tdr --passwd-on-stdin --non-inter --servercert 'pin-sha256:$pin' \
+        --script '$d/vpnc-script' --interface tdrocc https://198.19.0.1/" >"$WORK/log/openconnect.log" 2>&1 &
+    local cpid=$!
+    PIDS+=("$cpid")
+    wait_for 20 "openconnect (DTLS up)" grep -q "Established DTLS" "$WORK/log/openconnect.log"
+    cping 10.69.0.1 4 >&2
+    stop_pid "$cpid"
+    cap_stop
+    stop_pid "$spid"
+    grep -E "CSTP connected|Established DTLS|Configured as" "$WORK/log/openconnect.log" | sed 's/^/    /' >&2 || true
+}
+
+# ---------------------------------------------------------------- tinc
+tinc_capture() {
+    local pcap=tinc.pcap d=$WORK/tinc name n
+    for name in srv cli; do
+        mkdir -p "$d/$name/hosts"
+        if [[ $name == srv ]]; then n=1; else n=2; fi
+        cat >"$d/$name/tinc.conf" <<EOF
+Name = $name
+Interface = tdrt$name
+Device = /dev/net/tun
+Mode = router
+AddressFamily = ipv4
+PingInterval = 60
+EOF
+        printf '#!/bin/sh\nip addr add 10.70.0.%s/24 dev "$INTERFACE"\nip link set "$INTERFACE" up\n' "$n" \
+            >"$d/$name/tinc-up"
+        chmod 755 "$d/$name/tinc-up"
+        echo "Subnet = 10.70.0.$n/32" >"$d/$name/hosts/$name"
+    done
+    printf 'BindToAddress = 198.18.0.1\nPort = 655\n' >>"$d/srv/tinc.conf"
+    echo "ConnectTo = srv" >>"$d/cli/tinc.conf"
+    printf 'Address = 198.18.0.1\nPort = 655\n' >>"$d/srv/hosts/srv"
+    for name in srv cli; do
+        tincd -c "$d/$name" -K 2048 </dev/null >>"$WORK/log/tinc-keys.log" 2>&1
+    done
+    cp "$d/srv/hosts/srv" "$d/cli/hosts/"
+    cp "$d/cli/hosts/cli" "$d/srv/hosts/"
+    bg "$NS_S" "$WORK/log/tincd-srv.out" tincd -c "$d/srv" -D -d 1 --pidfile "$d/srv.pid" --logfile="$WORK/log/tincd-srv.log"
+    local spid=$BG_PID
+    wait_for 10 "tincd (server)" sh -c "ip netns exec $NS_S ss -ltn | grep -q '198.18.0.1:655'"
+    cap_start "$pcap"
+    bg "$NS_C" "$WORK/log/tincd-cli.out" tincd -c "$d/cli" -D -d 1 --pidfile "$d/cli.pid" --logfile="$WORK/log/tincd-cli.log"
+    local cpid=$BG_PID
+    wait_for 15 "tinc meta connection" grep -q "Connection with srv .* activated" "$WORK/log/tincd-cli.log"
+    local i
+    for i in $(seq 1 30); do  # the first pings go while the UDP path is being probed
+        ip netns exec "$NS_C" ping -c1 -W1 -q 10.70.0.1 >/dev/null 2>&1 && break
+        sleep 0.2
+    done
+    cping 10.70.0.1 4 >&2
+    stop_pid "$cpid"
+    cap_stop
+    stop_pid "$spid"
+}
+
+# ------------------------------------------------------------ SoftEther
+softether_capture() {
+    local pcap=softether.pcap d=$WORK/softether
+    mkdir -p "$d/srv" "$d/cli"
+    local srvcmd=(ip netns exec "$NS_S" vpncmd 127.0.0.1:5555 /SERVER)
+    local clicmd=(ip netns exec "$NS_C" vpncmd localhost /CLIENT /CMD)
+    local selog=$WORK/log/vpncmd.log
+    bg_priv "$NS_S" "$WORK/log/vpnserver-1.log" "$d/srv" /usr/libexec/softether/vpnserver/vpnserver execsvc
+    local spid=$BG_PID
+    wait_for 20 "vpnserver" sh -c "ip netns exec $NS_S ss -ltn | grep -q ':5555 '"
+    sleep 1
+    {
+        "${srvcmd[@]}" /HUB:DEFAULT /CMD UserCreate tdr /GROUP:none /REALNAME:none /NOTE:none
+        "${srvcmd[@]}" /HUB:DEFAULT /CMD UserPasswordSet tdr /PASSWORD:tundra-throwaway-pw
+        "${srvcmd[@]}" /HUB:DEFAULT /CMD SecureNatEnable
+        "${srvcmd[@]}" /HUB:DEFAULT /CMD DhcpDisable
+        "${srvcmd[@]}" /CMD Flush
+    } >>"$selog" 2>&1 || die "vpncmd (server) failed, see $selog"
+    # no NetBIOS/DNS look-ups of the client's name, no NAT-T: restart with an edited config
+    stop_pid "$spid"
+    sed -i -e 's/bool DisableGetHostNameWhenAcceptTcp false/bool DisableGetHostNameWhenAcceptTcp true/' \
+        -e 's/bool DisableNatTraversal false/bool DisableNatTraversal true/' \
+        -e 's/bool DisableKernelModeSecureNAT false/bool DisableKernelModeSecureNAT true/' \
+        -e 's/bool DisableIpRawModeSecureNAT false/bool DisableIpRawModeSecureNAT true/' "$d/srv/vpn_server.config"
+    # vpnserver still asks the client's NetBIOS name (UDP to 198.19.0.2:137 from a
+    # random port) when a TCP connection comes in; that lookup is not part of the
+    # VPN and would be a flow with a random server-side port, so refuse it locally
+    ip -n "$NS_S" rule add ipproto udp dport 137 prohibit
+    grep -q "DisableGetHostNameWhenAcceptTcp true" "$d/srv/vpn_server.config" &&
+        grep -q 'declare tdr' "$d/srv/vpn_server.config" || die "vpn_server.config not as expected"
+    bg_priv "$NS_S" "$WORK/log/vpnserver-2.log" "$d/srv" /usr/libexec/softether/vpnserver/vpnserver execsvc
+    spid=$BG_PID
+    wait_for 20 "vpnserver (restarted)" sh -c "ip netns exec $NS_S ss -ltn | grep -q ':5555 '"
+
+    bg_priv "$NS_C" "$WORK/log/vpnclient.log" "$d/cli" /usr/libexec/softether/vpnclient/vpnclient execsvc
+    local cpid=$BG_PID
+    wait_for 20 "vpnclient" sh -c "ip netns exec $NS_C ss -ltn | grep -qE ':993[0-9] '"
+    sleep 1
+    {
+        "${clicmd[@]}" NicCreate se0
+        "${clicmd[@]}" AccountCreate tdr /SERVER:198.19.0.1:443 /HUB:DEFAULT /USERNAME:tdr /NICNAME:se0
+        "${clicmd[@]}" AccountPasswordSet tdr /PASSWORD:tundra-throwaway-pw /TYPE:standard
+        "${clicmd[@]}" AccountDetailSet tdr /MAXTCP:1 /INTERVAL:1 /TTL:0 /HALF:no /BRIDGE:no \
+            /MONITOR:no /NOTRACK:no /NOQOS:no /DISABLEUDP:yes
+    } >>"$selog" 2>&1 || die "vpncmd (client) failed, see $selog"
+    cap_start "$pcap"
+    "${clicmd[@]}" AccountConnect tdr >>"$selog" 2>&1 || die "AccountConnect failed"
+    wait_for 20 "SoftEther session" sh -c "$(printf '%q ' "${clicmd[@]}") AccountStatusGet tdr | grep -q 'Session Established'"
+    ip -n "$NS_C" addr add 192.168.30.10/24 dev vpn_se0
+    ip -n "$NS_C" link set vpn_se0 up
+    cping 192.168.30.1 4 >&2   # SecureNAT's virtual host
+    "${clicmd[@]}" AccountStatusGet tdr 2>/dev/null | grep -E "Session Status|Encryption|Underlay|UDP Accel" |
+        sed 's/^/    /' >&2 || true
+    "${clicmd[@]}" AccountDisconnect tdr >>"$selog" 2>&1 || true
+    sleep 1
+    cap_stop
+    stop_pid "$cpid"
+    stop_pid "$spid"
+    ip -n "$NS_S" rule del ipproto udp dport 137 prohibit
+}
+
+# --------------------------------------------------------------- decoys
+decoy_capture() {
+    bg "$NS_S" "$WORK/log/decoy-srv.log" "$PY" -u "$HERE/traffic.py" decoy-server 198.19.0.1
+    local spid=$BG_PID
+    wait_for 10 "decoy server" grep -q ready "$WORK/log/decoy-srv.log"
+    cap_start decoy-udp.pcap
+    ip netns exec "$NS_C" "$PY" -u "$HERE/traffic.py" decoy-client 198.19.0.1 udp >&2
+    cap_stop
+    cap_start decoy-tcp.pcap
+    ip netns exec "$NS_C" "$PY" -u "$HERE/traffic.py" decoy-client 198.19.0.1 tcp >&2
+    cap_stop
+    stop_pid "$spid"
+}
+
+stage2() {
+    ike_capture ikev2-udp500.pcap     1 198.18.0.1 2 netlink  no  no
+    ike_capture ikev2-natt-4500.pcap  2 198.19.0.1 2 libipsec yes yes
+    ike_capture ikev2-libipsec.pcap   3 198.18.0.1 2 libipsec no  yes
+    ike_capture ikev1-main.pcap       4 198.19.0.1 1 libipsec no  no
+    l2tp_capture
+    pptp_capture
+    openconnect_capture
+    tinc_capture
+    softether_capture
+    decoy_capture
+}
+
 # ------------------------------------------------------------------- files
 write_registry() {
     cat >"$WORK/out/registry.csv" <<'EOF'
@@ -429,6 +836,29 @@ demo.pcap,tcp,198.19.0.1,443,openvpn,block
 demo.pcap,udp,198.18.0.1,53,unknown,pass
 demo.pcap,udp,fd00:7d::1,53,unknown,pass
 demo.pcap,tcp,198.18.0.1,443,unknown,pass
+ikev2-udp500.pcap,udp,198.18.0.1,500,ike,allow
+ikev2-natt-4500.pcap,udp,198.19.0.1,500,ike,block
+ikev2-natt-4500.pcap,udp,198.19.0.1,4500,ike,block
+ikev2-libipsec.pcap,udp,198.18.0.1,500,ike,allow
+ikev2-libipsec.pcap,udp,198.18.0.1,4500,ike,allow
+ikev1-main.pcap,udp,198.19.0.1,500,ike,block
+ikev1-main.pcap,udp,198.19.0.1,4500,ike,block
+l2tp-1701.pcap,udp,198.19.0.1,1701,l2tp,block
+pptp-1723.pcap,tcp,198.18.0.1,1723,pptp,allow
+pptp-1723.pcap,47,198.18.0.1,0,gre,allow
+openconnect-ocserv.pcap,tcp,198.19.0.1,443,openconnect,block
+openconnect-ocserv.pcap,udp,198.19.0.1,443,openconnect,block
+tinc.pcap,tcp,198.18.0.1,655,tinc,allow
+tinc.pcap,udp,198.18.0.1,655,tinc,allow
+softether.pcap,tcp,198.19.0.1,443,softether,block
+softether.pcap,udp,198.19.0.1,53,softether,block
+softether.pcap,udp,198.19.0.1,137,softether,block
+decoy-udp.pcap,udp,198.19.0.1,500,unknown,pass
+decoy-udp.pcap,udp,198.19.0.1,4500,unknown,pass
+decoy-udp.pcap,udp,198.19.0.1,1701,unknown,pass
+decoy-udp.pcap,udp,198.19.0.1,655,unknown,pass
+decoy-tcp.pcap,tcp,198.19.0.1,1723,unknown,pass
+decoy-tcp.pcap,tcp,198.19.0.1,655,unknown,pass
 EOF
 }
 
@@ -455,6 +885,7 @@ main() {
     tls_capture https-tls12.pcap 198.19.0.1 1.2
     ssh_capture
     noise_capture
+    stage2
 
     # demo.pcap: every merged flow has its own server endpoint (https-tls13 is on
     # 198.18.0.1:443, openvpn-tcp443 on 198.19.0.1:443), so labels stay unambiguous.

@@ -6,7 +6,9 @@
   pcaptool.py summary LABELS DIR [PCAP]  first payloads of every labelled flow
 
 A "server endpoint" is an (l4, ip, port) on one of the server-side addresses
-(SERVER_IPS); every TCP/UDP packet in a capture belongs to one of them.
+(SERVER_IPS); every TCP/UDP packet in a capture belongs to one of them.  GRE
+(IP protocol 47) and ESP (50) packets count as flows too, with l4 "47"/"50"
+and port 0.
 """
 import csv
 import ipaddress
@@ -16,6 +18,9 @@ import sys
 
 SERVER_IPS = {"198.18.0.1", "198.19.0.1", "fd00:7d::1"}
 LINKTYPE_ETHERNET = 1
+IP_PROTO_FLOWS = (47, 50)  # GRE, ESP: flows keyed by (proto, server_ip, 0)
+VPN_APPS = ("wireguard", "openvpn", "ike", "esp", "l2tp", "pptp", "gre",
+            "openconnect", "tinc", "softether")
 
 
 def read_pcap(path):
@@ -88,6 +93,8 @@ def parse(frame):
         sport, dport = struct.unpack("!HH", l4[:4])
         doff = (l4[12] >> 4) * 4
         return ("tcp", src, sport, dst, dport, l4[doff:])
+    if proto in IP_PROTO_FLOWS:
+        return (str(proto), src, 0, dst, 0, l4)
     return None
 
 
@@ -151,16 +158,67 @@ def _flows(path):
         if not s:
             continue
         l4, ip, port, d = s
-        f = flows.setdefault((l4, ip, port), {"c2s": [], "s2c": [], "pkts": 0})
+        f = flows.setdefault((l4, ip, port), {"c2s": [], "s2c": [], "pkts": 0, "port": port})
         f["pkts"] += 1
         if p[7]:
             f[d].append(p[7])
     return flows
 
 
+def _ike_ok(d, marker):
+    """True if d is an IKE message (after a 4-byte non-ESP marker when
+    marker is set) whose version byte is 1.0 or 2.0 and whose length field
+    is the datagram length."""
+    if marker:
+        if d[:4] != b"\x00\x00\x00\x00":
+            return False
+        d = d[4:]
+    if len(d) < 28 or d[17] not in (0x10, 0x20):
+        return False
+    return struct.unpack("!I", d[24:28])[0] == len(d)
+
+
+def _l2tp_ctrl_type(d):
+    """Message type of an L2TPv2 control message (T, L and S bits set,
+    version 2, Message Type AVP first), or None."""
+    if len(d) < 12 or (d[0] & 0xC8) != 0xC8 or (d[1] & 0x0F) != 2:
+        return None
+    if struct.unpack("!H", d[2:4])[0] != len(d):
+        return None
+    if len(d) == 12:
+        return 0  # ZLB ack
+    if len(d) < 20 or struct.unpack("!HH", d[14:18]) != (0, 0):
+        return None
+    return struct.unpack("!H", d[18:20])[0]
+
+
+def _pptp_ctrl_type(d):
+    """PPTP control message type (1=SCCRQ, 2=SCCRP, 7=OCRQ, 8=OCRP...), or None."""
+    if len(d) < 12 or struct.unpack("!I", d[4:8])[0] != 0x1A2B3C4D:
+        return None
+    length, mtype = struct.unpack("!HH", d[:4])
+    if mtype != 1 or length > len(d):
+        return None
+    return struct.unpack("!H", d[8:10])[0]
+
+
 def _vpn_signature_ok(app, l4, flow):
     c2s, s2c = flow["c2s"], flow["s2c"]
-    if app not in ("wireguard", "openvpn"):
+    if app not in VPN_APPS:
+        return None if c2s else "no client payload"
+    if app == "gre":
+        if l4 != "47":
+            return "gre over non-GRE"
+        # enhanced GRE (RFC 2637): K bit, version 1, protocol 0x880b (PPP)
+        eg = [d for d in c2s + s2c if len(d) >= 8 and d[0] & 0x20 and (d[1] & 0x07) == 1
+              and d[2:4] == b"\x88\x0b"]
+        return None if eg else "no enhanced GRE (version 1, PPP) packet"
+    if app == "esp":
+        if l4 != "50":
+            return "esp over non-ESP"
+        return None if any(len(d) >= 8 and d[:4] != b"\0\0\0\0" for d in c2s + s2c) else "no ESP packet"
+    if app == "softether" and l4 == "udp":
+        # the SoftEther client's one-way probes (DNS to :53, NetBIOS to :137)
         return None if c2s else "no client payload"
     if not c2s or not s2c:
         return "no payload in one direction"
@@ -184,6 +242,44 @@ def _vpn_signature_ok(app, l4, flow):
         data = [d for d in c2s + s2c if (d[2] if l4 == "tcp" else d[0]) >> 3 == 9]
         if not data:
             return "no P_DATA_V2 packet (tunnel never carried data)"
+        return None
+    if app == "ike":
+        if l4 != "udp":
+            return "ike over non-UDP"
+        marker = flow.get("port") != 500
+        a, b = c2s[0], s2c[0]
+        if not (_ike_ok(a, marker) and _ike_ok(b, marker)):
+            return "first payloads are not IKE (version byte 0x10/0x20, length field)"
+        if not marker:
+            exch = {0x20: 34, 0x10: 2}[a[17]]  # IKE_SA_INIT / Identity Protection
+            if a[18] != exch or b[18] != exch or a[8:16] != b"\0" * 8:
+                return f"first exchange types {a[18]}/{b[18]}, expected {exch} with responder SPI 0"
+        return None
+    if app == "l2tp":
+        if l4 != "udp":
+            return "l2tp over non-UDP"
+        ta, tb = _l2tp_ctrl_type(c2s[0]), _l2tp_ctrl_type(s2c[0])
+        if (ta, tb) != (1, 2):
+            return f"first control messages {ta}/{tb}, expected 1 (SCCRQ) / 2 (SCCRP)"
+        return None
+    if app == "pptp":
+        if l4 != "tcp":
+            return "pptp over non-TCP"
+        ta, tb = _pptp_ctrl_type(c2s[0]), _pptp_ctrl_type(s2c[0])
+        if (ta, tb) != (1, 2):
+            return f"first control messages {ta}/{tb}, expected 1 (SCCRQ) / 2 (SCCRP), magic 0x1a2b3c4d"
+        return None
+    if app in ("openconnect", "softether"):
+        a, b = c2s[0], s2c[0]
+        if l4 == "tcp":
+            if a[:2] != b"\x16\x03" or b[:2] != b"\x16\x03":
+                return "first segments are not TLS handshake records"
+        elif a[0] != 0x16 or a[1:3] not in (b"\xfe\xff", b"\xfe\xfd") or b[0] != 0x16:
+            return "first datagrams are not DTLS handshake records"
+        return None
+    if app == "tinc":
+        if l4 == "tcp" and not (c2s[0][:2] == b"0 " and s2c[0][:2] == b"0 "):
+            return "meta connection does not start with ID requests ('0 name version')"
         return None
     return None
 

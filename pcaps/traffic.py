@@ -5,6 +5,11 @@ Subcommands (each one bounded in count and time, and stops by itself):
   dns SERVER [SERVER...]     a few DNS queries (A, AAAA, TXT, NXDOMAIN) over UDP
   noise-server ADDR          UDP sinks + TCP listeners on ADDR for the noise client
   noise-client ADDR          random UDP datagrams and random TCP byte streams
+  decoy-server ADDR          UDP sinks + TCP listeners for the decoy client
+  decoy-client ADDR          random / near-miss datagrams to the IKE, L2TP and
+                             tinc ports, random TCP streams to :1723 and :655
+  ppp-stub [MAGIC]           stands in for pppd under pptp/pptpd: writes three
+                             HDLC-framed LCP Configure-Requests to the pty/pipe
 All randomness uses a fixed seed so reruns produce the same payload shapes.
 """
 import random
@@ -159,6 +164,185 @@ def cmd_noise_client(addr):
     return 0
 
 
+# ------------------------------------------------------------------ decoys
+DECOY_UDP_PORTS = [500, 4500, 1701, 655]
+DECOY_TCP_PORTS = [1723, 655]
+
+
+def cmd_decoy_server(addr):
+    return _sink_server(addr, DECOY_UDP_PORTS, DECOY_TCP_PORTS, SEED + 3)
+
+
+def _sink_server(addr, udp_ports, tcp_ports, seed, lifetime=30.0):
+    fam = socket.AF_INET6 if ":" in addr else socket.AF_INET
+    rnd = random.Random(seed)
+    socks, listeners, conns = [], [], []
+    for port in udp_ports:
+        u = socket.socket(fam, socket.SOCK_DGRAM)
+        u.bind((addr, port))
+        socks.append(u)
+    for port in tcp_ports:
+        t = socket.socket(fam, socket.SOCK_STREAM)
+        t.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        t.bind((addr, port))
+        t.listen(8)
+        listeners.append(t)
+    print("decoy-server ready", flush=True)
+    deadline = time.time() + lifetime
+    while time.time() < deadline:
+        r, _, _ = select.select(socks + listeners + conns, [], [], 0.5)
+        for s in r:
+            if s in listeners:
+                c, _ = s.accept()
+                conns.append(c)
+            elif s in conns:
+                data = s.recv(65536)
+                if not data:
+                    conns.remove(s)
+                    s.close()
+                else:
+                    s.sendall(bytes(rnd.getrandbits(8) for _ in range(rnd.randint(20, 300))))
+            else:
+                s.recvfrom(65536)
+    return 0
+
+
+def cmd_decoy_client(addr, mode="both"):
+    """Datagrams that must not be taken for IKE, L2TP or tinc (mode udp), and
+    TCP streams that must not be taken for PPTP or tinc (mode tcp)."""
+    fam = socket.AF_INET6 if ":" in addr else socket.AF_INET
+    rnd = random.Random(SEED + 2)
+
+    def rbytes(n):
+        return bytes(rnd.getrandbits(8) for _ in range(n))
+
+    def ike_hdr(version, exch, length_field, body_len):
+        # initiator SPI (random), responder SPI 0, next payload SA (33),
+        # version, exchange type, flags (initiator), message id 0, length
+        return (rbytes(8) + b"\x00" * 8 + bytes([33, version, exch, 0x08]) +
+                b"\x00\x00\x00\x00" + struct.pack("!I", length_field) + rbytes(body_len))
+
+    u = socket.socket(fam, socket.SOCK_DGRAM)
+    sent = 0
+    shapes = {
+        500: [
+            rbytes(28), rbytes(300), rbytes(rnd.randint(20, 800)),
+            ike_hdr(0x20, 34, 1000, 200),   # IKEv2 IKE_SA_INIT header, length says 1000, is 228
+            ike_hdr(0x20, 34, 16, 300),     # length field smaller than the header
+            ike_hdr(0x10, 2, 0xFFFFFFFF, 100),  # IKEv1 main mode header, absurd length
+            rbytes(17) + b"\x20" + rbytes(200),  # version byte 0x20 at offset 17, rest random
+        ],
+        4500: [
+            rbytes(100), b"\x00\x00\x00\x00" + rbytes(200),  # non-ESP marker + random
+            b"\x00\x00\x00\x00" + ike_hdr(0x20, 35, 400, 100),  # marker + IKE_AUTH hdr, wrong length
+            b"\xff", rbytes(rnd.randint(20, 1400)),  # a lone NAT-keepalive byte, then random
+        ],
+        1701: [
+            rbytes(12), rbytes(rnd.randint(20, 600)),
+            b"\xc8\x02" + struct.pack("!H", 500) + rbytes(60),  # L2TP control flags, wrong length
+            b"\x02\x02" + rbytes(40),                           # data-message flags, random body
+        ],
+        655: [rbytes(100), rbytes(1156), rbytes(rnd.randint(20, 1400)), rbytes(12)],
+    }
+    for port in DECOY_UDP_PORTS:
+        for d in shapes[port]:
+            if mode != "tcp":
+                u.sendto(d, (addr, port))
+                sent += 1
+                time.sleep(0.02)
+    u.close()
+    if mode == "udp":
+        print(f"decoy-client: sent {sent} UDP datagrams", flush=True)
+        return 0
+
+    nconn = 0
+    for port in DECOY_TCP_PORTS:
+        firsts = [rbytes(156), rbytes(rnd.randint(10, 600))]
+        if port == 1723:
+            # length 156, message type 1, magic cookie, but control type 99
+            firsts.append(struct.pack("!HHIHH", 156, 1, 0x1A2B3C4D, 99, 0) + rbytes(144))
+        else:
+            firsts.append(b"0 " + rbytes(30))  # starts like a tinc ID request, then random
+        for first in firsts:
+            t = socket.create_connection((addr, port), timeout=3)
+            t.sendall(first)
+            time.sleep(0.05)
+            try:
+                t.recv(4096)
+            except OSError:
+                pass
+            t.sendall(rbytes(rnd.randint(50, 500)))
+            time.sleep(0.05)
+            try:
+                t.recv(4096)
+            except OSError:
+                pass
+            t.close()
+            nconn += 1
+            time.sleep(0.05)
+    print(f"decoy-client: {nconn} TCP connections done", flush=True)
+    return 0
+
+
+# ---------------------------------------------------------------- ppp stub
+def _fcs16(data):
+    fcs = 0xFFFF
+    for b in data:
+        fcs ^= b
+        for _ in range(8):
+            fcs = (fcs >> 1) ^ 0x8408 if fcs & 1 else fcs >> 1
+    return fcs ^ 0xFFFF
+
+
+def _hdlc(frame):
+    """RFC 1662 async HDLC framing with the default ACCM (escape 0x00-0x1f)."""
+    f = frame + struct.pack("<H", _fcs16(frame))
+    out = bytearray(b"\x7e")
+    for b in f:
+        if b in (0x7E, 0x7D) or b < 0x20:
+            out += bytes([0x7D, b ^ 0x20])
+        else:
+            out.append(b)
+    return bytes(out + b"\x7e")
+
+
+def cmd_ppp_stub(args):
+    """Stand-in for pppd (there is no /dev/ppp here): writes three LCP
+    Configure-Requests (magic number, MRU 1500), one a second, to the pty
+    (pptpd) or to stdout (pptp --nolaunchpppd), and drains what comes back."""
+    import os
+    magic = int(args[0], 16) if args else 0x7D7D0001
+    out = 1
+    if os.isatty(0):
+        import tty
+        tty.setraw(0)
+        out = 0
+    eof = False
+    for ident in (1, 2, 3):
+        opts = b"\x05\x06" + struct.pack("!I", magic) + b"\x01\x04\x05\xdc"
+        lcp = struct.pack("!BBH", 1, ident, 4 + len(opts)) + opts
+        frame = _hdlc(b"\xff\x03\xc0\x21" + lcp)
+        for _ in range(30):  # the pty may not be ready at once
+            try:
+                os.write(out, frame)
+                break
+            except OSError:
+                time.sleep(0.1)
+        end = time.time() + 1.0
+        while time.time() < end:
+            if eof:
+                time.sleep(end - time.time())
+                break
+            r, _, _ = select.select([0], [], [], max(0.0, end - time.time()))
+            if r:
+                try:
+                    eof = not os.read(0, 4096)
+                except OSError:
+                    eof = True
+    time.sleep(1.0)
+    return 0
+
+
 def main(argv):
     if len(argv) < 2:
         print(__doc__, file=sys.stderr)
@@ -170,6 +354,12 @@ def main(argv):
         return cmd_noise_server(args[0])
     if cmd == "noise-client":
         return cmd_noise_client(args[0])
+    if cmd == "decoy-server":
+        return cmd_decoy_server(args[0])
+    if cmd == "decoy-client":
+        return cmd_decoy_client(*args[:2])
+    if cmd == "ppp-stub":
+        return cmd_ppp_stub(args)
     print(__doc__, file=sys.stderr)
     return 2
 

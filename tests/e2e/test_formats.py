@@ -17,7 +17,7 @@ c.eq(linktype, 1, "demo.pcap is Ethernet")
 
 
 def summary(flows):
-    return sorted((f["l4"], f["src_ip"], f["src_port"], f["dst_ip"], f["dst_port"], f["pkts_c2s"],
+    return sorted((str(f["l4"]), f["src_ip"], f["src_port"], f["dst_ip"], f["dst_port"], f["pkts_c2s"],
                    f["pkts_s2c"], f["bytes_c2s"], f["bytes_s2c"], f["app"], f["verdict"], f["reason"])
                   for f in flows)
 

@@ -4,9 +4,15 @@ reconcile and match the capture's packet count."""
 import csv
 import os
 
-from tundra_e2e import PCAPS, Checks, classify, read_pcap, reconciles
+import subprocess
+
+from tundra_e2e import PCAPS, TUNDRA, Checks, classify, read_pcap, reconciles
 
 c = Checks("e2e_labels")
+# Apps this build can name. A label for an app still to come is held to a weaker
+# rule: the flow must not be called any *other* VPN (it may be unknown for now).
+known = set(subprocess.run([TUNDRA, "apps"], capture_output=True, text=True, check=True).stdout.split())
+pending = {}
 registry = os.path.join(PCAPS, "registry.csv")
 labels = {}
 with open(os.path.join(PCAPS, "labels.csv")) as f:
@@ -25,9 +31,16 @@ for pcap, rows in sorted(labels.items()):
          f"{pcap}: packets in flows + uninspected = received")
     matched = set()
     for row in rows:
-        hits = [f for f in flows if f["l4"] == row["l4"] and f["dst_ip"] == row["server_ip"]
+        hits = [f for f in flows if str(f["l4"]) == row["l4"] and f["dst_ip"] == row["server_ip"]
                 and str(f["dst_port"]) == row["server_port"]]
         if not c.check(hits, f"{pcap}: no flow to {row['l4']} {row['server_ip']}:{row['server_port']}"):
+            continue
+        if row["app"] != "unknown" and row["app"] not in known:
+            for f in hits:
+                matched.add(id(f))
+                c.check(f["app"] in ("unknown", row["app"]),
+                        f"{pcap}: {row['app']} flow to {row['server_ip']}:{row['server_port']} called {f['app']}")
+            pending[row["app"]] = pending.get(row["app"], 0) + len(hits)
             continue
         for f in hits:
             matched.add(id(f))
@@ -80,4 +93,7 @@ for n in ("2", "3", "4"):
     c.eq(key(many), key(one), f"demo: {n} workers give the same flows as 1")
     c.check(reconciles(stats_n), f"demo {n} workers: counters reconcile")
 
+if pending:
+    print("labelled flows of apps this build does not classify yet: " +
+          ", ".join(f"{a} {n}" for a, n in sorted(pending.items())), flush=True)
 c.done()
