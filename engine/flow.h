@@ -89,8 +89,9 @@ struct flow_table;
 struct flow_table_config {
 	uint32_t capacity;          /* flows */
 	uint64_t udp_timeout_ns;
-	uint64_t tcp_timeout_ns;
-	uint64_t tcp_closed_timeout_ns;
+	uint64_t tcp_timeout_ns;         /* established: both sides have sent */
+	uint64_t tcp_syn_timeout_ns;     /* only the client has sent (handshake, scans) */
+	uint64_t tcp_closed_timeout_ns;  /* after FIN or RST */
 	uint64_t other_timeout_ns;
 };
 
@@ -99,6 +100,7 @@ typedef void (*flow_export_fn)(void *arg, struct flow *f);
 
 struct flow_table_stats {
 	uint64_t created, expired, evicted, flushed, active;
+	uint64_t expired_emergency;      /* of expired: under the short timeouts of a nearly full table */
 };
 
 struct flow_table *flow_table_create(const char *name, int socket, const struct flow_table_config *cfg,

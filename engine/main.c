@@ -68,7 +68,7 @@ struct options {
 	uint16_t window_pkts;
 	uint32_t window_bytes;
 	uint32_t flows_per_worker;
-	uint32_t udp_timeout_s, tcp_timeout_s;
+	uint32_t udp_timeout_s, tcp_timeout_s, tcp_syn_timeout_s, tcp_fin_timeout_s;
 	uint32_t idle_exit_s, duration_s;
 	int rx_port, tx_port, pair_port;
 };
@@ -113,7 +113,8 @@ static void usage(FILE *out)
 	fputs("usage:\n"
 	      "  tundra classify FILE.pcap [--registry FILE] [--json] [--workers N] [--mode monitor|enforce]\n"
 	      "                  [--window-pkts N] [--window-bytes N] [--flows N] [--udp-timeout S]\n"
-	      "                  [--tcp-timeout S] [--stats-json FILE] [--events FILE]\n"
+	      "                  [--tcp-timeout S] [--tcp-syn-timeout S] [--tcp-fin-timeout S]\n"
+	      "                  [--stats-json FILE] [--events FILE]\n"
 	      "  tundra run [EAL options] -- [--port P] [--tx-port P | --pair P] [--registry FILE]\n"
 	      "                  [--mode monitor|enforce] [--flow-log FILE|-] [--idle-exit S] [--duration S]\n"
 	      "                  [--window-pkts N] [--window-bytes N] [--flows N] [--stats-json FILE]\n"
@@ -167,6 +168,8 @@ enum {
 	OPT_SHED_BACKLOG,
 	OPT_SHED_AFTER,
 	OPT_POLICY,
+	OPT_TCP_SYN_TIMEOUT,
+	OPT_TCP_FIN_TIMEOUT,
 };
 
 static const struct option long_opts[] = {
@@ -193,6 +196,8 @@ static const struct option long_opts[] = {
 	{"shed-backlog", required_argument, NULL, OPT_SHED_BACKLOG},
 	{"shed-after", required_argument, NULL, OPT_SHED_AFTER},
 	{"policy", required_argument, NULL, OPT_POLICY},
+	{"tcp-syn-timeout", required_argument, NULL, OPT_TCP_SYN_TIMEOUT},
+	{"tcp-fin-timeout", required_argument, NULL, OPT_TCP_FIN_TIMEOUT},
 	{"help", no_argument, NULL, 'h'},
 	{NULL, 0, NULL, 0},
 };
@@ -253,6 +258,16 @@ static int parse_options(int argc, char **argv, struct options *o, int offline)
 			if (parse_uint("--tcp-timeout", optarg, 86400, &v) || v == 0)
 				return -1;
 			o->tcp_timeout_s = (uint32_t)v;
+			break;
+		case OPT_TCP_SYN_TIMEOUT:
+			if (parse_uint("--tcp-syn-timeout", optarg, 86400, &v) || v == 0)
+				return -1;
+			o->tcp_syn_timeout_s = (uint32_t)v;
+			break;
+		case OPT_TCP_FIN_TIMEOUT:
+			if (parse_uint("--tcp-fin-timeout", optarg, 86400, &v) || v == 0)
+				return -1;
+			o->tcp_fin_timeout_s = (uint32_t)v;
 			break;
 		case OPT_STATS_JSON:
 			o->stats_json = optarg;
@@ -348,6 +363,8 @@ static void options_default(struct options *o)
 	o->window_bytes = 4096;
 	o->udp_timeout_s = 120;
 	o->tcp_timeout_s = 300;
+	o->tcp_syn_timeout_s = 30;
+	o->tcp_fin_timeout_s = 10;
 	o->rx_port = 0;
 	o->tx_port = -1;
 	o->pair_port = -1;
@@ -512,7 +529,8 @@ static int setup_engine(struct engine *e, int offline)
 		.capacity = e->o.flows_per_worker,
 		.udp_timeout_ns = (uint64_t)e->o.udp_timeout_s * 1000000000ull,
 		.tcp_timeout_ns = (uint64_t)e->o.tcp_timeout_s * 1000000000ull,
-		.tcp_closed_timeout_ns = 10ull * 1000000000ull,
+		.tcp_syn_timeout_ns = (uint64_t)e->o.tcp_syn_timeout_s * 1000000000ull,
+		.tcp_closed_timeout_ns = (uint64_t)e->o.tcp_fin_timeout_s * 1000000000ull,
 		.other_timeout_ns = (uint64_t)e->o.udp_timeout_s * 1000000000ull,
 	};
 	unsigned int lcore = rte_get_next_lcore(-1, 1, 0);

@@ -61,11 +61,12 @@ void stats_print_json(const struct worker_stats *s, const struct control_stats *
 	for (unsigned int d = 0; d < DISP_COUNT; d++)
 		fprintf(out, "%s\"%s\":%" PRIu64, d ? "," : "", disposition_name(d), s->disp[d]);
 	fprintf(out,
-		"},\"flows\":{\"created\":%" PRIu64 ",\"expired\":%" PRIu64 ",\"evicted\":%" PRIu64
+		"},\"flows\":{\"created\":%" PRIu64 ",\"expired\":%" PRIu64 ",\"expired_emergency\":%" PRIu64
+		",\"evicted\":%" PRIu64
 		",\"flushed\":%" PRIu64 ",\"pass\":%" PRIu64 ",\"allow\":%" PRIu64 ",\"block\":%" PRIu64
 		"},\"records_lost\":%" PRIu64 ",\"hs_errors\":%" PRIu64 ",\"reverdicts\":%" PRIu64
 		",\"verdict_events\":%" PRIu64 ",\"shed_episodes\":%" PRIu64,
-		s->flows_created, s->flows_expired, s->flows_evicted, s->flows_flushed,
+		s->flows_created, s->flows_expired, s->flows_expired_emergency, s->flows_evicted, s->flows_flushed,
 		s->flows_decided[VERDICT_PASS], s->flows_decided[VERDICT_ALLOW],
 		s->flows_decided[VERDICT_BLOCK], s->records_lost, s->hs_errors, s->reverdicts, s->verdict_events,
 		s->shed_episodes);

@@ -47,6 +47,7 @@ struct worker_stats {
 	uint64_t disp[DISP_COUNT];
 	uint64_t flows_created;
 	uint64_t flows_expired;
+	uint64_t flows_expired_emergency;
 	uint64_t flows_evicted;
 	uint64_t flows_flushed;
 	uint64_t flows_active;

@@ -176,6 +176,7 @@ static inline void publish_table_stats(struct worker *w)
 	flow_table_get_stats(w->flows, &fs);
 	w->stats.flows_created = fs.created;
 	w->stats.flows_expired = fs.expired;
+	w->stats.flows_expired_emergency = fs.expired_emergency;
 	w->stats.flows_evicted = fs.evicted;
 	w->stats.flows_flushed = fs.flushed;
 	w->stats.flows_active = fs.active;

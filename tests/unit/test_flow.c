@@ -70,6 +70,7 @@ static void test_directions_and_timeout(void)
 	struct flow_table_config cfg = {.capacity = 1024,
 					.udp_timeout_ns = 60 * NS,
 					.tcp_timeout_ns = 300 * NS,
+					.tcp_syn_timeout_ns = 30 * NS,
 					.tcp_closed_timeout_ns = 10 * NS,
 					.other_timeout_ns = 60 * NS};
 	n_exported = 0;
@@ -110,22 +111,33 @@ static void test_directions_and_timeout(void)
 	CHECK_EQ(dir, CLS_C2S);
 	CHECK_EQ(f->ts_first, 300 * NS);
 
-	/* TCP: long timeout, short once closed. */
+	/* TCP: a flow only the client has spoken in ages out after the SYN timeout. */
+	struct pkt_info syn = v4("10.0.0.9", 40002, "10.0.0.1", 443, 6);
+	n_exported = 0;
+	f = touch(t, &syn, 500 * NS, &dir);
+	f->pkts[CLS_C2S] = 1;
+	flow_table_age(t, 529 * NS, 4096);
+	CHECK_EQ(n_exported, 1); /* only the UDP flow from 300 s */
+	flow_table_age(t, 531 * NS, 4096);
+	CHECK_EQ(n_exported, 2);
+
+	/* TCP established: long timeout, short once closed. */
 	struct pkt_info tcp = v4("10.0.0.9", 40001, "10.0.0.1", 443, 6);
 	n_exported = 0;
 	f = touch(t, &tcp, 1000 * NS, &dir);
+	f->pkts[CLS_C2S] = f->pkts[CLS_S2C] = 1;
 	flow_table_age(t, 1200 * NS, 4096);
-	CHECK_EQ(n_exported, 1); /* the UDP flow from 300 s */
+	CHECK_EQ(n_exported, 0);
 	CHECK(f->in_use);
 	f->tcp_fin = 1;
 	flow_table_age(t, 1211 * NS, 4096);
-	CHECK_EQ(n_exported, 2);
+	CHECK_EQ(n_exported, 1);
 
 	struct flow_table_stats st;
 	flow_table_get_stats(t, &st);
 	CHECK_EQ(st.active, 0);
-	CHECK_EQ(st.created, 4);
-	CHECK_EQ(st.expired, 4);
+	CHECK_EQ(st.created, 5);
+	CHECK_EQ(st.expired, 5);
 	flow_table_free(t);
 }
 
@@ -134,6 +146,7 @@ static void test_eviction(void)
 	struct flow_table_config cfg = {.capacity = 256,
 					.udp_timeout_ns = 60 * NS,
 					.tcp_timeout_ns = 300 * NS,
+					.tcp_syn_timeout_ns = 30 * NS,
 					.tcp_closed_timeout_ns = 10 * NS,
 					.other_timeout_ns = 60 * NS};
 	n_exported = 0;
@@ -170,6 +183,44 @@ static void test_eviction(void)
 	flow_table_free(t);
 }
 
+static void test_emergency_timeouts(void)
+{
+	struct flow_table_config cfg = {.capacity = 256,
+					.udp_timeout_ns = 80 * NS,
+					.tcp_timeout_ns = 300 * NS,
+					.tcp_syn_timeout_ns = 30 * NS,
+					.tcp_closed_timeout_ns = 10 * NS,
+					.other_timeout_ns = 60 * NS};
+	n_exported = 0;
+	struct flow_table *t = flow_table_create("t_emerg", 0, &cfg, on_export, NULL);
+	CHECK(t != NULL);
+	if (!t)
+		return;
+	struct flow_table_stats st;
+	uint8_t dir;
+	/* Half full: an 11 s idle UDP flow stays (timeout 80 s). */
+	for (unsigned int i = 0; i < 128; i++) {
+		struct pkt_info pi = v4("10.3.0.1", (uint16_t)(2000 + i), "10.4.0.1", 53, 17);
+		touch(t, &pi, 100 * NS, &dir);
+	}
+	flow_table_age(t, 111 * NS, 4096);
+	flow_table_get_stats(t, &st);
+	CHECK_EQ(st.expired, 0);
+	/* Nearly full (> 7/8 of the slots): timeouts shrink 8x, the same idle time now expires. */
+	for (unsigned int i = 128; i < 250; i++) {
+		struct pkt_info pi = v4("10.3.0.1", (uint16_t)(2000 + i), "10.4.0.1", 53, 17);
+		touch(t, &pi, 100 * NS, &dir);
+	}
+	flow_table_get_stats(t, &st);
+	CHECK_EQ(st.evicted, 0);
+	CHECK_EQ(st.active, 250);
+	flow_table_age(t, 111 * NS, 4096);
+	flow_table_get_stats(t, &st);
+	CHECK(st.expired > 0);
+	CHECK_EQ(st.expired_emergency, st.expired);
+	flow_table_free(t);
+}
+
 int main(void)
 {
 	char *argv[] = {"test_flow", "--no-huge", "-m", "128", "--no-pci", "--no-shconf", "--no-telemetry",
@@ -181,6 +232,7 @@ int main(void)
 	test_symmetric_key();
 	test_directions_and_timeout();
 	test_eviction();
+	test_emergency_timeouts();
 	rte_eal_cleanup();
 	CHECK_DONE();
 }
