@@ -45,10 +45,30 @@
 
 extern const struct classifier cls_wireguard;
 extern const struct classifier cls_openvpn;
+extern const struct classifier cls_ike;
+extern const struct classifier cls_l2tp;
+extern const struct classifier cls_pptp;
+extern const struct classifier cls_esp;
+extern const struct classifier cls_gre;
+extern const struct classifier cls_openconnect;
+extern const struct classifier cls_sstp;
+extern const struct classifier cls_fortinet;
+extern const struct classifier cls_globalprotect;
+extern const struct classifier cls_softether;
 
 const struct classifier *const tundra_classifiers[] = {
 	&cls_wireguard,
 	&cls_openvpn,
+	&cls_ike,
+	&cls_l2tp,
+	&cls_pptp,
+	&cls_esp,
+	&cls_gre,
+	&cls_openconnect,
+	&cls_sstp,
+	&cls_fortinet,
+	&cls_globalprotect,
+	&cls_softether,
 };
 
 const unsigned int tundra_n_classifiers =

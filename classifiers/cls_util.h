@@ -2,8 +2,9 @@
 /*
  * Byte helpers shared by the classifiers' validators: bounds-checked
  * big/little-endian reads against a payload length, "all zero" and equality
- * checks, the plausible-unix-time test, and the load/store of fields kept in
- * a flow's struct cls_state. Everything is static inline and side-effect
+ * checks, the plausible-unix-time test, the load/store of fields kept in
+ * a flow's struct cls_state, the port and sequence-counter tests, and the
+ * IPsec NAT-T marker/keepalive shared by IKE and ESP. Everything is static inline and side-effect
  * free (no allocation, no globals), so validators stay on the hot path and
  * no classifier copies another's byte code.
  *
@@ -141,6 +142,61 @@ cls_st_get32(const struct cls_state *st, unsigned int off)
 	return v;
 }
 
+static inline void
+cls_st_put16(struct cls_state *st, unsigned int off, uint16_t v)
+{
+	memcpy(&st->data[off], &v, sizeof(v));
+}
+
+static inline uint16_t
+cls_st_get16(const struct cls_state *st, unsigned int off)
+{
+	uint16_t v;
+
+	memcpy(&v, &st->data[off], sizeof(v));
+	return v;
+}
+
+/* True when the packet's source or destination port is port (UDP/TCP). */
+static inline bool
+cls_port_either(const struct cls_pkt *pkt, uint16_t port)
+{
+	return pkt->src_port == port || pkt->dst_port == port;
+}
+
+/*
+ * A per-direction counter moved forward by 1..max_step (modulo 2^32, so a
+ * wrap from 0xffffffff to 0 is a step of 1): ESP sequence numbers, enhanced
+ * GRE sequence numbers. Equal values (a replay) and backward moves fail.
+ */
+static inline bool
+cls_seq_advanced(uint32_t prev, uint32_t cur, uint32_t max_step)
+{
+	uint32_t step = cur - prev;
+
+	return step >= 1 && step <= max_step;
+}
+
+/*
+ * IPsec NAT traversal (RFC 3948): on UDP 4500 an IKE message is preceded by
+ * a 4-byte zero "non-ESP marker" (an ESP SPI is never 0), and a lone 0xFF
+ * byte is a NAT-keepalive. Shared by the IKE and ESP classifiers.
+ */
+#define CLS_NATT_PORT 4500u
+#define CLS_NATT_MARKER_LEN 4u
+
+static inline bool
+cls_natt_marker(const uint8_t *p, uint32_t len)
+{
+	return cls_all_zero(p, len, 0, CLS_NATT_MARKER_LEN);
+}
+
+static inline bool
+cls_natt_keepalive(const uint8_t *p, uint32_t len)
+{
+	return len == 1 && p[0] == 0xff;
+}
+
 /*
  * Start a fresh state when a validator that did not own the flow returns
  * CLS_MORE (or decides): whatever data[] held is ignored and cleared. owner
@@ -151,6 +207,54 @@ cls_st_claim(struct cls_state *st, uint8_t step)
 {
 	memset(st->data, 0, sizeof(st->data));
 	st->step = step;
+}
+
+/* True when p[off..len) starts with the bytes of the C string s. */
+static inline bool
+cls_str_at(const uint8_t *p, uint32_t len, uint32_t off, const char *s)
+{
+	return cls_bytes_eq(p, len, off, (const uint8_t *)s, (uint32_t)strlen(s));
+}
+
+/* Offset of the first s inside p[from..to) (to capped at len), or UINT32_MAX. */
+static inline uint32_t
+cls_find(const uint8_t *p, uint32_t len, uint32_t from, uint32_t to, const char *s)
+{
+	uint32_t n = (uint32_t)strlen(s), i;
+
+	if (to > len)
+		to = len;
+	if (n == 0 || from > to || to - from < n)
+		return UINT32_MAX;
+	for (i = from; i <= to - n; i++)
+		if (p[i] == (uint8_t)s[0] && memcmp(p + i, s, n) == 0)
+			return i;
+	return UINT32_MAX;
+}
+
+/*
+ * The request line of a cleartext HTTP/1.x request at the start of p: it
+ * must end in " HTTP/1.0" or " HTTP/1.1" + CRLF within the first `max`
+ * bytes and hold only printable ASCII. Returns the offset of its CRLF, or 0
+ * when p does not start with such a line.
+ */
+static inline uint32_t
+cls_http_request_line(const uint8_t *p, uint32_t len, uint32_t max)
+{
+	uint32_t i, lim = len < max ? len : max;
+
+	if (p == NULL)
+		return 0;
+	for (i = 0; i + 1 < lim; i++) {
+		if (p[i] == '\r')
+			break;
+		if (p[i] < 0x20 || p[i] > 0x7e)
+			return 0;
+	}
+	if (i + 1 >= lim || p[i + 1] != '\n' || i < 9 || !cls_str_at(p, len, i - 9, " HTTP/1.") ||
+	    (p[i - 1] != '0' && p[i - 1] != '1'))
+		return 0;
+	return i;
 }
 
 /* A verdict in one expression. */

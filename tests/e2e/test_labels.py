@@ -13,6 +13,13 @@ c = Checks("e2e_labels")
 # rule: the flow must not be called any *other* VPN (it may be unknown for now).
 known = set(subprocess.run([TUNDRA, "apps"], capture_output=True, text=True, check=True).stdout.split())
 pending = {}
+# Flows a capture really holds but that nothing visible outside encryption identifies
+# (pcaps/known-misses.csv says why): the same weaker rule, listed as misses.
+misses = {}
+with open(os.path.join(PCAPS, "known-misses.csv")) as f:
+    for row in csv.DictReader(f):
+        misses[(row["pcap"], row["l4"], row["server_ip"], row["server_port"])] = row["why"]
+missed = []
 registry = os.path.join(PCAPS, "registry.csv")
 labels = {}
 with open(os.path.join(PCAPS, "labels.csv")) as f:
@@ -34,6 +41,14 @@ for pcap, rows in sorted(labels.items()):
         hits = [f for f in flows if str(f["l4"]) == row["l4"] and f["dst_ip"] == row["server_ip"]
                 and str(f["dst_port"]) == row["server_port"]]
         if not c.check(hits, f"{pcap}: no flow to {row['l4']} {row['server_ip']}:{row['server_port']}"):
+            continue
+        mkey = (pcap, row["l4"], row["server_ip"], row["server_port"])
+        if mkey in misses:
+            for f in hits:
+                matched.add(id(f))
+                c.check(f["app"] in ("unknown", row["app"]),
+                        f"{pcap}: known-miss {row['app']} flow to {row['server_ip']}:{row['server_port']} called {f['app']}")
+            missed.append(f"{pcap} {row['l4']}/{row['server_port']} {row['app']}")
             continue
         if row["app"] != "unknown" and row["app"] not in known:
             for f in hits:
@@ -93,6 +108,8 @@ for n in ("2", "3", "4"):
     c.eq(key(many), key(one), f"demo: {n} workers give the same flows as 1")
     c.check(reconciles(stats_n), f"demo {n} workers: counters reconcile")
 
+if missed:
+    print("known misses (pcaps/known-misses.csv): " + "; ".join(missed), flush=True)
 if pending:
     print("labelled flows of apps this build does not classify yet: " +
           ", ".join(f"{a} {n}" for a, n in sorted(pending.items())), flush=True)

@@ -1,0 +1,163 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * Fortinet FortiGate SSL VPN classifier (TCP). Owns its patterns and
+ * validator; TLS parsing is the shared classifiers/tls.c.
+ *
+ * What is visible (FortiOS admin guide "SSL VPN", openfortivpn http.c/
+ * tunnel.c): the SSL VPN is HTTPS on the FortiGate (443 or 10443). The
+ * login (/remote/logincheck), the tunnel request (GET /remote/sslvpn-tunnel
+ * with Cookie SVPNCOOKIE=...) and the PPP frames after it are inside TLS.
+ * The DTLS variant (FortiOS "dtls-tunnel") sends its "GFtype\0clthello"
+ * exchange inside DTLS too, and its ClientHello is a stock one: nothing of
+ * it is claimed. Outside encryption only the ClientHello (generic) and, when
+ * TLS <= 1.2 is negotiated, the server's certificate are visible. FortiOS
+ * ships default certificates that name Fortinet:
+ *   - "Fortinet_SSL" (the SSL VPN / admin default): issued by the device's
+ *     own "Fortinet_CA_SSL", issuer CN "FortiGate CA";
+ *   - "Fortinet_Factory": subject CN = the unit's serial number ("FG..."/
+ *     "FGT..."/"FGVM..."), issued by Fortinet's factory CA "fortinet-subca...".
+ * So a FortiGate still on its default certificate is recognisable with
+ * TLS <= 1.2; with a CA-issued certificate or TLS 1.3 it is not. The same
+ * certificate also fronts the FortiGate's HTTPS admin GUI, which this cannot
+ * tell apart from the SSL VPN: the decision means "TLS to a FortiGate on its
+ * default certificate" and is reported LIKELY (a fingerprint, not structure).
+ *
+ * Decisions (never from the port):
+ *   LIKELY "tls12-server-certificate-issuer-fortigate-ca",
+ *   LIKELY "tls12-server-certificate-fortinet-factory-serial": the TLS
+ *       ClientHello at stream offset 0, then in the server's first flight a
+ *       ServerHello selecting TLS <= 1.2 and a Certificate whose first
+ *       certificate has those names. The flight is read from the server's
+ *       first segment and from later segments only where one starts (or
+ *       contains) a record boundary that was predicted; a certificate whose
+ *       names lie past a segment end is given up (no reassembly).
+ *   LIKELY "cleartext-get-remote-sslvpn-tunnel-svpncookie": at stream offset
+ *       0 an HTTP/1.x `GET /remote/sslvpn-tunnel` carrying SVPNCOOKIE= (only
+ *       where TLS is terminated upstream).
+ * Cost: every TLS-over-TCP flow is owned by this classifier until the
+ * server's ServerHello (NO on TLS 1.3, resumption, or a non-Fortinet
+ * certificate), so no other classifier may need TLS flows after it.
+ */
+#include "classifier.h"
+#include "cls_util.h"
+#include "tls.h"
+
+#define FT_MAX_OWNED 8 /* owned packets without a decision, then NO */
+
+enum ft_step { FT_ST_CLIENT_HELLO = 1, FT_ST_SERVER_HELLO };
+
+/* struct cls_state data[] layout. */
+#define FT_D_DIR 0   /* direction of the ClientHello */
+#define FT_D_OWNED 1 /* packets handled as owner */
+#define FT_D_NEXT 4  /* server stream offset of the next record header (4) */
+
+static bool
+ft_prefix(const struct tls_bytes *b, const char *s)
+{
+	return b->p != NULL && cls_str_at(b->p, b->len, 0, s);
+}
+
+/* The Fortinet default certificate check, NULL when it is not one. */
+static const char *
+ft_cert_check(const struct tls_server_flight *sf)
+{
+	if (tls_bytes_is(&sf->issuer_cn, "FortiGate CA"))
+		return "tls12-server-certificate-issuer-fortigate-ca";
+	if (ft_prefix(&sf->issuer_cn, "fortinet-subca") && ft_prefix(&sf->subject_cn, "FG") &&
+	    sf->subject_cn.len >= 10 && sf->subject_cn.len <= 20)
+		return "tls12-server-certificate-fortinet-factory-serial";
+	return NULL;
+}
+
+static struct cls_verdict
+ft_cleartext(const struct cls_pkt *pkt)
+{
+	const uint8_t *p = pkt->payload;
+	uint32_t n = pkt->len, eol = cls_http_request_line(p, n, 1024);
+
+	if (eol == 0 || cls_find(p, n, eol, n, "SVPNCOOKIE=") == UINT32_MAX)
+		return cls_ret(CLS_NO, "not-cleartext-sslvpn-tunnel-request");
+	return cls_ret(CLS_LIKELY, "cleartext-get-remote-sslvpn-tunnel-svpncookie");
+}
+
+/* Owned, from the server: read its flight where a record starts. */
+static struct cls_verdict
+ft_server(const struct cls_pkt *pkt, struct cls_state *st)
+{
+	struct tls_server_flight sf;
+	uint32_t next = cls_st_get32(st, FT_D_NEXT), skip;
+	const char *check;
+
+	if (next < pkt->tcp_offset)
+		return cls_ret(CLS_NO, "server-record-boundary-missed");
+	skip = next - pkt->tcp_offset;
+	if (skip >= pkt->len)
+		return cls_ret(CLS_MORE, "server-segment-inside-record");
+	if (tls_parse_server_flight(pkt->payload + skip, pkt->len - skip, false,
+				    st->step == FT_ST_SERVER_HELLO ? TLS_V_12 : 0, &sf) == TLS_BAD)
+		return cls_ret(CLS_NO, "server-not-tls-handshake");
+	if (sf.have & TLS_SRV_HELLO) {
+		if (sf.version > TLS_V_12 || sf.version < TLS_V_SSL3)
+			return cls_ret(CLS_NO, "tls13-certificate-encrypted");
+		st->step = FT_ST_SERVER_HELLO;
+	}
+	if (sf.have & TLS_SRV_CERT) {
+		check = ft_cert_check(&sf);
+		if (check != NULL)
+			return cls_ret(CLS_LIKELY, check);
+		return cls_ret(CLS_NO, (sf.have & (TLS_SRV_SUBJECT_CN | TLS_SRV_ISSUER_CN)) ?
+					       "server-certificate-not-fortigate-default" :
+					       "server-certificate-names-not-visible");
+	}
+	if (sf.have & TLS_SRV_CCS)
+		return cls_ret(CLS_NO, "tls-session-resumed-no-certificate");
+	if (st->step != FT_ST_SERVER_HELLO && pkt->tcp_offset + skip != 0)
+		return cls_ret(CLS_NO, "server-hello-not-at-stream-start");
+	cls_st_put32(st, FT_D_NEXT, next + sf.next_record);
+	return cls_ret(CLS_MORE, "server-flight-await-certificate");
+}
+
+static struct cls_verdict
+ft_validate(const struct cls_pkt *pkt, struct cls_state *st, uint8_t self_id)
+{
+	struct tls_client_hello ch;
+
+	if (st->owner != 0 && st->owner != self_id)
+		return cls_ret(CLS_NO, "not-owner");
+	if (pkt->l4 != CLS_TCP || pkt->payload == NULL || pkt->len == 0 || pkt->dir > CLS_S2C)
+		return cls_ret(CLS_NO, "not-tcp-payload");
+	if (st->owner != 0) {
+		if (++st->data[FT_D_OWNED] > FT_MAX_OWNED)
+			return cls_ret(CLS_NO, "no-decision-in-window");
+		if (pkt->dir == st->data[FT_D_DIR])
+			return cls_ret(CLS_MORE, "client-segment-ignored");
+		return ft_server(pkt, st);
+	}
+	if (pkt->tcp_offset != 0)
+		return cls_ret(CLS_NO, "not-stream-start");
+	if (cls_str_at(pkt->payload, pkt->len, 0, "GET /remote/sslvpn-tunnel"))
+		return ft_cleartext(pkt);
+	if (tls_parse_client_hello(pkt->payload, pkt->len, false, &ch) == TLS_BAD ||
+	    !(ch.have & TLS_HAVE_VERSION))
+		return cls_ret(CLS_NO, "not-tls-clienthello");
+	cls_st_claim(st, FT_ST_CLIENT_HELLO);
+	st->data[FT_D_DIR] = pkt->dir;
+	return cls_ret(CLS_MORE, "tls-clienthello-await-server-certificate");
+}
+
+static const struct cls_pattern ft_patterns[] = {
+	{ "^\\x16\\x03[\\x00-\\x03]..\\x01", CLS_TCP, "fortinet-tls-clienthello" },
+	{ "^GET /remote/sslvpn-tunnel", CLS_TCP, "fortinet-sslvpn-tunnel-cleartext" },
+};
+
+extern const struct classifier cls_fortinet; /* listed in classifiers.c */
+
+const struct classifier cls_fortinet = {
+	.name = "fortinet",
+	.patterns = ft_patterns,
+	.n_patterns = sizeof(ft_patterns) / sizeof(ft_patterns[0]),
+	.l4 = CLS_TCP,
+	/* SYN, SYN-ACK, ACK, ClientHello, ACK, server flight (1-2 segments) */
+	.pkts_needed = 8,
+	.validate = ft_validate,
+};

@@ -1,0 +1,959 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * The tunnel classifiers (ike, esp, l2tp, pptp, gre) driven through the
+ * engine's real classification stage (cls_harness.h): exchanges built byte
+ * by byte from the RFC formats must decide with the designed app, result,
+ * check and packet number; malformed, inconsistent and random traffic must
+ * decide nothing; and WireGuard/OpenVPN handshakes must still decide as
+ * before (the pattern-less ESP/GRE validators must not steal them).
+ */
+#include "check.h"
+#include "cls_harness.h"
+
+#define WIN_PKTS 8
+#define WIN_BYTES 65536
+
+static struct harness h;
+static char reason[200];
+
+/* ------------------------------------------------------------ helpers */
+
+static uint32_t
+put8(uint8_t *b, uint32_t o, uint8_t v)
+{
+	b[o] = v;
+	return o + 1;
+}
+
+static uint32_t
+put16(uint8_t *b, uint32_t o, uint16_t v)
+{
+	b[o] = (uint8_t)(v >> 8), b[o + 1] = (uint8_t)v;
+	return o + 2;
+}
+
+static uint32_t
+put32(uint8_t *b, uint32_t o, uint32_t v)
+{
+	put16(b, o, (uint16_t)(v >> 16));
+	return put16(b, o + 2, (uint16_t)v);
+}
+
+static uint32_t
+put64(uint8_t *b, uint32_t o, uint64_t v)
+{
+	put32(b, o, (uint32_t)(v >> 32));
+	return put32(b, o + 4, (uint32_t)v);
+}
+
+static uint32_t
+fill(uint8_t *b, uint32_t o, uint32_t n, uint8_t v)
+{
+	memset(b + o, v, n);
+	return o + n;
+}
+
+static uint64_t rng = 0x243f6a8885a308d3ull;
+
+static uint8_t
+rnd8(void)
+{
+	rng ^= rng << 13, rng ^= rng >> 7, rng ^= rng << 17;
+	return (uint8_t)(rng >> 24);
+}
+
+/* One packet of a flow between client port cp and server port sp. */
+static int
+feed(struct flow *f, uint8_t dir, const uint8_t *p, uint32_t len, uint16_t cp, uint16_t sp)
+{
+	return harness_feed(&h, f, dir, p, len, dir == CLS_C2S ? cp : sp, dir == CLS_C2S ? sp : cp);
+}
+
+static void
+expect(const struct flow *f, const char *app, enum cls_result r, const char *check, uint16_t at)
+{
+	CHECK_EQ(f->phase, FLOW_DECIDED);
+	CHECK_STR(harness_app(f), app);
+	CHECK_EQ(f->result, r);
+	CHECK_STR(f->check, check);
+	CHECK_EQ(f->decided_at_pkt, at);
+}
+
+static void
+expect_none(const struct flow *f)
+{
+	CHECK(f->phase != FLOW_DECIDED);
+}
+
+/* ---------------------------------------------------------------- IKE */
+
+#define ISPI 0x0123456789abcdefull
+#define RSPI 0xfedcba9876543210ull
+
+static uint32_t
+ike_hdr(uint8_t *b, uint64_t ispi, uint64_t rspi, uint8_t np, uint8_t ver, uint8_t exch,
+	uint8_t flags, uint32_t mid)
+{
+	uint32_t o = put64(b, 0, ispi);
+
+	o = put64(b, o, rspi);
+	o = put8(b, o, np);
+	o = put8(b, o, ver);
+	o = put8(b, o, exch);
+	o = put8(b, o, flags);
+	o = put32(b, o, mid);
+	return put32(b, o, 0); /* length, set by ike_len() */
+}
+
+/* A generic payload: next payload, critical/reserved 0, length, body. */
+static uint32_t
+ike_payload(uint8_t *b, uint32_t o, uint8_t next, uint32_t body, uint8_t fillv)
+{
+	o = put8(b, o, next);
+	o = put8(b, o, 0);
+	o = put16(b, o, (uint16_t)(4 + body));
+	return fill(b, o, body, fillv);
+}
+
+static uint32_t
+ike_len(uint8_t *b, uint32_t n)
+{
+	put32(b, 24, n);
+	return n;
+}
+
+/* IKEv2 IKE_SA_INIT: SA, KE, Nonce (RFC 7296 §1.2). */
+static uint32_t
+ikev2_sa_init(uint8_t *b, uint64_t ispi, uint64_t rspi, uint8_t flags)
+{
+	uint32_t o = ike_hdr(b, ispi, rspi, 33, 0x20, 34, flags, 0);
+
+	o = ike_payload(b, o, 34, 44, 0x11);  /* SA -> KE */
+	o = ike_payload(b, o, 40, 136, 0x22); /* KE -> Nonce */
+	o = ike_payload(b, o, 0, 32, 0x33);   /* Nonce, last */
+	return ike_len(b, o);
+}
+
+/* IKEv2 COOKIE notify answer: HDR(A,0), N(COOKIE). */
+static uint32_t
+ikev2_cookie(uint8_t *b, uint64_t ispi)
+{
+	uint32_t o = ike_hdr(b, ispi, 0, 41, 0x20, 34, 0x20, 0);
+
+	o = ike_payload(b, o, 0, 24, 0x44);
+	return ike_len(b, o);
+}
+
+/* IKEv2 message with one Encrypted payload (IKE_AUTH, INFORMATIONAL). */
+static uint32_t
+ikev2_sk(uint8_t *b, uint64_t ispi, uint64_t rspi, uint8_t exch, uint8_t flags, uint32_t mid)
+{
+	uint32_t o = ike_hdr(b, ispi, rspi, 46, 0x20, exch, flags, mid);
+
+	o = ike_payload(b, o, 35, 200, 0x5a); /* SK, first inner payload IDi */
+	return ike_len(b, o);
+}
+
+/* IKEv1 phase 1 first message (or its answer): SA, Vendor ID. */
+static uint32_t
+ikev1_phase1(uint8_t *b, uint64_t ispi, uint64_t rspi, uint8_t exch)
+{
+	uint32_t o = ike_hdr(b, ispi, rspi, 1, 0x10, exch, 0, 0);
+
+	o = ike_payload(b, o, 13, 52, 0x66); /* SA -> VID */
+	o = ike_payload(b, o, 0, 16, 0x77);  /* VID */
+	return ike_len(b, o);
+}
+
+/* The message behind the 4-byte NAT-T non-ESP marker. */
+static uint32_t
+natt(uint8_t *dst, const uint8_t *msg, uint32_t n)
+{
+	memset(dst, 0, 4);
+	memcpy(dst + 4, msg, n);
+	return n + 4;
+}
+
+static void
+test_ike(void)
+{
+	uint8_t a[600], b[600], c[600];
+	uint32_t na, nb, nc;
+	struct flow f;
+
+	/* IKEv2 IKE_SA_INIT request -> response on 500. */
+	harness_flow(&f, 17);
+	na = ikev2_sa_init(a, ISPI, 0, 0x08);
+	nb = ikev2_sa_init(b, ISPI, RSPI, 0x20);
+	CHECK_EQ(feed(&f, CLS_C2S, a, na, 500, 500), FLOW_INSPECTING);
+	CHECK_EQ(f.cls.owner, classifier_id_by_name("ike"));
+	feed(&f, CLS_S2C, b, nb, 500, 500);
+	expect(&f, "ike", CLS_CONFIRMED, "ikev2-sa-init+response-spi-match", 2);
+	classify_reason(&h.db, &f, reason, sizeof(reason));
+	CHECK_STR(reason, "ike/ikev2-sa-init-request/ikev2-sa-init+response-spi-match/confirmed@pkt2");
+
+	/* The same on any other port. */
+	harness_flow(&f, 17);
+	feed(&f, CLS_C2S, a, na, 41234, 7000);
+	feed(&f, CLS_S2C, b, nb, 41234, 7000);
+	expect(&f, "ike", CLS_CONFIRMED, "ikev2-sa-init+response-spi-match", 2);
+
+	/* COOKIE round trip: the response with a zero responder SPI waits. */
+	harness_flow(&f, 17);
+	nc = ikev2_cookie(c, ISPI);
+	feed(&f, CLS_C2S, a, na, 500, 500);
+	CHECK_EQ(feed(&f, CLS_S2C, c, nc, 500, 500), FLOW_INSPECTING);
+	CHECK_EQ(feed(&f, CLS_C2S, a, na, 500, 500), FLOW_INSPECTING);
+	feed(&f, CLS_S2C, b, nb, 500, 500);
+	expect(&f, "ike", CLS_CONFIRMED, "ikev2-sa-init+response-spi-match", 4);
+
+	/* IKEv1 main mode and aggressive mode. */
+	harness_flow(&f, 17);
+	na = ikev1_phase1(a, ISPI, 0, 2);
+	nb = ikev1_phase1(b, ISPI, RSPI, 2);
+	feed(&f, CLS_C2S, a, na, 500, 500);
+	feed(&f, CLS_S2C, b, nb, 500, 500);
+	expect(&f, "ike", CLS_CONFIRMED, "ikev1-main+response-spi-match", 2);
+	classify_reason(&h.db, &f, reason, sizeof(reason));
+	CHECK_STR(reason, "ike/ikev1-phase1-request/ikev1-main+response-spi-match/confirmed@pkt2");
+	harness_flow(&f, 17);
+	na = ikev1_phase1(a, ISPI, 0, 4);
+	nb = ikev1_phase1(b, ISPI, RSPI, 4);
+	feed(&f, CLS_C2S, a, na, 500, 500);
+	feed(&f, CLS_C2S, a, na, 500, 500); /* retransmitted */
+	feed(&f, CLS_S2C, b, nb, 500, 500);
+	expect(&f, "ike", CLS_CONFIRMED, "ikev1-aggressive+response-spi-match", 3);
+
+	/* NAT-T on 4500: IKE_SA_INIT behind the marker. */
+	harness_flow(&f, 17);
+	na = natt(a, b, ikev2_sa_init(b, ISPI, 0, 0x08));
+	nb = natt(b, c, ikev2_sa_init(c, ISPI, RSPI, 0x20));
+	feed(&f, CLS_C2S, a, na, 4500, 4500);
+	feed(&f, CLS_S2C, b, nb, 4500, 4500);
+	expect(&f, "ike", CLS_CONFIRMED, "ikev2-sa-init+response-spi-match", 2);
+	classify_reason(&h.db, &f, reason, sizeof(reason));
+	CHECK(strstr(reason, "/ikev2-natt-sa-init-request/") != NULL);
+
+	/* NAT-T on 4500 after NAT detection: IKE_AUTH (both SPIs) -> response. */
+	harness_flow(&f, 17);
+	na = natt(a, c, ikev2_sk(c, ISPI, RSPI, 35, 0x08, 1));
+	nb = natt(b, c, ikev2_sk(c, ISPI, RSPI, 35, 0x20, 1));
+	CHECK_EQ(feed(&f, CLS_C2S, a, na, 4500, 4500), FLOW_INSPECTING);
+	feed(&f, CLS_C2S, (const uint8_t *)"\xff", 1, 4500, 4500); /* keepalive */
+	feed(&f, CLS_S2C, b, nb, 4500, 4500);
+	expect(&f, "ike", CLS_LIKELY, "ikev2-spi-pair-both-dirs", 3);
+
+	/* IKEv1 quick mode (encrypted, E flag) mid-session on 500. */
+	harness_flow(&f, 17);
+	na = ike_hdr(a, ISPI, RSPI, 8, 0x10, 32, 0x01, 0x11223344);
+	na = ike_len(a, fill(a, na, 64, 0x3c));
+	memcpy(b, a, na);
+	feed(&f, CLS_C2S, a, na, 500, 500);
+	feed(&f, CLS_S2C, b, na, 500, 500);
+	expect(&f, "ike", CLS_LIKELY, "ikev1-spi-pair-both-dirs", 2);
+
+	/* Negatives. Bad length field. */
+	harness_flow(&f, 17);
+	na = ikev2_sa_init(a, ISPI, 0, 0x08);
+	nb = ikev2_sa_init(b, ISPI, RSPI, 0x20);
+	put32(a, 24, na + 1);
+	feed(&f, CLS_C2S, a, na, 500, 500);
+	CHECK_EQ(f.cls.owner, 0);
+	put32(b, 24, nb - 1);
+	feed(&f, CLS_S2C, b, nb, 500, 500);
+	expect_none(&f);
+
+	/* Bad version (3.0, and 2.1). */
+	harness_flow(&f, 17);
+	na = ikev2_sa_init(a, ISPI, 0, 0x08);
+	nb = ikev2_sa_init(b, ISPI, RSPI, 0x20);
+	a[17] = 0x30, b[17] = 0x21;
+	feed(&f, CLS_C2S, a, na, 500, 500);
+	feed(&f, CLS_S2C, b, nb, 500, 500);
+	expect_none(&f);
+
+	/* Zero initiator SPI. */
+	harness_flow(&f, 17);
+	na = ikev2_sa_init(a, 0, 0, 0x08);
+	nb = ikev2_sa_init(b, 0, RSPI, 0x20);
+	feed(&f, CLS_C2S, a, na, 500, 500);
+	feed(&f, CLS_S2C, b, nb, 500, 500);
+	expect_none(&f);
+
+	/* Response with another initiator SPI. */
+	harness_flow(&f, 17);
+	na = ikev2_sa_init(a, ISPI, 0, 0x08);
+	nb = ikev2_sa_init(b, ISPI ^ 1, RSPI, 0x20);
+	feed(&f, CLS_C2S, a, na, 500, 500);
+	feed(&f, CLS_S2C, b, nb, 500, 500);
+	expect_none(&f);
+	CHECK_EQ(f.cls.owner, 0);
+
+	/* Response without the R flag, or with the wrong exchange type. */
+	harness_flow(&f, 17);
+	nb = ikev2_sa_init(b, ISPI, RSPI, 0x00);
+	feed(&f, CLS_C2S, a, na, 500, 500);
+	feed(&f, CLS_S2C, b, nb, 500, 500);
+	expect_none(&f);
+	harness_flow(&f, 17);
+	nb = ikev2_sa_init(b, ISPI, RSPI, 0x20);
+	b[18] = 35;
+	feed(&f, CLS_C2S, a, na, 500, 500);
+	feed(&f, CLS_S2C, b, nb, 500, 500);
+	expect_none(&f);
+
+	/* One side alone, retransmitted: never decided. */
+	harness_flow(&f, 17);
+	for (int i = 0; i < 8; i++)
+		feed(&f, CLS_C2S, a, na, 500, 500);
+	expect_none(&f);
+
+	/* A broken payload chain (a payload length past the end). */
+	harness_flow(&f, 17);
+	na = ikev2_sa_init(a, ISPI, 0, 0x08);
+	nb = ikev2_sa_init(b, ISPI, RSPI, 0x20);
+	put16(a, 28 + 2, 0x0400);
+	put16(b, 28 + 2, 0x0400);
+	feed(&f, CLS_C2S, a, na, 500, 500);
+	feed(&f, CLS_S2C, b, nb, 500, 500);
+	expect_none(&f);
+}
+
+/* ---------------------------------------------------------------- ESP */
+
+static uint32_t
+esp(uint8_t *b, uint32_t spi, uint32_t seq, uint32_t body)
+{
+	uint32_t o = put32(b, 0, spi);
+
+	o = put32(b, o, seq);
+	for (uint32_t i = 0; i < body; i++)
+		b[o + i] = rnd8();
+	return o + body;
+}
+
+static void
+test_esp(void)
+{
+	uint8_t a[300];
+	uint32_t n;
+	struct flow f;
+
+	/* IP protocol 50, both directions: ping and its replies. */
+	harness_flow(&f, 50);
+	for (uint32_t s = 1; s <= 2; s++) {
+		n = esp(a, 0xc0ffee01, s, 88);
+		CHECK_EQ(feed(&f, CLS_C2S, a, n, 0, 0), FLOW_INSPECTING);
+		n = esp(a, 0x0badf00d, s, 88);
+		feed(&f, CLS_S2C, a, n, 0, 0);
+	}
+	expect(&f, "esp", CLS_CONFIRMED, "esp-both-dirs-own-spi-seq-consecutive", 4);
+	classify_reason(&h.db, &f, reason, sizeof(reason));
+	CHECK_STR(reason, "esp/-/esp-both-dirs-own-spi-seq-consecutive/confirmed@pkt4");
+
+	/* One direction, mid-SA: 3 consecutive packets. */
+	harness_flow(&f, 50);
+	for (uint32_t s = 70000; s < 70003; s++) {
+		n = esp(a, 0x12345678, s, 120);
+		feed(&f, CLS_C2S, a, n, 0, 0);
+	}
+	expect(&f, "esp", CLS_LIKELY, "esp-one-dir-spi-constant-seq-consecutive", 3);
+
+	/* ESP in UDP on 4500 (both directions) and on 4501 (GlobalProtect). */
+	harness_flow(&f, 17);
+	for (uint32_t s = 1; s <= 2; s++) {
+		n = esp(a, 0xc0ffee01, s, 60);
+		feed(&f, CLS_C2S, a, n, 4500, 4500);
+		n = esp(a, 0x0badf00d, s, 60);
+		feed(&f, CLS_S2C, a, n, 4500, 4500);
+	}
+	expect(&f, "esp", CLS_CONFIRMED, "esp-both-dirs-own-spi-seq-consecutive", 4);
+	harness_flow(&f, 17);
+	for (uint32_t s = 5; s < 8; s++) {
+		n = esp(a, 0xc0ffee01, s, 60);
+		feed(&f, CLS_C2S, a, n, 53211, 4501);
+	}
+	expect(&f, "esp", CLS_LIKELY, "esp-one-dir-spi-constant-seq-consecutive", 3);
+
+	/* A NAT-T keepalive in between is not counted. */
+	harness_flow(&f, 17);
+	n = esp(a, 0xc0ffee01, 1, 60);
+	feed(&f, CLS_C2S, a, n, 4500, 4500);
+	feed(&f, CLS_C2S, (const uint8_t *)"\xff", 1, 4500, 4500);
+	n = esp(a, 0xc0ffee01, 2, 60);
+	CHECK_EQ(feed(&f, CLS_C2S, a, n, 4500, 4500), FLOW_INSPECTING);
+	n = esp(a, 0xc0ffee01, 3, 60);
+	feed(&f, CLS_C2S, a, n, 4500, 4500);
+	expect(&f, "esp", CLS_LIKELY, "esp-one-dir-spi-constant-seq-consecutive", 4);
+
+	/* Negatives: keepalives only. */
+	harness_flow(&f, 17);
+	for (int i = 0; i < 8; i++)
+		feed(&f, i & 1, (const uint8_t *)"\xff", 1, 4500, 4500);
+	expect_none(&f);
+	CHECK_EQ(f.cls.owner, 0);
+
+	/* The same ESP stream on a port other than 4500/4501: no candidate. */
+	harness_flow(&f, 17);
+	for (uint32_t s = 1; s <= 6; s++) {
+		n = esp(a, 0xc0ffee01, s, 60);
+		feed(&f, CLS_C2S, a, n, 40000, 5000);
+	}
+	expect_none(&f);
+
+	/* A jumping sequence number. */
+	harness_flow(&f, 50);
+	for (uint32_t s = 1; s <= 12; s += 2) {
+		n = esp(a, 0xc0ffee01, s, 60);
+		feed(&f, CLS_C2S, a, n, 0, 0);
+	}
+	expect_none(&f);
+
+	/* A changing SPI. */
+	harness_flow(&f, 50);
+	for (uint32_t s = 1; s <= 6; s++) {
+		n = esp(a, 0xc0ffee00 + s, s, 60);
+		feed(&f, CLS_C2S, a, n, 0, 0);
+	}
+	expect_none(&f);
+
+	/* The same SPI both ways, a reserved SPI, sequence 0, too short. */
+	harness_flow(&f, 50);
+	for (uint32_t s = 1; s <= 4; s++) {
+		n = esp(a, 0xc0ffee01, s, 60);
+		feed(&f, s & 1, a, n, 0, 0);
+	}
+	expect_none(&f);
+	harness_flow(&f, 50);
+	for (uint32_t s = 1; s <= 6; s++) {
+		n = esp(a, 200, s, 60);
+		feed(&f, CLS_C2S, a, n, 0, 0);
+	}
+	expect_none(&f);
+	harness_flow(&f, 50);
+	for (uint32_t s = 1; s <= 6; s++) {
+		n = esp(a, 0xc0ffee01, 0, 60);
+		feed(&f, CLS_C2S, a, n, 0, 0);
+	}
+	expect_none(&f);
+	harness_flow(&f, 50);
+	for (uint32_t s = 1; s <= 6; s++) {
+		n = esp(a, 0xc0ffee01, s, 15);
+		feed(&f, CLS_C2S, a, n, 0, 0);
+	}
+	expect_none(&f);
+
+	/* IKE messages behind the marker on 4500 are not ESP (and are IKE). */
+	harness_flow(&f, 17);
+	{
+		uint8_t m[400], w[400];
+		uint32_t nm = natt(w, m, ikev2_sk(m, ISPI, RSPI, 37, 0x08, 2));
+
+		feed(&f, CLS_C2S, w, nm, 4500, 4500);
+		CHECK_EQ(f.cls.owner, classifier_id_by_name("ike"));
+	}
+}
+
+/* ---------------------------------------------------------------- L2TP */
+
+/* Control header: flags/version, length (set by l2tp_len), ids, Ns, Nr. */
+static uint32_t
+l2tp_hdr(uint8_t *b, uint8_t ver, uint32_t id, uint16_t session, uint16_t ns, uint16_t nr)
+{
+	uint32_t o = put16(b, 0, (uint16_t)(0xc800 | ver));
+
+	o = put16(b, o, 0);
+	if (ver == 2) {
+		o = put16(b, o, (uint16_t)id);
+		o = put16(b, o, session);
+	} else {
+		o = put32(b, o, id);
+	}
+	o = put16(b, o, ns);
+	return put16(b, o, nr);
+}
+
+static uint32_t
+avp(uint8_t *b, uint32_t o, uint16_t attr, const uint8_t *val, uint32_t n)
+{
+	o = put16(b, o, (uint16_t)(0x8000 | (6 + n)));
+	o = put16(b, o, 0);
+	o = put16(b, o, attr);
+	memcpy(b + o, val, n);
+	return o + n;
+}
+
+static uint32_t
+avp16(uint8_t *b, uint32_t o, uint16_t attr, uint16_t v)
+{
+	uint8_t t[2];
+
+	put16(t, 0, v);
+	return avp(b, o, attr, t, 2);
+}
+
+static uint32_t
+avp32(uint8_t *b, uint32_t o, uint16_t attr, uint32_t v)
+{
+	uint8_t t[4];
+
+	put32(t, 0, v);
+	return avp(b, o, attr, t, 4);
+}
+
+static uint32_t
+l2tp_len(uint8_t *b, uint32_t n)
+{
+	put16(b, 2, (uint16_t)n);
+	return n;
+}
+
+/*
+ * SCCRQ / SCCRP (RFC 2661 §6.1-6.2, RFC 3931 §6.1-6.2): Message Type,
+ * Protocol Version (2), Host Name (7), Framing Capabilities (3), Assigned
+ * Tunnel ID (9) or Assigned Control Connection ID (61).
+ */
+static uint32_t
+l2tp_sccrx(uint8_t *b, uint8_t ver, uint16_t type, uint32_t hdr_id, uint16_t nr, uint32_t assigned)
+{
+	uint32_t o = l2tp_hdr(b, ver, hdr_id, 0, 0, nr);
+
+	o = avp16(b, o, 0, type);
+	o = avp16(b, o, 2, 0x0100);
+	o = avp(b, o, 7, (const uint8_t *)"lns.example", 11);
+	o = avp32(b, o, 3, 3);
+	o = ver == 2 ? avp16(b, o, 9, (uint16_t)assigned) : avp32(b, o, 61, assigned);
+	return l2tp_len(b, o);
+}
+
+static uint32_t
+l2tp_hello(uint8_t *b, uint8_t ver, uint32_t id, uint16_t ns, uint16_t nr)
+{
+	uint32_t o = l2tp_hdr(b, ver, id, 0, ns, nr);
+
+	o = avp16(b, o, 0, 6);
+	return l2tp_len(b, o);
+}
+
+static uint32_t
+l2tp_zlb(uint8_t *b, uint8_t ver, uint32_t id, uint16_t ns, uint16_t nr)
+{
+	return l2tp_len(b, l2tp_hdr(b, ver, id, 0, ns, nr));
+}
+
+/* A v2 data message: L bit, PPP frame. */
+static uint32_t
+l2tp_data(uint8_t *b, uint16_t tunnel, uint16_t session, uint32_t body)
+{
+	uint32_t o = put16(b, 0, 0x4002);
+
+	o = put16(b, o, (uint16_t)(6 + 2 + body));
+	o = put16(b, o, tunnel);
+	o = put16(b, o, session);
+	o = put16(b, o, 0xff03);
+	return fill(b, o, body, 0x21);
+}
+
+static void
+test_l2tp(void)
+{
+	uint8_t a[300], b[300];
+	uint32_t na, nb;
+	struct flow f;
+
+	/* L2TPv2: SCCRQ (tunnel 0, Assigned Tunnel ID 0x1234) -> SCCRP to 0x1234. */
+	harness_flow(&f, 17);
+	na = l2tp_sccrx(a, 2, 1, 0, 0, 0x1234);
+	nb = l2tp_sccrx(b, 2, 2, 0x1234, 1, 0x0abc);
+	CHECK_EQ(feed(&f, CLS_C2S, a, na, 1701, 1701), FLOW_INSPECTING);
+	CHECK_EQ(f.cls.owner, classifier_id_by_name("l2tp"));
+	feed(&f, CLS_S2C, b, nb, 1701, 1701);
+	expect(&f, "l2tp", CLS_CONFIRMED, "l2tpv2-sccrq+sccrp-tunnel-id-match", 2);
+	classify_reason(&h.db, &f, reason, sizeof(reason));
+	CHECK_STR(reason, "l2tp/l2tpv2-sccrq/l2tpv2-sccrq+sccrp-tunnel-id-match/confirmed@pkt2");
+
+	/* Retransmitted SCCRQ and a ZLB first, any port. */
+	harness_flow(&f, 17);
+	feed(&f, CLS_C2S, a, na, 33333, 4444);
+	feed(&f, CLS_C2S, a, na, 33333, 4444);
+	nb = l2tp_zlb(b, 2, 0x1234, 0, 1);
+	feed(&f, CLS_S2C, b, nb, 33333, 4444);
+	nb = l2tp_sccrx(b, 2, 2, 0x1234, 1, 0x0abc);
+	feed(&f, CLS_S2C, b, nb, 33333, 4444);
+	expect(&f, "l2tp", CLS_CONFIRMED, "l2tpv2-sccrq+sccrp-tunnel-id-match", 4);
+
+	/* L2TPv3 over UDP: Assigned Control Connection ID. */
+	harness_flow(&f, 17);
+	na = l2tp_sccrx(a, 3, 1, 0, 0, 0xdeadbeef);
+	nb = l2tp_sccrx(b, 3, 2, 0xdeadbeef, 1, 0x01020304);
+	feed(&f, CLS_C2S, a, na, 1701, 1701);
+	feed(&f, CLS_S2C, b, nb, 1701, 1701);
+	expect(&f, "l2tp", CLS_CONFIRMED, "l2tpv3-sccrq+sccrp-ccid-match", 2);
+	classify_reason(&h.db, &f, reason, sizeof(reason));
+	CHECK(strstr(reason, "/l2tpv3-sccrq/") != NULL);
+
+	/* Mid-session: data, HELLO (Ns 7), data, the peer's ZLB acking it (Nr 8). */
+	harness_flow(&f, 17);
+	nb = l2tp_data(b, 0x0abc, 5, 40);
+	feed(&f, CLS_C2S, b, nb, 1701, 1701);
+	na = l2tp_hello(a, 2, 0x0abc, 7, 3);
+	feed(&f, CLS_C2S, a, na, 1701, 1701);
+	feed(&f, CLS_C2S, b, nb, 1701, 1701);
+	na = l2tp_zlb(a, 2, 0x1234, 3, 8);
+	feed(&f, CLS_S2C, a, na, 1701, 1701);
+	expect(&f, "l2tp", CLS_LIKELY, "l2tpv2-control-both-dirs-ns-nr-match", 4);
+
+	/* Negatives: data messages only. */
+	harness_flow(&f, 17);
+	for (int i = 0; i < 8; i++) {
+		nb = l2tp_data(b, (uint16_t)(i & 1 ? 0x1234 : 0x0abc), 5, 40 + (uint32_t)i);
+		feed(&f, i & 1, b, nb, 1701, 1701);
+	}
+	expect_none(&f);
+
+	/* Wrong length field. */
+	harness_flow(&f, 17);
+	na = l2tp_sccrx(a, 2, 1, 0, 0, 0x1234);
+	nb = l2tp_sccrx(b, 2, 2, 0x1234, 1, 0x0abc);
+	put16(a, 2, (uint16_t)(na + 1));
+	put16(b, 2, (uint16_t)(nb - 1));
+	feed(&f, CLS_C2S, a, na, 1701, 1701);
+	feed(&f, CLS_S2C, b, nb, 1701, 1701);
+	expect_none(&f);
+
+	/* SCCRP to another tunnel id; SCCRP with Nr 0; SCCRQ alone. */
+	harness_flow(&f, 17);
+	na = l2tp_sccrx(a, 2, 1, 0, 0, 0x1234);
+	nb = l2tp_sccrx(b, 2, 2, 0x4321, 1, 0x0abc);
+	feed(&f, CLS_C2S, a, na, 1701, 1701);
+	feed(&f, CLS_S2C, b, nb, 1701, 1701);
+	expect_none(&f);
+	harness_flow(&f, 17);
+	nb = l2tp_sccrx(b, 2, 2, 0x1234, 0, 0x0abc);
+	feed(&f, CLS_C2S, a, na, 1701, 1701);
+	feed(&f, CLS_S2C, b, nb, 1701, 1701);
+	expect_none(&f);
+	harness_flow(&f, 17);
+	for (int i = 0; i < 8; i++)
+		feed(&f, CLS_C2S, a, na, 1701, 1701);
+	expect_none(&f);
+
+	/* A broken AVP chain (an AVP length past the end). */
+	harness_flow(&f, 17);
+	na = l2tp_sccrx(a, 2, 1, 0, 0, 0x1234);
+	nb = l2tp_sccrx(b, 2, 2, 0x1234, 1, 0x0abc);
+	put16(a, 20, 0x8000 | 0x3ff);
+	put16(b, 20, 0x8000 | 0x3ff);
+	feed(&f, CLS_C2S, a, na, 1701, 1701);
+	feed(&f, CLS_S2C, b, nb, 1701, 1701);
+	expect_none(&f);
+}
+
+/* ---------------------------------------------------------------- PPTP / GRE */
+
+/* SCCRQ / SCCRP (RFC 2637 §2.1-2.2), 156 bytes. */
+static uint32_t
+pptp_sccrx(uint8_t *b, uint16_t ctype)
+{
+	uint32_t o = put16(b, 0, 156);
+
+	o = put16(b, o, 1);
+	o = put32(b, o, 0x1a2b3c4d);
+	o = put16(b, o, ctype);
+	o = put16(b, o, 0);
+	o = put16(b, o, 0x0100);
+	o = ctype == 1 ? put16(b, o, 0) : put16(b, o, 0x0100); /* reserved1 / result 1, error 0 */
+	o = put32(b, o, 3);                                     /* framing */
+	o = put32(b, o, 3);                                     /* bearer */
+	o = put16(b, o, ctype == 1 ? 0 : 1);                    /* max channels */
+	o = put16(b, o, 0x0601);                                /* firmware */
+	o = fill(b, o, 64, 0);
+	memcpy(b + o - 64, "pptp-host", 9);
+	o = fill(b, o, 64, 0);
+	memcpy(b + o - 64, "linux", 5);
+	return o;
+}
+
+/* Echo-Request (type 5, 16 bytes). */
+static uint32_t
+pptp_echo(uint8_t *b, uint16_t ctype, uint32_t ident)
+{
+	uint32_t o = put16(b, 0, ctype == 5 ? 16 : 20);
+
+	o = put16(b, o, 1);
+	o = put32(b, o, 0x1a2b3c4d);
+	o = put16(b, o, ctype);
+	o = put16(b, o, 0);
+	o = put32(b, o, ident);
+	if (ctype == 6)
+		o = put32(b, o, 0x01000000);
+	return o;
+}
+
+static void
+pptp_handshake(struct flow *f, uint16_t port)
+{
+	feed(f, CLS_C2S, NULL, 0, 50000, port); /* SYN */
+	feed(f, CLS_S2C, NULL, 0, 50000, port); /* SYN-ACK */
+	feed(f, CLS_C2S, NULL, 0, 50000, port); /* ACK */
+}
+
+/* Enhanced GRE (RFC 2637 §4.1): with payload (S) and/or ack (A). */
+static uint32_t
+gre(uint8_t *b, uint16_t call, bool s, uint32_t seq, bool a, uint32_t ack, uint16_t plen)
+{
+	uint32_t o = put8(b, 0, (uint8_t)(0x20 | (s ? 0x10 : 0)));
+
+	o = put8(b, o, (uint8_t)(0x01 | (a ? 0x80 : 0)));
+	o = put16(b, o, 0x880b);
+	o = put16(b, o, plen);
+	o = put16(b, o, call);
+	if (s)
+		o = put32(b, o, seq);
+	if (a)
+		o = put32(b, o, ack);
+	return fill(b, o, plen, 0x7e);
+}
+
+static void
+test_pptp_gre(void)
+{
+	uint8_t a[300], b[300];
+	uint32_t na, nb;
+	struct flow f;
+
+	/* SYN, SYN-ACK, ACK, SCCRQ, ACK, SCCRP. */
+	harness_flow(&f, 6);
+	pptp_handshake(&f, 1723);
+	na = pptp_sccrx(a, 1);
+	nb = pptp_sccrx(b, 2);
+	CHECK_EQ(na, 156);
+	CHECK_EQ(feed(&f, CLS_C2S, a, na, 50000, 1723), FLOW_INSPECTING);
+	CHECK_EQ(f.cls.owner, classifier_id_by_name("pptp"));
+	feed(&f, CLS_S2C, NULL, 0, 50000, 1723);
+	feed(&f, CLS_S2C, b, nb, 50000, 1723);
+	expect(&f, "pptp", CLS_CONFIRMED, "sccrq+sccrp", 6);
+	classify_reason(&h.db, &f, reason, sizeof(reason));
+	CHECK_STR(reason, "pptp/pptp-start-control-connection/sccrq+sccrp/confirmed@pkt6");
+
+	/* On another port; window picked up at an Echo-Request. */
+	harness_flow(&f, 6);
+	pptp_handshake(&f, 443);
+	feed(&f, CLS_C2S, a, na, 50000, 443);
+	feed(&f, CLS_S2C, b, nb, 50000, 443);
+	expect(&f, "pptp", CLS_CONFIRMED, "sccrq+sccrp", 5);
+	harness_flow(&f, 6);
+	na = pptp_echo(a, 5, 77);
+	nb = pptp_echo(b, 6, 77);
+	feed(&f, CLS_C2S, a, na, 50000, 1723);
+	feed(&f, CLS_S2C, b, nb, 50000, 1723);
+	expect(&f, "pptp", CLS_LIKELY, "control-messages-both-dirs-magic-cookie", 2);
+
+	/* Negatives: bad cookie; a reply that is not an SCCRP; wrong length. */
+	harness_flow(&f, 6);
+	pptp_handshake(&f, 1723);
+	na = pptp_sccrx(a, 1);
+	nb = pptp_sccrx(b, 2);
+	a[7] ^= 1, b[7] ^= 1;
+	feed(&f, CLS_C2S, a, na, 50000, 1723);
+	feed(&f, CLS_S2C, b, nb, 50000, 1723);
+	expect_none(&f);
+	harness_flow(&f, 6);
+	a[7] ^= 1;
+	feed(&f, CLS_C2S, a, na, 50000, 1723);
+	nb = pptp_echo(b, 6, 1);
+	feed(&f, CLS_S2C, b, nb, 50000, 1723);
+	expect_none(&f);
+	harness_flow(&f, 6);
+	na = pptp_sccrx(a, 1);
+	nb = pptp_sccrx(b, 2);
+	put16(a, 0, 155);
+	put16(b, 0, 157);
+	feed(&f, CLS_C2S, a, na, 50000, 1723);
+	feed(&f, CLS_S2C, b, nb, 50000, 1723);
+	expect_none(&f);
+
+	/* GRE: two payload packets one way with the same call id. */
+	harness_flow(&f, 47);
+	na = gre(a, 0x4001, true, 0, false, 0, 60);
+	feed(&f, CLS_C2S, a, na, 0, 0);
+	CHECK_EQ(f.cls.owner, classifier_id_by_name("gre"));
+	na = gre(a, 0x4001, true, 1, false, 0, 48);
+	feed(&f, CLS_C2S, a, na, 0, 0);
+	expect(&f, "gre", CLS_LIKELY, "enhanced-gre-v1-call-id-consistent-one-dir", 2);
+	classify_reason(&h.db, &f, reason, sizeof(reason));
+	CHECK_STR(reason, "gre/-/enhanced-gre-v1-call-id-consistent-one-dir/likely@pkt2");
+
+	/* Both ways: payload, ack-only answer, payload with ack. */
+	harness_flow(&f, 47);
+	na = gre(a, 0x4001, true, 0, false, 0, 60);
+	feed(&f, CLS_C2S, a, na, 0, 0);
+	nb = gre(b, 0x8002, false, 0, true, 0, 0);
+	feed(&f, CLS_S2C, b, nb, 0, 0);
+	na = gre(a, 0x4001, true, 1, true, 5, 60);
+	feed(&f, CLS_C2S, a, na, 0, 0);
+	expect(&f, "gre", CLS_LIKELY, "enhanced-gre-v1-call-id-consistent-both-dirs", 3);
+
+	/* Negatives: plain GRE (version 0, IPv4 payload), a changing call id,
+	 * a wrong payload length, sequence going back. */
+	harness_flow(&f, 47);
+	for (int i = 0; i < 6; i++) {
+		na = gre(a, 0x4001, true, (uint32_t)i, false, 0, 60);
+		a[0] = 0x00, a[1] = 0x00, a[2] = 0x08, a[3] = 0x00;
+		feed(&f, CLS_C2S, a, na, 0, 0);
+	}
+	expect_none(&f);
+	harness_flow(&f, 47);
+	for (int i = 0; i < 6; i++) {
+		na = gre(a, (uint16_t)(0x4001 + i), true, (uint32_t)i, false, 0, 60);
+		feed(&f, CLS_C2S, a, na, 0, 0);
+	}
+	expect_none(&f);
+	harness_flow(&f, 47);
+	for (int i = 0; i < 6; i++) {
+		na = gre(a, 0x4001, true, (uint32_t)i, false, 0, 60);
+		put16(a, 4, 61);
+		feed(&f, CLS_C2S, a, na, 0, 0);
+	}
+	expect_none(&f);
+	harness_flow(&f, 47);
+	for (int i = 0; i < 6; i++) {
+		na = gre(a, 0x4001, true, (uint32_t)(100 - i), false, 0, 60);
+		feed(&f, CLS_C2S, a, na, 0, 0);
+	}
+	expect_none(&f);
+}
+
+/* ---------------------------------------------------------------- random */
+
+static const char *const mine[] = { "ike", "esp", "l2tp", "pptp", "gre" };
+
+static void
+test_random(void)
+{
+	static const uint16_t ports[] = { 500, 4500, 4501, 1701, 1723 };
+	static const uint8_t protos[] = { 17, 6, 50, 47 };
+	uint8_t a[200];
+	struct flow f;
+	int decided = 0;
+
+	for (unsigned int pi = 0; pi < sizeof(protos); pi++) {
+		for (unsigned int po = 0; po < sizeof(ports) / sizeof(ports[0]); po++) {
+			if (protos[pi] > 17 && po > 0)
+				continue; /* no ports on IP protocols */
+			for (uint32_t len = 0; len <= 200; len++) {
+				harness_flow(&f, protos[pi]);
+				for (int k = 0; k < 2 * WIN_PKTS; k++) {
+					for (uint32_t i = 0; i < len; i++)
+						a[i] = rnd8();
+					feed(&f, (uint8_t)(k & 1), a, len, 50000, ports[po]);
+				}
+				if (f.phase == FLOW_DECIDED) {
+					decided++;
+					fprintf(stderr, "random proto %u port %u len %u: %s (%s)\n",
+						protos[pi], ports[po], len, harness_app(&f), f.check);
+				}
+			}
+		}
+	}
+	CHECK_EQ(decided, 0);
+
+	/* Random bytes behind plausible first bytes: the patterns' prefixes. */
+	for (int round = 0; round < 2000; round++) {
+		static const uint8_t heads[][4] = {
+			{ 0xc8, 0x02, 0, 0 }, { 0xc8, 0x03, 0, 0 }, { 0x00, 0x9c, 0x00, 0x01 },
+			{ 0, 0, 0, 0 }, { 0x20, 0x01, 0x88, 0x0b }, { 0x30, 0x81, 0x88, 0x0b },
+		};
+		unsigned int hd = (unsigned int)round % 6;
+		uint8_t proto = hd == 2 ? 6 : hd >= 4 ? 47 : 17;
+		uint32_t len = 8 + rnd8() % 180;
+
+		harness_flow(&f, proto);
+		for (int k = 0; k < 2 * WIN_PKTS; k++) {
+			for (uint32_t i = 0; i < len; i++)
+				a[i] = rnd8();
+			memcpy(a, heads[hd], 4);
+			if (hd == 3) /* an IKE-looking header behind the marker */
+				a[21] = (k & 1) ? 0x20 : 0x10;
+			feed(&f, (uint8_t)(k & 1), a, len, 50000, 4500);
+		}
+		for (unsigned int m = 0; m < 5; m++)
+			if (f.phase == FLOW_DECIDED && strcmp(harness_app(&f), mine[m]) == 0)
+				decided++;
+	}
+	CHECK_EQ(decided, 0);
+}
+
+/* ---------------------------------------------------------------- others still win */
+
+static void
+wg_msg(uint8_t *p, uint32_t n, uint8_t type, uint32_t a, uint32_t b, uint64_t ctr)
+{
+	memset(p, 0x5a, n);
+	p[0] = type, p[1] = p[2] = p[3] = 0;
+	memcpy(p + 4, &a, 4);
+	if (type == 2)
+		memcpy(p + 8, &b, 4);
+	if (type == 4)
+		memcpy(p + 8, &ctr, 8);
+}
+
+static void
+test_others(void)
+{
+	static const uint16_t ports[] = { 51820, 4500, 4501, 500, 1701 };
+	uint8_t a[200], b[200];
+	struct flow f;
+
+	for (unsigned int i = 0; i < sizeof(ports) / sizeof(ports[0]); i++) {
+		/* WireGuard initiation -> response. */
+		harness_flow(&f, 17);
+		wg_msg(a, 148, 1, 0x11223344, 0, 0);
+		wg_msg(b, 92, 2, 0x55667788, 0x11223344, 0);
+		feed(&f, CLS_C2S, a, 148, 40000, ports[i]);
+		feed(&f, CLS_S2C, b, 92, 40000, ports[i]);
+		expect(&f, "wireguard", CLS_CONFIRMED, "handshake-init+response-index-match", 2);
+
+		/* WireGuard transport data only (ESP-like: constant 4 bytes, counter). */
+		harness_flow(&f, 17);
+		for (uint64_t c = 1; c <= 3; c++) {
+			wg_msg(a, 96, 4, 0x01020304, 0, c);
+			feed(&f, CLS_C2S, a, 96, 40000, ports[i]);
+		}
+		expect(&f, "wireguard", CLS_LIKELY, "transport-data-one-dir-index-counter-consistent", 3);
+
+		/* OpenVPN plain hard reset client -> server (ack of the client session). */
+		harness_flow(&f, 17);
+		memset(a, 0, sizeof(a));
+		a[0] = 0x38;
+		put64(a, 1, 0x1111222233334444ull);
+		/* ack count 0, message packet id 0: 14 bytes */
+		memset(b, 0, sizeof(b));
+		b[0] = 0x40;
+		put64(b, 1, 0x5555666677778888ull);
+		b[9] = 1;                              /* one ack */
+		put32(b, 10, 0);                       /* acked packet id 0 */
+		put64(b, 14, 0x1111222233334444ull);   /* the client's session id */
+		put32(b, 22, 0);                       /* message packet id 0 */
+		feed(&f, CLS_C2S, a, 14, 40000, ports[i]);
+		feed(&f, CLS_S2C, b, 26, 40000, ports[i]);
+		expect(&f, "openvpn", CLS_CONFIRMED, "hard-reset-client+server-ack-session-match", 2);
+	}
+}
+
+int
+main(void)
+{
+	harness_init(&h, WIN_PKTS, WIN_BYTES);
+	CHECK(h.db.any_ip);
+	for (unsigned int m = 0; m < 5; m++)
+		CHECK(classifier_id_by_name(mine[m]) > 0);
+	test_ike();
+	test_esp();
+	test_l2tp();
+	test_pptp_gre();
+	test_random();
+	test_others();
+	harness_free(&h);
+	CHECK_DONE();
+}
