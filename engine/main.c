@@ -58,6 +58,7 @@ struct options {
 	const char *events;         /* JSON lines of verdict events (audit) */
 	const char *control;        /* run: unix socket for control commands */
 	uint8_t allow_empty_registry;
+	uint8_t enforce_likely;
 	uint32_t max_shrink_pct;    /* a reload may remove at most this share of entries unforced */
 	uint32_t shed_backlog, shed_after;
 	const char *policy[32];     /* --policy rules, parsed at set-up */
@@ -121,6 +122,7 @@ static void usage(FILE *out)
 	      "                  [--events FILE] [--control SOCKET] [--max-shrink PCT] [--allow-empty-registry]\n"
 	      "                  [--shed-backlog DESCS] [--shed-after BURSTS]\n"
 	      "  both: --policy app=NAME:allow|monitor|enforce, --policy sector=NAME:monitor|enforce (repeatable)\n"
+	      "        --enforce-likely: also drop VPN flows decided on one-sided evidence (default: confirmed only)\n"
 	      "  tundra registry check FILE\n"
 	      "  tundra apps | --version\n"
 	      "\n"
@@ -170,6 +172,7 @@ enum {
 	OPT_POLICY,
 	OPT_TCP_SYN_TIMEOUT,
 	OPT_TCP_FIN_TIMEOUT,
+	OPT_ENFORCE_LIKELY,
 };
 
 static const struct option long_opts[] = {
@@ -198,6 +201,7 @@ static const struct option long_opts[] = {
 	{"policy", required_argument, NULL, OPT_POLICY},
 	{"tcp-syn-timeout", required_argument, NULL, OPT_TCP_SYN_TIMEOUT},
 	{"tcp-fin-timeout", required_argument, NULL, OPT_TCP_FIN_TIMEOUT},
+	{"enforce-likely", no_argument, NULL, OPT_ENFORCE_LIKELY},
 	{"help", no_argument, NULL, 'h'},
 	{NULL, 0, NULL, 0},
 };
@@ -258,6 +262,9 @@ static int parse_options(int argc, char **argv, struct options *o, int offline)
 			if (parse_uint("--tcp-timeout", optarg, 86400, &v) || v == 0)
 				return -1;
 			o->tcp_timeout_s = (uint32_t)v;
+			break;
+		case OPT_ENFORCE_LIKELY:
+			o->enforce_likely = 1;
 			break;
 		case OPT_TCP_SYN_TIMEOUT:
 			if (parse_uint("--tcp-syn-timeout", optarg, 86400, &v) || v == 0)
@@ -491,6 +498,7 @@ static int setup_engine(struct engine *e, int offline)
 	if (e->tally == NULL || e->sh == NULL)
 		return -1;
 	e->sh->policy.mode = e->o.mode;
+	e->sh->policy.enforce_likely = e->o.enforce_likely;
 	for (unsigned int i = 0; i < e->o.n_policy; i++)
 		if (policy_parse(&e->sh->policy, e->o.policy[i], err, sizeof(err)) != 0) {
 			fprintf(stderr, "tundra: %s\n", err);

@@ -92,6 +92,10 @@ void output_flow_json(FILE *out, const struct flow *f, const struct classify_db 
 	} else {
 		fputs(",\"registrant\":null,\"registrant_name\":null,\"sector\":null,\"registry_line\":null", out);
 	}
+	fputs(f->phase != FLOW_DECIDED		   ? ",\"confidence\":null"
+	      : f->result == CLS_CONFIRMED ? ",\"confidence\":\"confirmed\""
+					   : ",\"confidence\":\"likely\"",
+	      out);
 	fputs(f->policy == POLICY_APPLIED_APP	   ? ",\"policy\":\"app\""
 	      : f->policy == POLICY_APPLIED_SECTOR ? ",\"policy\":\"sector\""
 						   : ",\"policy\":null",

@@ -96,7 +96,8 @@ void verdict_decide(struct flow *f, const struct registry *reg, const struct pol
 			f->sector = near->sector;
 		}
 	}
-	f->drop = enforce & (can_enforce != 0);
+	uint8_t sure = f->result == CLS_CONFIRMED || pol->enforce_likely;
+	f->drop = enforce & sure & (can_enforce != 0);
 }
 
 const char *policy_action_name(uint8_t a)

@@ -36,6 +36,12 @@ struct policy {
 	uint8_t app[POLICY_MAX_APPS];         /* by classifier id */
 	uint8_t sector[SECTOR_COUNT];
 	uint8_t any_sector_rule;
+	/*
+	 * By default only confirmed VPN flows (structure and the peer's reply
+	 * verified) are dropped; likely ones (one side, fingerprints) are
+	 * reported and passed. --enforce-likely drops them too.
+	 */
+	uint8_t enforce_likely;
 };
 
 /* Parses "app=NAME:ACTION" or "sector=NAME:ACTION" into p; -1 with a message in err. */

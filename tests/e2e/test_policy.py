@@ -60,6 +60,22 @@ flows, stats, p = classify(demo, "--policy", "app=openvpn:enforce")
 c.eq(stats["disposition"]["dropped"], 0, "no registry: app enforce rule drops nothing")
 c.eq(stats["control"]["registry_alarm"], 1, "no registry: alarm")
 
+# Confidence: enforce drops confirmed VPN flows only, unless --enforce-likely. In the NAT-T
+# capture the UDP 500 exchange is confirmed; the UDP 4500 flow, begun after the SA_INIT,
+# is only likely (both SPIs seen, no request/response pairing).
+natt = os.path.join(PCAPS, "ikev2-natt-4500.pcap")
+flows, stats, _ = classify(natt, "--registry", reg, "--mode", "enforce")
+by_port = {f["dst_port"]: f for f in flows if f["app"] == "ike"}
+c.check(500 in by_port and 4500 in by_port, "NAT-T capture: IKE on 500 and 4500")
+if 500 in by_port and 4500 in by_port:
+    c.eq(by_port[500]["confidence"], "confirmed", "IKE 500 confirmed")
+    c.eq(by_port[4500]["confidence"], "likely", "IKE 4500 likely")
+    c.check(by_port[500]["verdict"] == "block" and by_port[500]["dropped"], "confirmed block is dropped")
+    c.check(by_port[4500]["verdict"] == "block" and not by_port[4500]["dropped"], "likely block is reported, not dropped")
+flows, stats, _ = classify(natt, "--registry", reg, "--mode", "enforce", "--enforce-likely")
+c.check(all(f["dropped"] for f in flows if f["app"] == "ike"), "--enforce-likely: likely blocks dropped too")
+c.check(all(f["confidence"] is None for f in flows if f["app"] == "unknown"), "undecided flows have no confidence")
+
 # Bad rules are refused clearly.
 for rule, word in [("app=nosuch:allow", "unknown app"), ("sector=mission:allow", "not allow"),
                    ("app=openvpn:drop", "not allow, monitor or enforce"), ("bogus", "expected app=")]:
