@@ -7,6 +7,7 @@
 #include <rte_hash.h>
 #include <rte_hash_crc.h>
 #include <rte_malloc.h>
+#include <rte_mbuf.h>
 
 /* Slots sampled when the table is full; the least recently seen is evicted. */
 #define EVICT_SAMPLE 8
@@ -94,6 +95,27 @@ uint32_t flow_key_make(const struct pkt_info *pi, struct flow_key *key, bool *sr
 static inline bool table_crowded(const struct flow_table *t)
 {
 	return t->st.active * 8 > (uint64_t)t->n_slots * 7;
+}
+
+unsigned int flow_worker_of(struct rte_mbuf *m, unsigned int n, uint8_t *linear)
+{
+	if (n == 1)
+		return 0;
+	/* The same view of the frame the worker will have, chained or not. */
+	uint32_t len = RTE_MIN(rte_pktmbuf_pkt_len(m), (uint32_t)FLOW_LINEAR_MAX);
+	const uint8_t *data = rte_pktmbuf_read(m, 0, len, linear);
+	struct pkt_info pi;
+	enum parse_result r = parse_packet(data, len, &pi);
+	if (r == PARSE_FRAGMENT) {
+		/* Fragments carry no ports: spread by addresses only. */
+		pi.src_port = pi.dst_port = 0;
+		pi.l4_proto = 0;
+	} else if (r != PARSE_OK) {
+		return 0;
+	}
+	struct flow_key k;
+	bool lo;
+	return (flow_key_make(&pi, &k, &lo) >> 8) % n;
 }
 
 static inline uint64_t flow_timeout(const struct flow_table *t, const struct flow *f)

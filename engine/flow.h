@@ -119,6 +119,18 @@ uint32_t flow_key_make(const struct pkt_info *pi, struct flow_key *key, bool *sr
 struct flow *flow_lookup_or_add(struct flow_table *t, const struct flow_key *key, uint32_t hash,
 				bool src_is_lo, uint64_t now, uint8_t *dir);
 
+/* Largest frame the parser sees whole; longer chained frames are cut (and count as malformed). */
+#define FLOW_LINEAR_MAX (65536 + 128)
+
+/*
+ * Which of n workers owns a frame: the symmetric flow hash, as symmetric
+ * RSS would spread it. Non-IP and malformed frames go to worker 0,
+ * fragments by addresses only. linear: FLOW_LINEAR_MAX bytes of scratch
+ * for chained mbufs. For the offline reader and the software distributor.
+ */
+struct rte_mbuf;
+unsigned int flow_worker_of(struct rte_mbuf *m, unsigned int n, uint8_t *linear);
+
 /* Bounded idle scan: visits at most budget slots from the cursor. */
 void flow_table_age(struct flow_table *t, uint64_t now, uint32_t budget);
 /* Export every flow (end of input, shutdown). */

@@ -37,6 +37,7 @@
 #include "output.h"
 #include "parse.h"
 #include "pcap_in.h"
+#include "distributor.h"
 #include "port.h"
 #include "registry.h"
 #include "stats.h"
@@ -59,6 +60,7 @@ struct options {
 	const char *control;        /* run: unix socket for control commands */
 	uint8_t allow_empty_registry;
 	uint8_t enforce_likely;
+	uint8_t distributor;        /* run: force the software distributor */
 	uint32_t max_shrink_pct;    /* a reload may remove at most this share of entries unforced */
 	uint32_t shed_backlog, shed_after;
 	const char *policy[32];     /* --policy rules, parsed at set-up */
@@ -95,6 +97,7 @@ struct engine {
 	size_t n_events, cap_events;
 	FILE *events_out;           /* live: events streamed here */
 	struct control_stats ctl;
+	struct distributor *dist;   /* live, ports without RSS: the software distributor */
 	uint64_t generation;        /* of the registry serving, 0 = none */
 	int failed;
 };
@@ -120,7 +123,7 @@ static void usage(FILE *out)
 	      "                  [--mode monitor|enforce] [--flow-log FILE|-] [--idle-exit S] [--duration S]\n"
 	      "                  [--window-pkts N] [--window-bytes N] [--flows N] [--stats-json FILE]\n"
 	      "                  [--events FILE] [--control SOCKET] [--max-shrink PCT] [--allow-empty-registry]\n"
-	      "                  [--shed-backlog DESCS] [--shed-after BURSTS]\n"
+	      "                  [--shed-backlog DESCS] [--shed-after BURSTS] [--distributor]\n"
 	      "  both: --policy app=NAME:allow|monitor|enforce, --policy sector=NAME:monitor|enforce (repeatable)\n"
 	      "        --enforce-likely: also drop VPN flows decided on one-sided evidence (default: confirmed only)\n"
 	      "  tundra registry check FILE\n"
@@ -173,6 +176,7 @@ enum {
 	OPT_TCP_SYN_TIMEOUT,
 	OPT_TCP_FIN_TIMEOUT,
 	OPT_ENFORCE_LIKELY,
+	OPT_DISTRIBUTOR,
 };
 
 static const struct option long_opts[] = {
@@ -202,6 +206,7 @@ static const struct option long_opts[] = {
 	{"tcp-syn-timeout", required_argument, NULL, OPT_TCP_SYN_TIMEOUT},
 	{"tcp-fin-timeout", required_argument, NULL, OPT_TCP_FIN_TIMEOUT},
 	{"enforce-likely", no_argument, NULL, OPT_ENFORCE_LIKELY},
+	{"distributor", no_argument, NULL, OPT_DISTRIBUTOR},
 	{"help", no_argument, NULL, 'h'},
 	{NULL, 0, NULL, 0},
 };
@@ -262,6 +267,9 @@ static int parse_options(int argc, char **argv, struct options *o, int offline)
 			if (parse_uint("--tcp-timeout", optarg, 86400, &v) || v == 0)
 				return -1;
 			o->tcp_timeout_s = (uint32_t)v;
+			break;
+		case OPT_DISTRIBUTOR:
+			o->distributor = 1;
 			break;
 		case OPT_ENFORCE_LIKELY:
 			o->enforce_likely = 1;
@@ -598,10 +606,13 @@ static void teardown_engine(struct engine *e)
 
 static void collect_stats(struct engine *e, struct worker_stats *sum)
 {
-	struct worker_stats *ws[MAX_WORKERS];
+	struct worker_stats *ws[MAX_WORKERS + 1];
+	unsigned int n = 0;
 	for (unsigned int i = 0; i < e->n_workers; i++)
-		ws[i] = &e->w[i]->stats;
-	stats_sum(ws, e->n_workers, sum);
+		ws[n++] = &e->w[i]->stats;
+	if (e->dist)
+		ws[n++] = &e->dist->stats;
+	stats_sum(ws, n, sum);
 }
 
 static void print_summary(struct engine *e, const struct worker_stats *s, double secs, FILE *out)
@@ -643,7 +654,29 @@ static int finish(struct engine *e, double secs)
 			fprintf(stderr, "tundra: %s: %s\n", e->o.stats_json, strerror(errno));
 			return 1;
 		}
-		stats_print_json(&s, &e->ctl, f);
+		/* The totals, then each worker's own share (which flows it saw). */
+		char *buf = NULL;
+		size_t len = 0;
+		FILE *m = open_memstream(&buf, &len);
+		if (m) {
+			stats_print_json(&s, &e->ctl, m);
+			fclose(m);
+		}
+		while (len > 0 && (buf[len - 1] == '\n' || buf[len - 1] == '}'))
+			buf[--len] = '\0';
+		fprintf(f, "%s},\"workers\":[", buf ? buf : "{");
+		free(buf);
+		for (unsigned int i = 0; i < e->n_workers; i++) {
+			const struct worker_stats *w = &e->w[i]->stats;
+			fprintf(f, "%s{\"lcore\":%u,\"rx_pkts\":%" PRIu64 ",\"flows_created\":%" PRIu64 "}", i ? "," : "",
+				e->w[i]->lcore, w->rx_pkts, w->flows_created);
+		}
+		fprintf(f, "],\"distributor\":");
+		if (e->dist)
+			fprintf(f, "{\"passed_uninspected\":%" PRIu64 ",\"port_tx_failed\":%" PRIu64 "}}\n",
+				e->dist->stats.rx_pkts, e->dist->port_tx_failed);
+		else
+			fputs("null}\n", f);
 		fclose(f);
 	}
 	return bad;
@@ -713,29 +746,6 @@ static int offline_eal_args(unsigned int workers, uint32_t flows, const char *re
 	return argc;
 }
 
-/* Which worker a packet belongs to: the symmetric flow hash, as RSS would. */
-static unsigned int pick_worker(struct rte_mbuf *m, unsigned int n)
-{
-	if (n == 1)
-		return 0;
-	/* The same view of the frame the worker will have, chained or not. */
-	static uint8_t linear[65536 + 128];
-	uint32_t len = RTE_MIN(rte_pktmbuf_pkt_len(m), (uint32_t)sizeof(linear));
-	const uint8_t *data = rte_pktmbuf_read(m, 0, len, linear);
-	struct pkt_info pi;
-	enum parse_result r = parse_packet(data, len, &pi);
-	if (r == PARSE_FRAGMENT) {
-		/* Fragments carry no ports: spread by addresses only. */
-		pi.src_port = pi.dst_port = 0;
-		pi.l4_proto = 0;
-	} else if (r != PARSE_OK) {
-		return 0;
-	}
-	struct flow_key k;
-	bool lo;
-	return (flow_key_make(&pi, &k, &lo) >> 8) % n;
-}
-
 /* Hands a worker its batch; with wait, drains records until the ring took all of it. */
 static void hand_over(struct engine *e, struct rte_ring *r, struct rte_mbuf **b, unsigned int *n, bool wait)
 {
@@ -799,7 +809,7 @@ static int cmd_classify(int argc, char **argv)
 			goto out;
 		}
 	}
-	int port = port_init_rings("offline", rings, (uint16_t)e.n_workers, e.mp, err, sizeof(err));
+	int port = port_init_rings("offline", rings, rings, (uint16_t)e.n_workers, e.mp, err, sizeof(err));
 	if (port < 0) {
 		fprintf(stderr, "tundra: %s\n", err);
 		goto out;
@@ -816,6 +826,7 @@ static int cmd_classify(int argc, char **argv)
 
 	/* Reader: hand packets out by flow hash, draining records whenever a ring is full. */
 	struct rte_mbuf *batch[MAX_WORKERS][WORKER_BURST];
+	static uint8_t reader_linear[FLOW_LINEAR_MAX];
 	unsigned int nb[MAX_WORKERS] = {0};
 	int input_rc;
 	for (;;) {
@@ -830,7 +841,7 @@ static int cmd_classify(int argc, char **argv)
 		input_rc = pcap_in_next(in, e.mp, e.sh->ts_offset, &m, err, sizeof(err));
 		unsigned int wi = 0;
 		if (input_rc == 1) {
-			wi = pick_worker(m, e.n_workers);
+			wi = flow_worker_of(m, e.n_workers, reader_linear);
 			batch[wi][nb[wi]++] = m;
 		}
 		for (unsigned int i = 0; i < e.n_workers; i++) {
@@ -1022,9 +1033,24 @@ static int cmd_run(int argc, char **argv)
 	options_default(&e.o);
 	e.o.flows_per_worker = 262144;
 	int rc = 2, ctl_fd = -1;
+	struct rte_ring *dist_in[MAX_WORKERS] = {0}, *dist_out[MAX_WORKERS] = {0};
 	if (parse_options(argc, argv, &e.o, 0) != 0)
 		goto out_eal;
-	e.n_workers = rte_lcore_count() - 1;
+	/*
+	 * Ports that cannot give every worker its own RSS queue (net_pcap,
+	 * net_tap, single-queue NICs) are fed by the software distributor, which
+	 * takes one lcore of its own.
+	 */
+	unsigned int lcores = rte_lcore_count();
+	bool use_dist = false;
+	if (lcores > 2) {
+		int want[2] = {e.o.rx_port, e.o.pair_port};
+		for (int k = 0; k < 2; k++)
+			if (want[k] >= 0 && !port_can_spread((uint16_t)want[k], (uint16_t)(lcores - 1)))
+				use_dist = true;
+		use_dist |= e.o.distributor;
+	}
+	e.n_workers = lcores - 1 - use_dist;
 	if (e.n_workers == 0 || e.n_workers > MAX_WORKERS) {
 		fprintf(stderr, "tundra run: give 2..%d lcores (-l): the main lcore controls, the others work\n",
 			MAX_WORKERS + 1);
@@ -1055,12 +1081,63 @@ static int cmd_run(int argc, char **argv)
 	if (e.o.tx_port >= 0 && e.o.tx_port != e.o.rx_port)
 		ports[n_ports++] = e.o.tx_port;
 	for (int p = 0; p < n_ports; p++)
-		if (port_init_live((uint16_t)ports[p], (uint16_t)e.n_workers, e.mp, err, sizeof(err)) != 0) {
+		if (port_init_live((uint16_t)ports[p], use_dist ? 1 : (uint16_t)e.n_workers, e.mp, err, sizeof(err)) !=
+		    0) {
 			fprintf(stderr, "tundra: %s\n", err);
 			goto out;
 		}
+	int32_t out_of_rx = e.o.pair_port >= 0 ? e.o.pair_port : e.o.tx_port;
+	if (use_dist) {
+		for (unsigned int i = 0; i < e.n_workers; i++) {
+			char name[32];
+			snprintf(name, sizeof(name), "dist_in_%u", i);
+			dist_in[i] = rte_ring_create(name, 1024, (int)rte_socket_id(), RING_F_SP_ENQ | RING_F_SC_DEQ);
+			snprintf(name, sizeof(name), "dist_out_%u", i);
+			dist_out[i] = rte_ring_create(name, 1024, (int)rte_socket_id(), RING_F_SP_ENQ | RING_F_SC_DEQ);
+			if (dist_in[i] == NULL || dist_out[i] == NULL) {
+				fprintf(stderr, "tundra: distributor rings: %s\n", rte_strerror(rte_errno));
+				goto out;
+			}
+		}
+		int dport = port_init_rings("dist", dist_in, dist_out, (uint16_t)e.n_workers, e.mp, err, sizeof(err));
+		if (dport < 0) {
+			fprintf(stderr, "tundra: %s\n", err);
+			goto out;
+		}
+		e.dist = rte_zmalloc("distributor", sizeof(*e.dist), RTE_CACHE_LINE_SIZE);
+		if (e.dist == NULL)
+			goto out;
+		struct distributor *d = e.dist;
+		d->lcore = rte_get_next_lcore(e.w[e.n_workers - 1]->lcore, 1, 0);
+		d->n_workers = e.n_workers;
+		d->to_worker = dist_in;
+		d->from_worker = dist_out;
+		d->shared = e.sh;
+		for (unsigned int k = 0; k < RTE_MAX_ETHPORTS; k++)
+			d->peer[k] = -1;
+		d->ports[d->n_ports++] = (uint16_t)e.o.rx_port;
+		d->peer[e.o.rx_port] = out_of_rx;
+		if (e.o.pair_port >= 0) {
+			d->ports[d->n_ports++] = (uint16_t)e.o.pair_port;
+			d->peer[e.o.pair_port] = e.o.rx_port;
+		}
+		d->n_rx = d->n_ports;
+		/* A distinct TX port is only sent on. */
+		if (e.o.tx_port >= 0 && e.o.tx_port != e.o.rx_port && d->n_ports < DIST_MAX_PORTS)
+			d->ports[d->n_ports++] = (uint16_t)e.o.tx_port;
+		for (unsigned int i = 0; i < e.n_workers; i++) {
+			struct worker *w = e.w[i];
+			w->rxq[w->n_rxq++] = (struct worker_rxq){
+				.port = (uint16_t)dport,
+				.queue = (uint16_t)i,
+				.tx_port = out_of_rx >= 0 ? dport : -1,
+				.tx_queue = (uint16_t)i,
+			};
+			w->drain_on_quit = 1;
+		}
+	}
 	/* Bump in the wire: each side's queue i goes out the other side's queue i. */
-	for (unsigned int i = 0; i < e.n_workers; i++) {
+	for (unsigned int i = 0; i < e.n_workers && !use_dist; i++) {
 		struct worker *w = e.w[i];
 		w->rxq[w->n_rxq++] = (struct worker_rxq){
 			.port = (uint16_t)e.o.rx_port,
@@ -1081,8 +1158,9 @@ static int cmd_run(int argc, char **argv)
 	signal(SIGINT, on_signal);
 	signal(SIGTERM, on_signal);
 	signal(SIGHUP, on_signal);
-	fprintf(stderr, "tundra: %u worker(s), mode %s, rx port %d%s; overload detection: %s\n", e.n_workers,
-		mode_name(e.o.mode), e.o.rx_port, e.o.pair_port >= 0 ? " paired" : "",
+	fprintf(stderr, "tundra: %u worker(s)%s, mode %s, rx port %d%s; overload detection: %s\n", e.n_workers,
+		use_dist ? " behind a software distributor" : "", mode_name(e.o.mode), e.o.rx_port,
+		e.o.pair_port >= 0 ? " paired" : "",
 		e.w[0]->rxq[0].has_qcount ? "RX backlog" : e.o.shed_after ? "full-burst streak" : "off (PMD reports no backlog)");
 
 	struct telemetry_view tv = {
@@ -1098,6 +1176,8 @@ static int cmd_run(int argc, char **argv)
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	for (unsigned int i = 0; i < e.n_workers; i++)
 		rte_eal_remote_launch(worker_main, e.w[i], e.w[i]->lcore);
+	if (e.dist)
+		rte_eal_remote_launch(distributor_main, e.dist, e.dist->lcore);
 
 	ctl_fd = e.o.control ? control_open(e.o.control) : -1;
 	if (e.o.control && ctl_fd < 0)
@@ -1134,13 +1214,24 @@ static int cmd_run(int argc, char **argv)
 		if (e.o.idle_exit_s && now - last_change >= e.o.idle_exit_s)
 			break;
 	}
+	/* Stop receiving first, let workers empty what they were handed, then let forwarded frames out. */
+	if (e.dist) {
+		e.sh->dist_quit = 1;
+		while (!__atomic_load_n(&e.dist->rx_stopped, __ATOMIC_ACQUIRE)) {
+			drain_records(&e, 0);
+			usleep(1000);
+		}
+	}
 	e.sh->quit = 1;
 	for (unsigned int i = 0; i < e.n_workers; i++)
 		while (rte_eal_get_lcore_state(e.w[i]->lcore) != WAIT) {
 			drain_records(&e, 0);
 			usleep(1000);
 		}
+	__atomic_store_n(&e.sh->workers_done, 1, __ATOMIC_RELEASE);
 	rte_eal_mp_wait_lcore();
+	if (e.dist && e.dist->port_tx_failed)
+		fprintf(stderr, "tundra: %" PRIu64 " forwarded frames refused by the TX port\n", e.dist->port_tx_failed);
 	drain_records(&e, 0);
 	rc = finish(&e, elapsed(&t0)) ? 1 : 0;
 	for (int p = 0; p < n_ports; p++)
@@ -1149,6 +1240,12 @@ out:
 	if (ctl_fd >= 0) {
 		close(ctl_fd);
 		unlink(e.o.control);
+	}
+	rte_free(e.dist);
+	e.dist = NULL;
+	for (unsigned int i = 0; i < MAX_WORKERS; i++) {
+		rte_ring_free(dist_in[i]);
+		rte_ring_free(dist_out[i]);
 	}
 	if (e.events_out)
 		fclose(e.events_out);

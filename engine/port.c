@@ -96,10 +96,21 @@ void port_close(uint16_t port)
 	rte_eth_dev_close(port);
 }
 
-int port_init_rings(const char *name, struct rte_ring *const *rx, uint16_t n, struct rte_mempool *mp,
-		    char *err, size_t errlen)
+int port_can_spread(uint16_t port, uint16_t n)
 {
-	int port = rte_eth_from_rings(name, rx, n, rx, n, (unsigned int)rte_socket_id());
+	struct rte_eth_dev_info info;
+	if (!rte_eth_dev_is_valid_port(port) || rte_eth_dev_info_get(port, &info) != 0)
+		return 1; /* let port_init_live() say what is wrong with it */
+	if (n <= 1)
+		return 1;
+	return info.max_rx_queues >= n && info.max_tx_queues >= n &&
+	       (info.flow_type_rss_offloads & (RTE_ETH_RSS_IP | RTE_ETH_RSS_TCP | RTE_ETH_RSS_UDP)) != 0;
+}
+
+int port_init_rings(const char *name, struct rte_ring *const *rx, struct rte_ring *const *tx, uint16_t n,
+		    struct rte_mempool *mp, char *err, size_t errlen)
+{
+	int port = rte_eth_from_rings(name, rx, n, tx, n, (unsigned int)rte_socket_id());
 	if (port < 0) {
 		snprintf(err, errlen, "offline port: %s", rte_strerror(rte_errno));
 		return -1;

@@ -59,7 +59,7 @@ static __rte_always_inline unsigned int handle_packet(struct worker *w, struct r
 	uint32_t len = rte_pktmbuf_data_len(m);
 	if (unlikely(m->nb_segs > 1)) {
 		/* Jumbo or GRO frames arrive chained: the parser wants one buffer. */
-		len = RTE_MIN(rte_pktmbuf_pkt_len(m), (uint32_t)sizeof(w->linear));
+		len = RTE_MIN(rte_pktmbuf_pkt_len(m), (uint32_t)FLOW_LINEAR_MAX);
 		data = rte_pktmbuf_read(m, 0, len, w->linear);
 	}
 	struct pkt_info pi;
@@ -244,7 +244,7 @@ static __rte_always_inline void worker_loop(struct worker *w, const bool offline
 			}
 		}
 		/* Checked every poll, not only when idle: a saturated port must stop too. */
-		if (!offline && unlikely(sh->quit))
+		if (!offline && unlikely(sh->quit) && (got == 0 || !w->drain_on_quit))
 			break;
 		flow_table_age(w->flows, w->now, w->age_budget);
 		publish_table_stats(w);

@@ -22,6 +22,7 @@
 
 #define WORKER_BURST 32
 #define WORKER_MAX_RXQ 4
+#define MAX_WORKERS_DIST 64
 
 /* What the control lcore publishes to every worker. */
 struct engine_shared {
@@ -29,6 +30,8 @@ struct engine_shared {
 	struct rte_rcu_qsbr *qsbr;         /* old registries are freed after a grace period */
 	volatile uint8_t quit;
 	volatile uint8_t input_done;       /* offline: the reader has enqueued its last packet */
+	volatile uint8_t dist_quit;        /* live distributor: stop receiving */
+	volatile uint8_t workers_done;     /* live distributor: workers left, drain TX and go */
 	/*
 	 * Blocks may drop only while this is set: a registry serves (or an
 	 * empty one was allowed). Read at decision time, never per packet.
@@ -71,7 +74,8 @@ struct worker {
 	uint32_t full_streak;
 	uint32_t polls;
 	uint8_t shedding;
-	uint8_t linear[65536 + 128];       /* a chained frame copied whole for the parser */
+	uint8_t linear[FLOW_LINEAR_MAX];   /* a chained frame copied whole for the parser */
+	uint8_t drain_on_quit;             /* fed by the distributor: empty the ring before leaving */
 } __rte_cache_aligned;
 
 /* Export callback for flow_table_create(): hands a finished flow to the control lcore. */
