@@ -41,6 +41,7 @@
 #include "port.h"
 #include "registry.h"
 #include "stats.h"
+#include "metrics.h"
 #include "telemetry.h"
 #include "verdict.h"
 #include "worker.h"
@@ -61,6 +62,8 @@ struct options {
 	uint8_t allow_empty_registry;
 	uint8_t enforce_likely;
 	uint8_t distributor;        /* run: force the software distributor */
+	const char *metrics;        /* run: Prometheus endpoint, PORT or ADDR:PORT */
+	uint32_t stuck_ms;          /* run: a worker without heartbeat this long is reported */
 	uint32_t max_shrink_pct;    /* a reload may remove at most this share of entries unforced */
 	uint32_t shed_backlog, shed_after;
 	const char *policy[32];     /* --policy rules, parsed at set-up */
@@ -124,6 +127,7 @@ static void usage(FILE *out)
 	      "                  [--window-pkts N] [--window-bytes N] [--flows N] [--stats-json FILE]\n"
 	      "                  [--events FILE] [--control SOCKET] [--max-shrink PCT] [--allow-empty-registry]\n"
 	      "                  [--shed-backlog DESCS] [--shed-after BURSTS] [--distributor]\n"
+	      "                  [--metrics [ADDR:]PORT] [--stuck-ms MS]\n"
 	      "  both: --policy app=NAME:allow|monitor|enforce, --policy sector=NAME:monitor|enforce (repeatable)\n"
 	      "        --enforce-likely: also drop VPN flows decided on one-sided evidence (default: confirmed only)\n"
 	      "  tundra registry check FILE\n"
@@ -177,6 +181,8 @@ enum {
 	OPT_TCP_FIN_TIMEOUT,
 	OPT_ENFORCE_LIKELY,
 	OPT_DISTRIBUTOR,
+	OPT_METRICS,
+	OPT_STUCK_MS,
 };
 
 static const struct option long_opts[] = {
@@ -207,6 +213,8 @@ static const struct option long_opts[] = {
 	{"tcp-fin-timeout", required_argument, NULL, OPT_TCP_FIN_TIMEOUT},
 	{"enforce-likely", no_argument, NULL, OPT_ENFORCE_LIKELY},
 	{"distributor", no_argument, NULL, OPT_DISTRIBUTOR},
+	{"metrics", required_argument, NULL, OPT_METRICS},
+	{"stuck-ms", required_argument, NULL, OPT_STUCK_MS},
 	{"help", no_argument, NULL, 'h'},
 	{NULL, 0, NULL, 0},
 };
@@ -267,6 +275,14 @@ static int parse_options(int argc, char **argv, struct options *o, int offline)
 			if (parse_uint("--tcp-timeout", optarg, 86400, &v) || v == 0)
 				return -1;
 			o->tcp_timeout_s = (uint32_t)v;
+			break;
+		case OPT_METRICS:
+			o->metrics = optarg;
+			break;
+		case OPT_STUCK_MS:
+			if (parse_uint("--stuck-ms", optarg, 600000, &v) || v < 10)
+				return -1;
+			o->stuck_ms = (uint32_t)v;
 			break;
 		case OPT_DISTRIBUTOR:
 			o->distributor = 1;
@@ -386,6 +402,7 @@ static void options_default(struct options *o)
 	o->flow_log = "-";
 	o->max_shrink_pct = 10;
 	o->shed_backlog = 768; /* three quarters of the 1024 RX descriptors */
+	o->stuck_ms = 1000;
 }
 
 /* ---- flow records on the control lcore ---- */
@@ -1033,6 +1050,7 @@ static int cmd_run(int argc, char **argv)
 	options_default(&e.o);
 	e.o.flows_per_worker = 262144;
 	int rc = 2, ctl_fd = -1;
+	struct metrics_server *metrics = NULL;
 	struct rte_ring *dist_in[MAX_WORKERS] = {0}, *dist_out[MAX_WORKERS] = {0};
 	if (parse_options(argc, argv, &e.o, 0) != 0)
 		goto out_eal;
@@ -1163,15 +1181,32 @@ static int cmd_run(int argc, char **argv)
 		e.o.pair_port >= 0 ? " paired" : "",
 		e.w[0]->rxq[0].has_qcount ? "RX backlog" : e.o.shed_after ? "full-burst streak" : "off (PMD reports no backlog)");
 
+	static uint8_t stuck[MAX_WORKERS];
+	static uint16_t tv_ports[3];
+	for (int p = 0; p < n_ports; p++)
+		tv_ports[p] = (uint16_t)ports[p];
 	struct telemetry_view tv = {
 		.workers = e.w,
 		.n_workers = e.n_workers,
+		.extra = e.dist ? &e.dist->stats : NULL,
+		.stuck = stuck,
+		.ports = tv_ports,
+		.n_ports = (unsigned int)n_ports,
 		.ctl = &e.ctl,
 		.registry_path = e.o.registry,
 		.mode = mode_name(e.o.mode),
 	};
 	if (telemetry_register(&tv) != 0)
 		fprintf(stderr, "tundra: telemetry commands not registered\n");
+	if (e.o.metrics) {
+		metrics = metrics_start(e.o.metrics, &tv, err, sizeof(err));
+		if (metrics == NULL) {
+			fprintf(stderr, "tundra: %s\n", err);
+			goto out;
+		}
+	}
+	uint64_t last_polls[MAX_WORKERS] = {0};
+	double last_beat[MAX_WORKERS] = {0};
 	struct timespec t0;
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	for (unsigned int i = 0; i < e.n_workers; i++)
@@ -1203,6 +1238,20 @@ static int cmd_run(int argc, char **argv)
 		if (s.rx_pkts != last_rx) {
 			last_rx = s.rx_pkts;
 			last_change = now;
+		}
+		/* Heartbeat: a worker whose loop stopped turning is reported, once per episode. */
+		for (unsigned int i = 0; i < e.n_workers; i++) {
+			uint64_t polls = e.w[i]->stats.polls;
+			if (polls != last_polls[i]) {
+				last_polls[i] = polls;
+				last_beat[i] = now;
+				stuck[i] = 0;
+			} else if (!stuck[i] && (now - last_beat[i]) * 1000 >= e.o.stuck_ms) {
+				stuck[i] = 1;
+				e.ctl.stuck_workers++;
+				fprintf(stderr, "tundra: ALARM: worker %u (lcore %u) has not polled for %u ms\n", i,
+					e.w[i]->lcore, e.o.stuck_ms);
+			}
 		}
 		if (now - last_report >= 1.0) {
 			last_report = now;
@@ -1241,6 +1290,7 @@ out:
 		close(ctl_fd);
 		unlink(e.o.control);
 	}
+	metrics_stop(metrics);
 	rte_free(e.dist);
 	e.dist = NULL;
 	for (unsigned int i = 0; i < MAX_WORKERS; i++) {

@@ -59,6 +59,7 @@ struct worker_stats {
 	uint64_t shed_episodes;      /* times a worker fell behind and stopped inspecting */
 	uint64_t busy_cycles;        /* cycles spent on bursts that carried packets */
 	uint64_t bursts;
+	uint64_t polls;              /* loop iterations: the heartbeat the control lcore watches */
 } __rte_cache_aligned;
 
 /* Kept by the control lcore alone. */
@@ -71,6 +72,7 @@ struct control_stats {
 	uint64_t registry_alarm;        /* 1 while enforce was asked for but no registry serves */
 	uint64_t enforce_active;        /* 1 while blocked flows are dropped */
 	uint64_t verdict_events;        /* audit events received */
+	uint64_t stuck_workers;         /* workers whose heartbeat stopped for --stuck-ms */
 };
 
 const char *outcome_name(unsigned int o);

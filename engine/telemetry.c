@@ -3,6 +3,7 @@
 
 #include <stdio.h>
 
+#include <rte_ethdev.h>
 #include <rte_telemetry.h>
 
 static const struct telemetry_view *view;
@@ -35,13 +36,46 @@ static void add_totals(struct rte_tel_data *d, const struct worker_stats *s)
 	add_u64(d, "verdict_events", s->verdict_events);
 }
 
+void telemetry_sum(const struct telemetry_view *v, struct worker_stats *out)
+{
+	struct worker_stats *ws[65];
+	unsigned int n = 0;
+	for (unsigned int i = 0; i < v->n_workers && n < 64; i++)
+		ws[n++] = &v->workers[i]->stats;
+	if (v->extra)
+		ws[n++] = (struct worker_stats *)(uintptr_t)v->extra;
+	stats_sum(ws, n, out);
+}
+
 static void sum(struct worker_stats *out)
 {
-	struct worker_stats *ws[64];
-	unsigned int n = view->n_workers < 64 ? view->n_workers : 64;
-	for (unsigned int i = 0; i < n; i++)
-		ws[i] = &view->workers[i]->stats;
-	stats_sum(ws, n, out);
+	telemetry_sum(view, out);
+}
+
+static int cmd_ports(const char *cmd, const char *params, struct rte_tel_data *d)
+{
+	(void)cmd;
+	(void)params;
+	rte_tel_data_start_dict(d);
+	for (unsigned int i = 0; i < view->n_ports; i++) {
+		struct rte_eth_stats es;
+		if (rte_eth_stats_get(view->ports[i], &es) != 0)
+			continue;
+		struct rte_tel_data *p = rte_tel_data_alloc();
+		if (p == NULL)
+			return -1;
+		rte_tel_data_start_dict(p);
+		add_u64(p, "rx_packets", es.ipackets);
+		add_u64(p, "rx_missed", es.imissed);
+		add_u64(p, "rx_errors", es.ierrors);
+		add_u64(p, "rx_nombuf", es.rx_nombuf);
+		add_u64(p, "tx_packets", es.opackets);
+		add_u64(p, "tx_errors", es.oerrors);
+		char name[24];
+		snprintf(name, sizeof(name), "port%u", view->ports[i]);
+		rte_tel_data_add_dict_container(d, name, p, 0);
+	}
+	return 0;
 }
 
 static int cmd_stats(const char *cmd, const char *params, struct rte_tel_data *d)
@@ -71,6 +105,8 @@ static int cmd_workers(const char *cmd, const char *params, struct rte_tel_data 
 		add_totals(w, s);
 		add_u64(w, "busy_cycles", s->busy_cycles);
 		add_u64(w, "bursts", s->bursts);
+		add_u64(w, "polls", s->polls);
+		add_u64(w, "stuck", view->stuck ? view->stuck[i] : 0);
 		char name[24];
 		snprintf(name, sizeof(name), "worker%u", i);
 		rte_tel_data_add_dict_container(d, name, w, 0);
@@ -125,5 +161,6 @@ int telemetry_register(const struct telemetry_view *v)
 	rc |= rte_telemetry_register_cmd("/tundra/registry", cmd_registry,
 					 "Registry serving: generation, entries, reloads, alarm, enforcement.");
 	rc |= rte_telemetry_register_cmd("/tundra/flows", cmd_flows, "Flow table counters summed over workers.");
+	rc |= rte_telemetry_register_cmd("/tundra/ports", cmd_ports, "Port counters: rx, missed, errors, tx.");
 	return rc;
 }

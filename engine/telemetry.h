@@ -14,6 +14,10 @@
 struct telemetry_view {
 	struct worker *const *workers;
 	unsigned int n_workers;
+	const struct worker_stats *extra;  /* the distributor's share, or NULL */
+	const uint8_t *stuck;              /* by worker: heartbeat stopped */
+	const uint16_t *ports;
+	unsigned int n_ports;
 	const struct control_stats *ctl;
 	const char *registry_path;
 	const char *mode;
@@ -21,5 +25,8 @@ struct telemetry_view {
 
 /* Registers the commands; the view must outlive the EAL. */
 int telemetry_register(const struct telemetry_view *v);
+
+/* Workers' counters summed (with the distributor's share). */
+void telemetry_sum(const struct telemetry_view *v, struct worker_stats *out);
 
 #endif

@@ -248,6 +248,7 @@ static __rte_always_inline void worker_loop(struct worker *w, const bool offline
 			break;
 		flow_table_age(w->flows, w->now, w->age_budget);
 		publish_table_stats(w);
+		w->stats.polls++;
 		rte_rcu_qsbr_quiescent(sh->qsbr, w->id);
 	}
 	rte_rcu_qsbr_thread_offline(sh->qsbr, w->id);

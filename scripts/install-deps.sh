@@ -3,8 +3,8 @@
 # Idempotent: packages already present are left as they are.
 set -eu
 PKGS="gcc g++ clang llvm pkg-config meson ninja-build python3 \
-libdpdk-dev dpdk libhyperscan-dev libjemalloc-dev libpcap-dev \
-tcpdump iproute2 jq"
+libdpdk-dev dpdk libhyperscan-dev libjemalloc-dev libpcap-dev libmicrohttpd-dev \
+tcpdump iproute2 jq curl"
 missing=""
 for p in $PKGS; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" || missing="$missing $p"

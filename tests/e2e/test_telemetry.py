@@ -1,11 +1,14 @@
-"""DPDK telemetry during a live run: /tundra/stats, /tundra/workers,
-/tundra/registry and /tundra/flows answer over the telemetry socket (the
-protocol dpdk-telemetry.py speaks) with counters that move and reconcile."""
+"""DPDK telemetry and the Prometheus endpoint during a live run:
+/tundra/stats, /tundra/workers, /tundra/registry, /tundra/flows and
+/tundra/ports answer over the telemetry socket (the protocol
+dpdk-telemetry.py speaks), and curl scrapes /metrics, with counters that
+move and reconcile."""
 import json
 import os
 import socket
 import subprocess
 import time
+import re
 
 from tundra_e2e import PCAPS, TUNDRA, Checks
 
@@ -14,12 +17,17 @@ if os.geteuid() != 0:
     print("needs root for /var/run/dpdk; skipped")
     raise SystemExit(77)
 prefix = f"tundra-tel-{os.getpid()}"
+sock = socket.socket()
+sock.bind(("127.0.0.1", 0))
+mport = sock.getsockname()[1]
+sock.close()
 cpus = ",".join(map(str, sorted(os.sched_getaffinity(0))))
 proc = subprocess.Popen([TUNDRA, "run", "--no-huge", "-m", "512", "--no-pci", "--no-shconf", "--file-prefix", prefix,
                          "--log-level=*:error", "--lcores", f"(0-1)@({cpus})",
                          "--vdev", f"net_pcap0,rx_pcap={os.path.join(PCAPS, 'wireguard-udp51820.pcap')},infinite_rx=1",
                          "--vdev", "net_null0", "--", "--port", "0", "--tx-port", "1",
-                         "--registry", os.path.join(PCAPS, "registry.csv"), "--duration", "5", "--flow-log", "/dev/null"],
+                         "--registry", os.path.join(PCAPS, "registry.csv"), "--duration", "5", "--flow-log", "/dev/null",
+                         "--metrics", f"127.0.0.1:{mport}"],
                         stderr=subprocess.PIPE, text=True)
 path = f"/var/run/dpdk/{prefix}/dpdk_telemetry.v2"
 for _ in range(100):
@@ -59,6 +67,33 @@ try:
     c.check(fl["active"] >= 1 and fl["decided_allow"] >= 1, f"flows: {fl}")
     help_ = query("/help,/tundra/stats")
     c.check("counters" in json.dumps(help_), "help text")
+    ports = query("/tundra/ports")
+    c.check(ports.get("port0", {}).get("rx_packets", 0) > 0, f"port counters: {ports}")
+
+    def scrape():
+        p = subprocess.run(["curl", "-sf", f"http://127.0.0.1:{mport}/metrics"], capture_output=True, text=True)
+        c.eq(p.returncode, 0, "curl /metrics")
+        vals = {}
+        for line in p.stdout.splitlines():
+            m = re.match(r"^([a-z_]+(?:\{[^}]*\})?) (\d+)$", line)
+            if m:
+                vals[m.group(1)] = int(m.group(2))
+        return p.stdout, vals
+    text, m1 = scrape()
+    c.check("# TYPE tundra_packets_total counter" in text, "exposition format with TYPE lines")
+    rx = m1.get("tundra_received_packets_total", 0)
+    outs = sum(v for k, v in m1.items() if k.startswith("tundra_packets_total{"))
+    c.check(rx > 0, "metrics: packets received")
+    c.check(abs(outs - rx) <= rx // 10 + 64, f"metrics: outcomes track received ({outs} vs {rx}, read live)")
+    c.eq(m1.get("tundra_registry_generation"), 1, "metrics: registry generation")
+    c.eq(m1.get('tundra_worker_stuck{worker="0"}'), 0, "metrics: worker not stuck")
+    c.check(m1.get('tundra_port_packets_total{port="0",counter="rx"}', 0) > 0, "metrics: port rx")
+    time.sleep(0.3)
+    _, m2 = scrape()
+    c.check(m2.get("tundra_received_packets_total", 0) > rx, "metrics: counters move")
+    p404 = subprocess.run(["curl", "-s", "-o", "/dev/null", "-w", "%{http_code}", f"http://127.0.0.1:{mport}/other"],
+                          capture_output=True, text=True)
+    c.eq(p404.stdout, "404", "other paths: 404")
 finally:
     _, err = proc.communicate(timeout=60)
 c.eq(proc.returncode, 0, f"exit status ({err[-300:]})")
