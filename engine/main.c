@@ -34,6 +34,7 @@
 #include <rte_version.h>
 
 #include "classify.h"
+#include "config.h"
 #include "output.h"
 #include "parse.h"
 #include "pcap_in.h"
@@ -132,6 +133,7 @@ static void usage(FILE *out)
 	      "        --enforce-likely: also drop VPN flows decided on one-sided evidence (default: confirmed only)\n"
 	      "  tundra registry check FILE\n"
 	      "  tundra apps | --version\n"
+	      "  any command: --config FILE.yaml (keys = long options, eal: [EAL args]; flags given win)\n"
 	      "\n"
 	      "classify: offline, DPDK without hugepages or NICs; time is the capture's time.\n"
 	      "run: live on DPDK ports; one RX queue per worker lcore; SIGHUP or 'reload' on the\n"
@@ -1350,12 +1352,72 @@ static int cmd_registry(int argc, char **argv)
 	return rc;
 }
 
+/*
+ * --config FILE anywhere after the command: its options go before the
+ * command line's (so the command line wins), its eal: list before the
+ * command line's EAL arguments.
+ */
+static int apply_config(int *argc, char ***argv, struct config_args *cfg)
+{
+	int n = *argc, at = -1;
+	char **v = *argv;
+	for (int i = 2; i + 1 < n; i++)
+		if (strcmp(v[i], "--config") == 0) {
+			at = i;
+			break;
+		}
+	if (at < 0)
+		return 0;
+	char err[512];
+	if (config_load(v[at + 1], long_opts, cfg, err, sizeof(err)) != 0) {
+		fprintf(stderr, "tundra: %s\n", err);
+		return -1;
+	}
+	char **nv = calloc((size_t)(n + cfg->n_eal + cfg->n_opts + 2), sizeof(char *));
+	if (nv == NULL)
+		return -1;
+	int k = 0, run = strcmp(v[1], "run") == 0, dashdash = -1;
+	nv[k++] = v[0];
+	nv[k++] = v[1];
+	for (int i = 2; i < n; i++)
+		if (strcmp(v[i], "--") == 0) {
+			dashdash = i;
+			break;
+		}
+	if (run) {
+		for (int i = 0; i < cfg->n_eal; i++)
+			nv[k++] = cfg->eal[i];
+		for (int i = 2; i < (dashdash >= 0 ? dashdash : n); i++)
+			if (i != at && i != at + 1)
+				nv[k++] = v[i];
+		nv[k++] = "--";
+		for (int i = 0; i < cfg->n_opts; i++)
+			nv[k++] = cfg->opts[i];
+		for (int i = dashdash >= 0 ? dashdash + 1 : n; i < n; i++)
+			if (i != at && i != at + 1)
+				nv[k++] = v[i];
+	} else {
+		for (int i = 0; i < cfg->n_opts; i++)
+			nv[k++] = cfg->opts[i];
+		for (int i = 2; i < n; i++)
+			if (i != at && i != at + 1)
+				nv[k++] = v[i];
+	}
+	nv[k] = NULL;
+	*argc = k;
+	*argv = nv;
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	if (argc < 2) {
 		usage(stderr);
 		return 2;
 	}
+	struct config_args cfg = {0};
+	if (apply_config(&argc, &argv, &cfg) != 0)
+		return 2;
 	if (strcmp(argv[1], "classify") == 0)
 		return cmd_classify(argc - 1, argv + 1);
 	if (strcmp(argv[1], "run") == 0)

@@ -3,7 +3,7 @@
 # Idempotent: packages already present are left as they are.
 set -eu
 PKGS="gcc g++ clang llvm pkg-config meson ninja-build python3 \
-libdpdk-dev dpdk libhyperscan-dev libjemalloc-dev libpcap-dev libmicrohttpd-dev \
+libdpdk-dev dpdk libhyperscan-dev libjemalloc-dev libpcap-dev libmicrohttpd-dev libyaml-dev \
 tcpdump iproute2 jq curl"
 missing=""
 for p in $PKGS; do
