@@ -1,0 +1,322 @@
+#!/usr/bin/env python3
+"""Assembles bench/run's raw outputs (WORK) into OUT/results.json, OUT/report.md
+and gnuplot PNGs. Every figure is null when its step did not run or failed."""
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+
+W, OUT = sys.argv[1], sys.argv[2]
+
+
+def rd(name):
+    p = os.path.join(W, name)
+    return open(p, errors="replace").read() if os.path.exists(p) else ""
+
+
+def rjson(name):
+    try:
+        return json.loads(rd(name))
+    except ValueError:
+        return None
+
+
+def kv(name):
+    d = {}
+    for line in rd(name).splitlines():
+        if "=" in line:
+            k, v = line.split("=", 1)
+            d[k] = v
+    return d
+
+
+def tundra_run(prefix):
+    """Parses a tundra classify/run stderr + stats JSON + timing."""
+    txt = rd(prefix + ".txt")
+    m = re.search(r"tundra: (\d+) packets, (\d+) flows in ([\d.]+) s \((\d+) packets/s\)", txt)
+    c = re.search(r"workers: (\d+) cycles/packet busy", txt)
+    if not m:
+        return None
+    r = {"packets": int(m[1]), "flows": int(m[2]), "seconds": float(m[3]), "pps": int(m[4]),
+         "mpps": round(int(m[4]) / 1e6, 3), "cycles_per_packet": int(c[1]) if c else None,
+         "reconciles": "counters reconcile: yes" in txt}
+    t = rd(prefix + ".time").split()
+    if t:
+        r["wall_s"], r["max_rss_kib"] = float(t[0]), int(t[1])
+    st = rjson(prefix + ".json")
+    if st:
+        r["flows_created"] = st.get("flows", {}).get("created")
+        r["evicted"] = st.get("flows", {}).get("evicted")
+        r["outcome"] = st.get("outcome")
+    return r
+
+
+def testpmd(mode):
+    txt = rd(f"testpmd-{mode}.txt")
+    if not txt:
+        return None
+    key = "Rx-pps" if mode == "rxonly" else "Tx-pps"
+    # per-period samples of port 0 (rx) / the null port (tx); drop the first (warm-up) and zeros
+    vals = [int(v) for v in re.findall(key + r":\s+(\d+)", txt)]
+    vals = [v for v in vals if v > 0]
+    if len(vals) > 2:
+        vals = vals[1:]
+    if not vals:
+        return {"error": txt.strip().splitlines()[-1] if txt.strip() else "no output"}
+    tot = re.findall(r"RX-total: (\d+)", txt)
+    return {"pps_samples": vals, "pps": max(vals), "mpps": round(max(vals) / 1e6, 3),
+            "mpps_median": round(sorted(vals)[len(vals) // 2] / 1e6, 3),
+            "rx_total": int(tot[-1]) if tot else None}
+
+
+machine = kv("machine.env")
+config = kv("config.env")
+res = {"machine": machine, "config": config}
+gen = re.search(r"(\d+) packets, (\d+) bytes, (\d+) sessions \((\d+) VPN\), at most (\d+) open, ([\d.]+) s",
+                rd("gen.log"))
+gt = rd("gen.time").split()
+if gen:
+    res["traffic"] = {"packets": int(gen[1]), "bytes": int(gen[2]), "sessions": int(gen[3]),
+                      "vpn_sessions": int(gen[4]), "max_open_sessions": int(gen[5]),
+                      "traffic_seconds": float(gen[6]),
+                      "avg_frame_bytes": round(int(gen[2]) / max(1, int(gen[1])), 1),
+                      "gen_seconds": float(gt[0]) if gt else None,
+                      "gen_max_rss_kib": int(gt[1]) if gt else None}
+    if gt:
+        res["traffic"]["gen_pps"] = round(int(gen[1]) / max(1e-9, float(gt[0])))
+lg = re.search(r"(\d+) packets, (\d+) bytes", rd("gen-live.log"))
+res["live_source"] = {"packets": int(lg[1]), "bytes": int(lg[2])} if lg else None
+
+res["testpmd"] = {"rxonly": testpmd("rxonly"), "io": testpmd("io")}
+res["tundra_live"] = {"1": tundra_run("live-1"), "2_oversubscribed": tundra_run("live-2")}
+res["tundra_classify"] = {"1": tundra_run("classify-1"), "2_oversubscribed": tundra_run("classify-2")}
+
+# flow table
+ft = []
+for f in sorted(os.listdir(W)):
+    m = re.fullmatch(r"ft-(\d+)\.txt", f)
+    if m:
+        r = tundra_run(f"ft-{m[1]}")
+        if r:
+            r["target_flows"] = int(m[1])
+            r["new_flows_per_s"] = round(r["flows"] / r["seconds"]) if r["seconds"] else None
+            ft.append(r)
+ft.sort(key=lambda r: r["target_flows"])
+fts = {"runs": ft}
+if len(ft) >= 2 and all("max_rss_kib" in r for r in ft):
+    a, b = ft[0], ft[-1]
+    fts["bytes_per_flow"] = round((b["max_rss_kib"] - a["max_rss_kib"]) * 1024 / max(1, b["flows"] - a["flows"]))
+    fts["method"] = "difference of max RSS between the smallest and largest run / difference of flows (capacity 1.25x flows)"
+res["flow_table"] = fts
+
+# registry
+reg = []
+for f in sorted(os.listdir(W)):
+    m = re.fullmatch(r"reg-(\d+)\.json", f)
+    if m:
+        r = rjson(f) or {"prefixes": int(m[1]), "error": rd(f"reg-{m[1]}.err").strip()[-300:]}
+        c = re.search(r"loaded in ([\d.]+) s", rd(f"regcheck-{m[1]}.txt"))
+        r["tundra_registry_check_load_s"] = float(c[1]) if c else None
+        reg.append(r)
+reg.sort(key=lambda r: r["prefixes"])
+res["registry"] = reg
+
+# nDPI
+nd = rd("ndpi.txt")
+m = re.search(r"ndpi: (\d+) packets, (\d+) flows in ([\d.]+) s \((\d+) packets/s\)", nd)
+res["ndpi"] = None
+if m:
+    res["ndpi"] = {"packets": int(m[1]), "flows": int(m[2]), "seconds": float(m[3]), "pps": int(m[4]),
+                   "mpps": round(int(m[4]) / 1e6, 3)}
+    x = re.search(r"flows unknown, nDPI ([^,]+), flow struct (\d+) bytes", nd)
+    if x:
+        res["ndpi"]["version"], res["ndpi"]["flow_struct_bytes"] = x[1], int(x[2])
+res["labels"] = rjson("agree.json")
+
+
+def g(d, *ks):
+    for k in ks:
+        if not isinstance(d, dict) or d.get(k) is None:
+            return None
+        d = d[k]
+    return d
+
+
+def ratio(a, b):
+    return round(a / b, 3) if a and b else None
+
+
+tp_rx = g(res, "testpmd", "rxonly", "pps")
+tp_io = g(res, "testpmd", "io", "pps")
+live1 = g(res, "tundra_live", "1", "pps")
+cls1 = g(res, "tundra_classify", "1", "pps")
+ndpps = g(res, "ndpi", "pps")
+res["ratios"] = {
+    "tundra_live_1w / testpmd_rxonly": ratio(live1, tp_rx),
+    "tundra_live_1w / testpmd_io": ratio(live1, tp_io),
+    "tundra_classify_1w / ndpi": ratio(cls1, ndpps),
+    "tundra_classify_1w / tundra_live_1w": ratio(cls1, live1),
+}
+res["headline"] = {
+    "testpmd_rxonly_mpps": g(res, "testpmd", "rxonly", "mpps"),
+    "testpmd_io_mpps": g(res, "testpmd", "io", "mpps"),
+    "tundra_live_1w_mpps": g(res, "tundra_live", "1", "mpps"),
+    "tundra_live_1w_cycles_per_packet": g(res, "tundra_live", "1", "cycles_per_packet"),
+    "tundra_classify_1w_mpps": g(res, "tundra_classify", "1", "mpps"),
+    "tundra_classify_1w_cycles_per_packet": g(res, "tundra_classify", "1", "cycles_per_packet"),
+    "ndpi_mpps": g(res, "ndpi", "mpps"),
+    "tundra_vpn_agreement_excluding_known_misses": g(res, "labels", "tundra_agreement_excluding_known_misses"),
+    "tundra_vs_ndpi_vpn_label_agreement": g(res, "labels", "tundra_vs_ndpi", "agreement"),
+    "flow_table_bytes_per_flow": g(res, "flow_table", "bytes_per_flow"),
+    "new_flows_per_s": ft[-1]["new_flows_per_s"] if ft else None,
+    "registry_lookups_per_s": {str(r["prefixes"]): r.get("lookups_per_s") for r in reg},
+}
+if os.path.exists(os.path.join(OUT, "perf-top.txt")):
+    top = [re.sub(r"(\s+-)+\s*$", "", ln).rstrip()[:120]
+           for ln in open(os.path.join(OUT, "perf-top.txt")).read().splitlines()]
+    with open(os.path.join(OUT, "perf-top.txt"), "w") as fh:
+        fh.write("\n".join(top) + "\n")
+    res["perf_top"] = top[:15]
+
+with open(os.path.join(OUT, "results.json"), "w") as f:
+    json.dump(res, f, indent=1)
+
+# ---- plots ----------------------------------------------------------------------
+plots = []
+gp = shutil.which("gnuplot")
+
+
+def plot(name, script, data):
+    if not gp:
+        return
+    dp = os.path.join(W, name + ".dat")
+    with open(dp, "w") as f:
+        f.write(data)
+    png = os.path.join(OUT, name + ".png")
+    s = f'set terminal pngcairo size 900,500 noenhanced\nset output "{png}"\n' + script.replace("DATA", dp)
+    try:
+        subprocess.run([gp], input=s, text=True, check=True, capture_output=True)
+        plots.append(name + ".png")
+    except (subprocess.CalledProcessError, OSError) as e:
+        print(f"report: gnuplot {name}: {getattr(e, 'stderr', e)}", file=sys.stderr)
+
+
+bars = [("testpmd rxonly", tp_rx), ("testpmd io", tp_io), ("tundra live 1w", live1),
+        ("tundra live 2w*", g(res, "tundra_live", "2_oversubscribed", "pps")),
+        ("classify 1w", cls1), ("classify 2w*", g(res, "tundra_classify", "2_oversubscribed", "pps")),
+        ("nDPI (1 thread)", ndpps)]
+data = "".join(f'"{n}" {v / 1e6:.3f}\n' for n, v in bars if v)
+bar_style = ("set style fill solid 0.6\nset boxwidth 0.6\nset grid ytics\nset yrange [0:*]\n"
+             "set xtics rotate by -20\n")
+plot("throughput", bar_style + 'set title "Throughput by mode and workers (* = oversubscribed on 2 CPUs)"\n'
+     'set ylabel "Mpps"\nplot "DATA" using 0:2:xtic(1) with boxes notitle, '
+     '"" using 0:2:(sprintf("%.2f",$2)) with labels offset 0,1 notitle\n', data)
+cyc = [("live 1w", g(res, "tundra_live", "1", "cycles_per_packet")),
+       ("live 2w*", g(res, "tundra_live", "2_oversubscribed", "cycles_per_packet")),
+       ("classify 1w", g(res, "tundra_classify", "1", "cycles_per_packet")),
+       ("classify 2w*", g(res, "tundra_classify", "2_oversubscribed", "cycles_per_packet"))]
+cyc += [(f"2-pkt flows {r['target_flows'] // 1000}k", r["cycles_per_packet"]) for r in ft]
+plot("cycles", bar_style + 'set title "tundra worker cycles per packet (busy polls)"\nset ylabel "cycles/packet"\n'
+     'plot "DATA" using 0:2:xtic(1) with boxes notitle, "" using 0:2:2 with labels offset 0,1 notitle\n',
+     "".join(f'"{n}" {v}\n' for n, v in cyc if v))
+if ft and all("max_rss_kib" in r for r in ft):
+    plot("memory", 'set title "tundra classify max RSS vs flows (2-packet flows, 1 worker)"\n'
+         'set xlabel "flows"\nset ylabel "MiB"\nset grid\nset key left\n'
+         'plot "DATA" using 1:2 with linespoints pt 7 title "max RSS"\n',
+         "".join(f"{r['flows']} {r['max_rss_kib'] / 1024:.1f}\n" for r in ft))
+if reg and all(r.get("lookups_per_s") for r in reg):
+    plot("registry", 'set title "registry: lookups/s and load time vs prefixes"\nset logscale x\n'
+         'set xlabel "prefixes"\nset ylabel "M lookups/s"\nset y2label "seconds"\nset y2tics\nset ytics nomirror\n'
+         'set grid\nplot "DATA" using 1:2 with linespoints pt 7 title "lookups/s (1 thread)", '
+         '"" using 1:3 axes x1y2 with linespoints pt 5 title "load", "" using 1:4 axes x1y2 with linespoints title "reload"\n',
+         "".join(f"{r['prefixes']} {r['lookups_per_s'] / 1e6:.3f} {r['load_s']} {r['reload_s']}\n" for r in reg))
+
+
+# ---- report.md --------------------------------------------------------------------
+def f(v, d=2):
+    if v is None:
+        return "n/a"
+    if isinstance(v, float):
+        return f"{v:.{d}f}"
+    return f"{v:,}" if isinstance(v, int) else str(v)
+
+
+L = []
+L.append(f"# tundra benchmark: {machine.get('host', '?')}{' (smoke)' if machine.get('smoke') == '1' else ''}\n")
+L.append("## Machine\n")
+L.append("| | |\n|---|---|")
+for k in ("cpu_model", "cpus", "mem_gib", "kernel", "dpdk", "hyperscan", "ndpi", "testpmd", "tundra",
+          "tundra_commit", "hugepages"):
+    L.append(f"| {k} | {machine.get(k, '')} |")
+L.append("\nConfiguration: " + (", ".join(f"`{k}={v}`" for k, v in sorted(config.items())) or "defaults") + "\n")
+t = res.get("traffic") or {}
+L.append("## Traffic\n")
+L.append(f"`tundra-gen`: {f(t.get('sessions'))} sessions ({f(t.get('vpn_sessions'))} VPN), "
+         f"{f(t.get('packets'))} packets, {f(t.get('avg_frame_bytes'), 1)} B average frame, at most "
+         f"{f(t.get('max_open_sessions'))} sessions open, {f(t.get('traffic_seconds'), 1)} s of capture time; "
+         f"written in {f(t.get('gen_seconds'))} s ({f(t.get('gen_pps'))} packets/s). Live source: "
+         f"{f(g(res, 'live_source', 'packets'))} packets replayed from memory (net_pcap `infinite_rx`).\n")
+L.append("## Throughput\n")
+L.append("| run | Mpps | cycles/packet | ratio |\n|---|---:|---:|---:|")
+L.append(f"| testpmd rxonly (ceiling) | {f(g(res, 'testpmd', 'rxonly', 'mpps'), 3)} | | 1.00 |")
+L.append(f"| testpmd io (pcap -> null) | {f(g(res, 'testpmd', 'io', 'mpps'), 3)} | | {f(ratio(tp_io, tp_rx))} |")
+for k, n in (("1", "tundra live, 1 worker"), ("2_oversubscribed", "tundra live, 2 workers (oversubscribed)")):
+    r = g(res, "tundra_live", k)
+    L.append(f"| {n} | {f(g(r, 'mpps'), 3)} | {f(g(r, 'cycles_per_packet'))} | {f(ratio(g(r, 'pps'), tp_rx))} |")
+for k, n in (("1", "tundra classify, 1 worker"), ("2_oversubscribed", "tundra classify, 2 workers (oversubscribed)")):
+    r = g(res, "tundra_classify", k)
+    L.append(f"| {n} | {f(g(r, 'mpps'), 3)} | {f(g(r, 'cycles_per_packet'))} | {f(ratio(g(r, 'pps'), ndpps))} x nDPI |")
+L.append(f"| nDPI 4.2 (ndpi_bench, 1 thread) | {f(g(res, 'ndpi', 'mpps'), 3)} | | 1.00 |")
+L.append("\nLive ratios are against testpmd rxonly on the same source; classify ratios against nDPI "
+         "on the same pcap. Live mpps per worker = the 1-worker figure.\n")
+lab = res.get("labels") or {}
+L.append("## VPN labels\n")
+L.append(f"- generated VPN flows: {f(lab.get('vpn_flows_generated'))}; tundra agrees on "
+         f"{f(lab.get('tundra_agree'))} ({f(lab.get('tundra_agreement'), 4)}); "
+         f"{f(lab.get('known_misses'))} are pcaps/known-misses.csv flows; excluding them: "
+         f"**{f(lab.get('tundra_agreement_excluding_known_misses'), 4)}**")
+L.append(f"- tundra VPN verdicts on flows not generated as VPN: {f(lab.get('tundra_vpn_flows_not_generated_as_vpn'))}")
+L.append(f"- nDPI agrees with the generated label on {f(lab.get('ndpi_agree_with_truth'))} "
+         f"({f(lab.get('ndpi_agreement_with_truth'), 4)})")
+tv = lab.get("tundra_vs_ndpi") or {}
+L.append(f"- tundra vs nDPI, flows either calls a VPN: {f(tv.get('vpn_flows_either'))}, same family: "
+         f"{f(tv.get('same_label'))} ({f(tv.get('agreement'), 4)})\n")
+if tv.get("confusion"):
+    L.append("| tundra / nDPI | flows |\n|---|---:|")
+    for k, v in tv["confusion"].items():
+        L.append(f"| {k} | {v:,} |")
+    L.append("")
+if lab.get("per_template_flow"):
+    L.append("| template flow | flows | tundra agrees | nDPI agrees | known miss |\n|---|---:|---:|---:|---:|")
+    for k, v in lab["per_template_flow"].items():
+        L.append(f"| {k} | {v.get('flows', 0)} | {v.get('tundra_agree', 0)} | {v.get('ndpi_agree', 'n/a')} | "
+                 f"{v.get('known_miss', 0)} |")
+    L.append("")
+L.append("## Flow table\n")
+L.append("| flows (2 packets each) | classify Mpps | new flows/s | cycles/packet | max RSS MiB | evicted |\n"
+         "|---:|---:|---:|---:|---:|---:|")
+for r in ft:
+    L.append(f"| {r['flows']:,} | {r['mpps']} | {f(r['new_flows_per_s'])} | {f(r['cycles_per_packet'])} | "
+             f"{f(r.get('max_rss_kib', 0) / 1024, 1)} | {f(r.get('evicted'))} |")
+L.append(f"\nMemory per flow: **{f(fts.get('bytes_per_flow'))} bytes** ({fts.get('method', 'needs two sizes')}).\n")
+L.append("## Registry\n")
+L.append("| prefixes | load s | reload s | `tundra registry check` load s | tables MiB | lookups/s | ns/lookup |\n"
+         "|---:|---:|---:|---:|---:|---:|---:|")
+for r in reg:
+    L.append(f"| {r['prefixes']:,} | {f(r.get('load_s'), 3)} | {f(r.get('reload_s'), 3)} | "
+             f"{f(r.get('tundra_registry_check_load_s'), 3)} | {f((r.get('memory_bytes') or 0) / 2**20, 1)} | "
+             f"{f(round(r['lookups_per_s']) if r.get('lookups_per_s') else None)} | {f(r.get('ns_per_lookup'), 1)} |")
+L.append("")
+if res.get("perf_top"):
+    L.append("## Profile (perf record -g, tundra classify, 1 worker; self time)\n\n```")
+    L += res["perf_top"]
+    L.append("```\n")
+if plots:
+    L.append("## Plots\n")
+    L += [f"![{p}]({p})" for p in plots]
+with open(os.path.join(OUT, "report.md"), "w") as fh:
+    fh.write("\n".join(L) + "\n")
+print(json.dumps(res["headline"], indent=1))
+print(json.dumps(res["ratios"], indent=1))
