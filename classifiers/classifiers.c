@@ -55,6 +55,10 @@ extern const struct classifier cls_sstp;
 extern const struct classifier cls_fortinet;
 extern const struct classifier cls_globalprotect;
 extern const struct classifier cls_softether;
+extern const struct classifier cls_tinc;
+extern const struct classifier cls_zerotier;
+extern const struct classifier cls_tailscale;
+extern const struct classifier cls_cisco_ipsec;
 
 const struct classifier *const tundra_classifiers[] = {
 	&cls_wireguard,
@@ -66,9 +70,14 @@ const struct classifier *const tundra_classifiers[] = {
 	&cls_gre,
 	&cls_openconnect,
 	&cls_sstp,
+	/* before fortinet, which holds every TLS flow until the server's reply */
+	&cls_tailscale,
 	&cls_fortinet,
 	&cls_globalprotect,
 	&cls_softether,
+	&cls_tinc,
+	&cls_zerotier,
+	&cls_cisco_ipsec,
 };
 
 const unsigned int tundra_n_classifiers =

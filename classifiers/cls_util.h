@@ -266,4 +266,73 @@ cls_ret(enum cls_result r, const char *check)
 	return v;
 }
 
+/*
+ * ESP header tracking (RFC 4303 §2), for a classifier that sees ESP on a
+ * transport other than the ones esp.c owns (e.g. cisco_ipsec.c on UDP
+ * 10000). The same rules as esp.c: SPI >= 256 (0 is the NAT-T marker,
+ * 1..255 IANA-reserved), sequence number != 0, at least 24 bytes; per
+ * direction a constant SPI and sequence numbers moving up by exactly 1; the
+ * two directions with different SPIs (each is its own SA). State layout in
+ * struct cls_state data[] (bytes 0..17; a caller keeps its own fields at 18
+ * and above): SPI per direction @0/@4, last sequence number @8/@12,
+ * consistent packets per direction @16/@17 (0 = direction not seen).
+ */
+#define CLS_ESP_MIN_LEN 24u
+#define CLS_ESP_SPI_MIN 256u
+#define CLS_ESP_D_SPI(d) (4u * (d))
+#define CLS_ESP_D_SEQ(d) (8u + 4u * (d))
+#define CLS_ESP_D_CNT(d) (16u + (d))
+#define CLS_ESP_D_END 18u
+
+/* The SPI and sequence number of an ESP packet p[0..len), false when not ESP. */
+static inline bool
+cls_esp_header(const uint8_t *p, uint32_t len, uint32_t *spi, uint32_t *seq)
+{
+	return p != NULL && len >= CLS_ESP_MIN_LEN && cls_be32(p, len, 0, spi) &&
+	       cls_be32(p, len, 4, seq) && *spi >= CLS_ESP_SPI_MIN && *seq != 0;
+}
+
+/* First packet of a flow (direction d): st is the caller's, already claimed. */
+static inline void
+cls_esp_track_first(struct cls_state *st, unsigned int d, uint32_t spi, uint32_t seq)
+{
+	cls_st_put32(st, CLS_ESP_D_SPI(d & 1u), spi);
+	cls_st_put32(st, CLS_ESP_D_SEQ(d & 1u), seq);
+	st->data[CLS_ESP_D_CNT(d & 1u)] = 1;
+}
+
+/*
+ * A later packet: NULL when it is consistent (counted), else the reason it
+ * is not ESP of this flow ("esp-spi-changed", "esp-seq-not-consecutive",
+ * "esp-same-spi-both-dirs").
+ */
+static inline const char *
+cls_esp_track_next(struct cls_state *st, unsigned int d, uint32_t spi, uint32_t seq)
+{
+	d &= 1u;
+	if (st->data[CLS_ESP_D_CNT(d)] != 0) {
+		if (spi != cls_st_get32(st, CLS_ESP_D_SPI(d)))
+			return "esp-spi-changed";
+		if (!cls_seq_advanced(cls_st_get32(st, CLS_ESP_D_SEQ(d)), seq, 1))
+			return "esp-seq-not-consecutive";
+		if (st->data[CLS_ESP_D_CNT(d)] < 255)
+			st->data[CLS_ESP_D_CNT(d)]++;
+	} else {
+		if (st->data[CLS_ESP_D_CNT(d ^ 1u)] != 0 &&
+		    spi == cls_st_get32(st, CLS_ESP_D_SPI(d ^ 1u)))
+			return "esp-same-spi-both-dirs";
+		cls_st_put32(st, CLS_ESP_D_SPI(d), spi);
+		st->data[CLS_ESP_D_CNT(d)] = 1;
+	}
+	cls_st_put32(st, CLS_ESP_D_SEQ(d), seq);
+	return NULL;
+}
+
+/* Consistent packets counted so far in direction d. */
+static inline uint8_t
+cls_esp_count(const struct cls_state *st, unsigned int d)
+{
+	return st->data[CLS_ESP_D_CNT(d & 1u)];
+}
+
 #endif

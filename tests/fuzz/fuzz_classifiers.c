@@ -9,7 +9,9 @@
  *                 bit 4: another IP protocol (CLS_IP, overrides bit 0),
  *                 bit 5 picks which: 0 ESP (50), 1 GRE (47); bits 6..7:
  *                 the server port, 443 / 500 / 4500 / 4501 (the IKE and
- *                 ESP validators look at ports)
+ *                 ESP validators look at ports), or, with bit 5 set and
+ *                 bit 4 clear (UDP/TCP), 655 / 9993 / 41641 / 10000 (tinc,
+ *                 ZeroTier, Tailscale, the cisco-ipsec validator's port)
  *   then packets  2-byte header (bit 15 = direction, bits 0..10 = length,
  *                 cut to what is left) + payload; at most 24 packets
  * Each payload is copied into its own heap buffer of exactly its length so
@@ -49,6 +51,7 @@
 #define FZ_PORT_SHIFT 6
 
 static const uint16_t fz_ports[4] = { 443, 500, 4500, 4501 };
+static const uint16_t fz_ports_overlay[4] = { 655, 9993, 41641, 10000 };
 
 #define FZ_ASSERT(c)                                                                 \
 	do {                                                                         \
@@ -90,6 +93,13 @@ fz_looks_like(unsigned int idx, const uint8_t *p, uint32_t len, uint8_t l4)
 	if (strcmp(name, "pptp") == 0)
 		return l4 == CLS_TCP && len >= 8 && p[4] == 0x1a && p[5] == 0x2b && p[6] == 0x3c &&
 		       p[7] == 0x4d;
+	if (strcmp(name, "tinc") == 0)
+		return l4 == CLS_TCP && len >= 2 && p[0] == '0' && p[1] == ' ';
+	if (strcmp(name, "zerotier") == 0)
+		return l4 == CLS_UDP && len >= 28 && (p[18] & 0xb8) == 0 && p[27] == 0x01;
+	if (strcmp(name, "tailscale") == 0)
+		return l4 == CLS_UDP ? len >= 2 && p[0] == 'T' && p[1] == 'S' :
+				       len >= 1 && (p[0] == 'G' || p[0] == 'P' || p[0] == 0x16);
 	return 1;
 }
 
@@ -216,6 +226,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		f.l4 = CLS_IP;
 	f.ip_proto = f.l4 == CLS_TCP ? 6 : f.l4 == CLS_UDP ? 17 : (data[0] & FZ_GRE) ? 47 : 50;
 	f.port = fz_ports[data[0] >> FZ_PORT_SHIFT];
+	if ((data[0] & (FZ_IP | FZ_GRE)) == FZ_GRE)
+		f.port = fz_ports_overlay[data[0] >> FZ_PORT_SHIFT];
 	f.junk = data[0] * 2654435761u;
 	for (n = 0; n < FZ_MAX_PKTS && pos + 2 <= size; n++) {
 		uint16_t h = (uint16_t)(data[pos] << 8 | data[pos + 1]);

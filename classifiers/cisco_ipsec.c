@@ -1,0 +1,101 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * Cisco legacy IPsec client classifier ("cisco-ipsec"; UDP only): the old
+ * Cisco VPN Client's "IPsec over UDP" transparent tunnelling, i.e. ESP
+ * carried in UDP on port 10000 (the concentrator's default; the port is
+ * handed to the client in a Cisco Unity mode-config attribute after
+ * IKEv1 phase 1 on UDP 500 + XAUTH).
+ *
+ * Wire facts (Cisco VPN 3000 / ASA docs "IPsec over UDP", vpnc's
+ * "--natt-mode cisco-udp", RFC 4303; no capture was available, so this is
+ * from documentation only): the UDP payload is a bare ESP packet -- SPI
+ * (4), sequence number (4), then ciphertext -- with no non-ESP marker (that
+ * is RFC 3948's, on 4500) and no Cisco header. So nothing in the packet is
+ * Cisco-specific: it is ESP on a non-standard port, and IKE stays on UDP
+ * 500 on its own 5-tuple (the ike classifier decides that flow).
+ * protocols.md says the flow "carries 0xFE577E2B": that constant comes from
+ * nDPI's ciscovpn dissector ("This is a good query fe577e2b", both ports
+ * 10000); it sits where the SPI is, and an SPI is a random per-SA value, so
+ * it is one capture's SPI, not a protocol constant. It is NOT used here.
+ * "cTCP" (Cisco IPsec over TCP, TCP 10000 by default) has no published
+ * framing and no capture was available: TCP is not claimed.
+ *
+ * Evidence and false positives: the validator is pattern-less (an ESP
+ * header is random bytes), so it is offered every undecided UDP payload
+ * after the pattern candidates and after esp.c; the first test is the port
+ * (10000 on either side: two compares). The port alone is never trusted.
+ * The ESP behaviour is checked with the helpers esp.c's rules are written
+ * in (cls_util.h cls_esp_*): SPI >= 256 and constant per direction,
+ * sequence numbers moving up by exactly 1, different SPIs per direction.
+ * Because the port is the only Cisco-specific part, one direction is not
+ * enough here (esp.c's one-direction LIKELY is not offered): the decision
+ * needs two consecutive packets in EACH direction, i.e. 64 bits of SPI
+ * constancy and 3 exact +1 steps of a 32-bit counter across two
+ * directions. Random payloads pass a +1 step with probability 2^-32 each:
+ * never in practice. What can still pass is another protocol that frames
+ * like ESP (4 constant bytes + a 32-bit +1 counter, different per
+ * direction) on UDP 10000 -- e.g. an OpenVPN server moved to 10000 and
+ * picked up after its handshake (P_DATA_V2: opcode/peer-id then packet id)
+ * would only pass if the two directions used different peer ids, which
+ * OpenVPN does not. RTP/SRTP (Asterisk's and Jitsi's 10000) change bytes
+ * 2..3 every packet and STUN keeps bytes 4..7 constant: both fail.
+ * Tying the flow to the IKE exchange with the Cisco Unity vendor id on UDP
+ * 500 (the strong evidence) needs cross-flow state: engine work for later.
+ *
+ * Decision:
+ *   CONFIRMED "udp10000-esp-both-dirs-own-spi-seq-consecutive": UDP port
+ *       10000 on either side, two consecutive ESP packets or more in each
+ *       direction, each direction with its own constant SPI.
+ * One direction only stays CLS_MORE until CISCO_MAX_OWNED, then CLS_NO.
+ */
+#include "classifier.h"
+#include "cls_util.h"
+
+#define CISCO_UDP_PORT 10000u
+#define CISCO_BOTH_DIR_PKTS 2     /* consecutive packets in each direction */
+#define CISCO_MAX_OWNED 12        /* owned packets without a decision, then NO */
+
+enum cisco_step { CISCO_ST_TRACK = 1 };
+
+/* struct cls_state data[] layout: cls_esp_* fields @0..17, then ours. */
+#define CISCO_D_OWNED CLS_ESP_D_END /* packets handled as owner */
+
+static struct cls_verdict
+cisco_validate(const struct cls_pkt *pkt, struct cls_state *st, uint8_t self_id)
+{
+	unsigned int d = pkt->dir & 1u;
+	uint32_t spi, seq;
+	const char *why;
+
+	if (st->owner != 0 && st->owner != self_id)
+		return cls_ret(CLS_NO, "not-owner");
+	if (pkt->l4 != CLS_UDP || pkt->dir > CLS_S2C || !cls_port_either(pkt, CISCO_UDP_PORT))
+		return cls_ret(CLS_NO, "not-udp-10000");
+	if (!cls_esp_header(pkt->payload, pkt->len, &spi, &seq))
+		return cls_ret(CLS_NO, "not-esp-header");
+	if (st->owner == 0) {
+		cls_st_claim(st, CISCO_ST_TRACK);
+		cls_esp_track_first(st, d, spi, seq);
+		return cls_ret(CLS_MORE, "udp10000-esp-first-packet");
+	}
+	if (++st->data[CISCO_D_OWNED] > CISCO_MAX_OWNED)
+		return cls_ret(CLS_NO, "no-decision-in-window");
+	why = cls_esp_track_next(st, d, spi, seq);
+	if (why != NULL)
+		return cls_ret(CLS_NO, why);
+	if (cls_esp_count(st, 0) >= CISCO_BOTH_DIR_PKTS && cls_esp_count(st, 1) >= CISCO_BOTH_DIR_PKTS)
+		return cls_ret(CLS_CONFIRMED, "udp10000-esp-both-dirs-own-spi-seq-consecutive");
+	return cls_ret(CLS_MORE, "udp10000-esp-tracking");
+}
+
+extern const struct classifier cls_cisco_ipsec; /* listed in classifiers.c */
+
+const struct classifier cls_cisco_ipsec = {
+	.name = "cisco-ipsec",
+	.patterns = NULL,
+	.n_patterns = 0,
+	.l4 = CLS_UDP,
+	/* 2 packets per direction, with slack for a burst one way first */
+	.pkts_needed = 8,
+	.validate = cisco_validate,
+};

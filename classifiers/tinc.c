@@ -1,0 +1,152 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * tinc classifier (TCP meta connection, any port; 655 by convention). Owns
+ * its pattern and validator.
+ *
+ * Wire facts (tinc 1.0 src/protocol.c, protocol_auth.c id_h/send_id, tinc
+ * 1.1 src/protocol_auth.c; checked against ../pcaps/tinc.pcap, tinc 1.0.36
+ * on Debian 12):
+ *   - The meta protocol is line based. Each side's first line is the ID
+ *     request "0 <name> <version>\n": request number 0, the node name
+ *     ([A-Za-z0-9_]+, tinc's check_id()), and the protocol version: "17"
+ *     for tinc 1.0.x, "17.<minor>" for tinc 1.1 (minor 0..999; 1.1pre18
+ *     sends 17.7). In the capture the client sends "0 cli 17\n" alone and
+ *     the server answers in one segment "0 srv 17\n" followed by its
+ *     METAKEY line "1 429 672 0 0 <512 hex digits>\n" (request 1, cipher
+ *     and digest OpenSSL NIDs, MAC length, compression, RSA-encrypted key
+ *     in upper-case hex); then the client's METAKEY, then binary (the meta
+ *     connection is encrypted from there on).
+ *   - tinc 1.1 between 1.1 nodes (minor >= 2) switches to SPTPS right after
+ *     the two ID lines: binary records (2-byte length, type 128 =
+ *     handshake, KEX: version 0 + 32-byte nonce + 32-byte ECDH key), so the
+ *     ID lines are all the cleartext both versions share -- which is why
+ *     the decision is made on them.
+ *   - Lines that look similar but are not a peer connection: the tinc CLI's
+ *     control connection "0 ^<cookie> 0" (local) and an invitation
+ *     "0 ?<key> 17.x": their names do not pass [A-Za-z0-9_]+, so they are
+ *     not claimed.
+ *   - UDP (655 by convention) carries the data packets: in tinc 1.0 the
+ *     sequence number and the frame are encrypted together and a MAC is
+ *     appended; in 1.1 SPTPS datagrams are encrypted too. There is no
+ *     cleartext structure, so UDP is NOT classified from its payload (the
+ *     UDP flow of tinc.pcap stays unknown); tying it to the TCP meta
+ *     connection between the same hosts and port is cross-flow work for
+ *     the engine. protocols.md is right on the ID line.
+ *
+ * Decision (never from the port):
+ *   CONFIRMED "id-request-both-sides-protocol-17": a well-formed ID line at
+ *       stream offset 0 of one direction, then a well-formed ID line at
+ *       stream offset 0 of the other direction (each with major version 17).
+ * A single side's ID line is CLS_MORE: later segments of the same side are
+ * tolerated (a 1.0 client sends nothing more before the answer, but a
+ * resend must not break it); the other side's first segment must start
+ * with an ID line, or the flow is NO.
+ * False positives: both TCP directions must open with "0 ", a name, " 17",
+ * optionally ".digits", then "\n" -- at least 7 fixed bytes per side at a
+ * fixed place, plus the character classes. Random payloads match with
+ * probability below 2^-56 per side. No ordinary protocol opens both
+ * directions of a TCP connection with such a line (text protocols open
+ * with a banner or a verb: "220 ", "SSH-", "GET ", "+OK", "* OK").
+ */
+#include "classifier.h"
+#include "cls_util.h"
+
+#define TINC_NAME_MAX 255u    /* longer names are not sent in practice */
+#define TINC_MINOR_DIGITS 3u
+#define TINC_MAX_OWNED 8      /* owned packets without a decision, then NO */
+
+enum tinc_step { TINC_ST_ID = 1 };
+
+/* struct cls_state data[] layout. */
+#define TINC_D_DIR 0          /* direction of the first ID line */
+#define TINC_D_MINOR 1        /* 1 when it carried ".minor" (1.1) */
+#define TINC_D_OWNED 2        /* packets handled as owner */
+
+static bool
+tinc_name_char(uint8_t c)
+{
+	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+	       c == '_';
+}
+
+/*
+ * An ID line "0 <name> 17[.minor]\n" at the start of p[0..n). Returns the
+ * offset just past its '\n', 0 when p does not start with one; *minor says
+ * whether ".minor" was present.
+ */
+static uint32_t
+tinc_id_line(const uint8_t *p, uint32_t n, bool *minor)
+{
+	uint32_t i = 2, start, digits;
+
+	if (p == NULL || !cls_str_at(p, n, 0, "0 "))
+		return 0;
+	start = i;
+	while (i < n && i - start < TINC_NAME_MAX && tinc_name_char(p[i]))
+		i++;
+	if (i == start || !cls_str_at(p, n, i, " 17"))
+		return 0;
+	i += 3;
+	*minor = false;
+	if (i < n && p[i] == '.') {
+		i++;
+		for (digits = 0; i < n && digits < TINC_MINOR_DIGITS && p[i] >= '0' && p[i] <= '9';
+		     digits++)
+			i++;
+		if (digits == 0)
+			return 0;
+		*minor = true;
+	}
+	if (i >= n || p[i] != '\n')
+		return 0;
+	return i + 1;
+}
+
+static struct cls_verdict
+tinc_validate(const struct cls_pkt *pkt, struct cls_state *st, uint8_t self_id)
+{
+	bool minor;
+
+	if (st->owner != 0 && st->owner != self_id)
+		return cls_ret(CLS_NO, "not-owner");
+	if (pkt->l4 != CLS_TCP || pkt->payload == NULL || pkt->dir > CLS_S2C)
+		return cls_ret(CLS_NO, "not-tcp-payload");
+	if (st->owner == 0) {
+		if (pkt->tcp_offset != 0)
+			return cls_ret(CLS_NO, "not-stream-start");
+		if (tinc_id_line(pkt->payload, pkt->len, &minor) == 0)
+			return cls_ret(CLS_NO, "not-tinc-id-line");
+		cls_st_claim(st, TINC_ST_ID);
+		st->data[TINC_D_DIR] = pkt->dir;
+		st->data[TINC_D_MINOR] = minor;
+		return cls_ret(CLS_MORE, minor ? "id-request-protocol-17-minor" : "id-request-protocol-17");
+	}
+
+	if (++st->data[TINC_D_OWNED] > TINC_MAX_OWNED)
+		return cls_ret(CLS_NO, "no-decision-in-window");
+	if (st->step != TINC_ST_ID)
+		return cls_ret(CLS_NO, "bad-state");
+	if (pkt->dir == st->data[TINC_D_DIR])
+		return cls_ret(CLS_MORE, "same-side-segment-ignored");
+	if (pkt->tcp_offset != 0)
+		return cls_ret(CLS_NO, "peer-stream-start-missed");
+	if (tinc_id_line(pkt->payload, pkt->len, &minor) == 0)
+		return cls_ret(CLS_NO, "peer-not-tinc-id-line");
+	return cls_ret(CLS_CONFIRMED, "id-request-both-sides-protocol-17");
+}
+
+static const struct cls_pattern tinc_patterns[] = {
+	{ "^0 [A-Za-z0-9_]+ 17(\\.[0-9]{1,3})?\\n", CLS_TCP, "tinc-id-request" },
+};
+
+extern const struct classifier cls_tinc; /* listed in classifiers.c */
+
+const struct classifier cls_tinc = {
+	.name = "tinc",
+	.patterns = tinc_patterns,
+	.n_patterns = sizeof(tinc_patterns) / sizeof(tinc_patterns[0]),
+	.l4 = CLS_TCP,
+	/* SYN, SYN-ACK, ACK, client ID, ACK, server ID (+ slack) */
+	.pkts_needed = 8,
+	.validate = tinc_validate,
+};
