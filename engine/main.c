@@ -786,7 +786,7 @@ static int cmd_classify(int argc, char **argv)
 	struct engine e;
 	memset(&e, 0, sizeof(e));
 	options_default(&e.o);
-	e.o.flows_per_worker = 65536;
+	e.o.flows_per_worker = 262144;
 	if (parse_options(argc, argv, &e.o, 1) != 0)
 		return 2;
 	e.n_workers = e.o.workers;
