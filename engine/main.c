@@ -65,6 +65,7 @@ struct options {
 	uint8_t distributor;        /* run: force the software distributor */
 	const char *metrics;        /* run: Prometheus endpoint, PORT or ADDR:PORT */
 	uint32_t stuck_ms;          /* run: a worker without heartbeat this long is reported */
+	uint32_t stats_interval_s;  /* run: a stats line on stderr this often (0: never) */
 	uint32_t max_shrink_pct;    /* a reload may remove at most this share of entries unforced */
 	uint32_t shed_backlog, shed_after;
 	const char *policy[32];     /* --policy rules, parsed at set-up */
@@ -128,7 +129,7 @@ static void usage(FILE *out)
 	      "                  [--window-pkts N] [--window-bytes N] [--flows N] [--stats-json FILE]\n"
 	      "                  [--events FILE] [--control SOCKET] [--max-shrink PCT] [--allow-empty-registry]\n"
 	      "                  [--shed-backlog DESCS] [--shed-after BURSTS] [--distributor]\n"
-	      "                  [--metrics [ADDR:]PORT] [--stuck-ms MS]\n"
+	      "                  [--metrics [ADDR:]PORT] [--stuck-ms MS] [--stats-interval S]\n"
 	      "  both: --policy app=NAME:allow|monitor|enforce, --policy sector=NAME:monitor|enforce (repeatable)\n"
 	      "        --enforce-likely: also drop VPN flows decided on one-sided evidence (default: confirmed only)\n"
 	      "  tundra registry check FILE\n"
@@ -185,6 +186,7 @@ enum {
 	OPT_DISTRIBUTOR,
 	OPT_METRICS,
 	OPT_STUCK_MS,
+	OPT_STATS_INTERVAL,
 };
 
 static const struct option long_opts[] = {
@@ -217,6 +219,7 @@ static const struct option long_opts[] = {
 	{"distributor", no_argument, NULL, OPT_DISTRIBUTOR},
 	{"metrics", required_argument, NULL, OPT_METRICS},
 	{"stuck-ms", required_argument, NULL, OPT_STUCK_MS},
+	{"stats-interval", required_argument, NULL, OPT_STATS_INTERVAL},
 	{"help", no_argument, NULL, 'h'},
 	{NULL, 0, NULL, 0},
 };
@@ -280,6 +283,11 @@ static int parse_options(int argc, char **argv, struct options *o, int offline)
 			break;
 		case OPT_METRICS:
 			o->metrics = optarg;
+			break;
+		case OPT_STATS_INTERVAL:
+			if (parse_uint("--stats-interval", optarg, 86400, &v))
+				return -1;
+			o->stats_interval_s = (uint32_t)v;
 			break;
 		case OPT_STUCK_MS:
 			if (parse_uint("--stuck-ms", optarg, 600000, &v) || v < 10)
@@ -405,6 +413,7 @@ static void options_default(struct options *o)
 	o->max_shrink_pct = 10;
 	o->shed_backlog = 768; /* three quarters of the 1024 RX descriptors */
 	o->stuck_ms = 1000;
+	o->stats_interval_s = 1;
 }
 
 /* ---- flow records on the control lcore ---- */
@@ -1255,7 +1264,7 @@ static int cmd_run(int argc, char **argv)
 					e.w[i]->lcore, e.o.stuck_ms);
 			}
 		}
-		if (now - last_report >= 1.0) {
+		if (e.o.stats_interval_s && now - last_report >= e.o.stats_interval_s) {
 			last_report = now;
 			fprintf(stderr, "tundra: stats ");
 			stats_print_json(&s, &e.ctl, stderr);

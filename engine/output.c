@@ -143,8 +143,12 @@ void output_event_json(FILE *out, const struct flow *f, const struct classify_db
 	fprintf(out, "{\"event\":\"verdict\",\"ts\":%" PRIu64 ".%06" PRIu64 ",\"ip_version\":%u,\"l4\":",
 		(uint64_t)(f->ts_last / 1000000000u), (uint64_t)(f->ts_last % 1000000000u / 1000), f->key.ip_version);
 	l4_json(out, f->key.proto);
-	fprintf(out, ",\"src_ip\":\"%s\",\"src_port\":%u,\"dst_ip\":\"%s\",\"dst_port\":%u,\"app\":", cli, cport,
-		srv, sport);
+	fprintf(out,
+		",\"src_ip\":\"%s\",\"src_port\":%u,\"dst_ip\":\"%s\",\"dst_port\":%u,\"ts_first\":%" PRIu64
+		".%06" PRIu64 ",\"pkts_c2s\":%u,\"pkts_s2c\":%u,\"bytes_c2s\":%" PRIu64 ",\"bytes_s2c\":%" PRIu64
+		",\"app\":",
+		cli, cport, srv, sport, (uint64_t)(f->ts_first / 1000000000u), (uint64_t)(f->ts_first % 1000000000u / 1000),
+		f->pkts[CLS_C2S], f->pkts[CLS_S2C], f->bytes[CLS_C2S], f->bytes[CLS_S2C]);
 	json_str(out, classifier_name(f->app));
 	fprintf(out, ",\"verdict\":\"%s\",\"previous\":", verdict_name(f->verdict));
 	if (f->prev_verdict < VERDICT_COUNT)
@@ -159,7 +163,7 @@ void output_event_json(FILE *out, const struct flow *f, const struct classify_db
 		fputs("null", out);
 	fputs(",\"reason\":", out);
 	json_str(out, reason);
-	fputs("}\n", out);
+	fprintf(out, ",\"vpn\":%s}\n", f->app ? "true" : "false");
 }
 
 int event_record_cmp(const void *a, const void *b)

@@ -33,8 +33,9 @@ void worker_export_flow(void *arg, struct flow *f)
 }
 
 /*
- * Audit event for a VPN flow's verdict, taken or changed; through the same
- * ring as flow records, so it costs a copy only when a verdict is made.
+ * Event for a flow's verdict, taken (every flow, once) or changed (VPN
+ * flows after a reload); through the same ring as flow records, so it
+ * costs one copy per decision, never per packet.
  */
 static inline void emit_verdict(struct worker *w, struct flow *f, uint8_t prev)
 {
@@ -101,8 +102,7 @@ static __rte_always_inline unsigned int handle_packet(struct worker *w, struct r
 		if (changed) {
 			verdict_decide(f, reg, &w->shared->policy, w->shared->can_enforce, w->now);
 			w->stats.flows_decided[f->verdict]++;
-			if (f->app != 0)
-				emit_verdict(w, f, VERDICT_COUNT);
+			emit_verdict(w, f, VERDICT_COUNT);
 		}
 	} else if (unlikely(f->app != 0 && f->reg_generation != reg_gen)) {
 		/* The registry changed since this flow was judged. */
