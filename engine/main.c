@@ -66,6 +66,8 @@ struct options {
 	const char *metrics;        /* run: Prometheus endpoint, PORT or ADDR:PORT */
 	uint32_t stuck_ms;          /* run: a worker without heartbeat this long is reported */
 	uint32_t stats_interval_s;  /* run: a stats line on stderr this often (0: never) */
+	int stall_worker;           /* run, fault injection: this worker stops polling once */
+	uint32_t stall_ms;
 	uint32_t max_shrink_pct;    /* a reload may remove at most this share of entries unforced */
 	uint32_t shed_backlog, shed_after;
 	const char *policy[32];     /* --policy rules, parsed at set-up */
@@ -130,6 +132,7 @@ static void usage(FILE *out)
 	      "                  [--events FILE] [--control SOCKET] [--max-shrink PCT] [--allow-empty-registry]\n"
 	      "                  [--shed-backlog DESCS] [--shed-after BURSTS] [--distributor]\n"
 	      "                  [--metrics [ADDR:]PORT] [--stuck-ms MS] [--stats-interval S]\n"
+	      "                  [--test-stall-worker W:MS]  (fault injection: worker W stops polling once)\n"
 	      "  both: --policy app=NAME:allow|monitor|enforce, --policy sector=NAME:monitor|enforce (repeatable)\n"
 	      "        --enforce-likely: also drop VPN flows decided on one-sided evidence (default: confirmed only)\n"
 	      "  tundra registry check FILE\n"
@@ -187,6 +190,7 @@ enum {
 	OPT_METRICS,
 	OPT_STUCK_MS,
 	OPT_STATS_INTERVAL,
+	OPT_TEST_STALL,
 };
 
 static const struct option long_opts[] = {
@@ -220,6 +224,7 @@ static const struct option long_opts[] = {
 	{"metrics", required_argument, NULL, OPT_METRICS},
 	{"stuck-ms", required_argument, NULL, OPT_STUCK_MS},
 	{"stats-interval", required_argument, NULL, OPT_STATS_INTERVAL},
+	{"test-stall-worker", required_argument, NULL, OPT_TEST_STALL},
 	{"help", no_argument, NULL, 'h'},
 	{NULL, 0, NULL, 0},
 };
@@ -284,6 +289,16 @@ static int parse_options(int argc, char **argv, struct options *o, int offline)
 		case OPT_METRICS:
 			o->metrics = optarg;
 			break;
+		case OPT_TEST_STALL: {
+			unsigned int wi, ms;
+			if (sscanf(optarg, "%u:%u", &wi, &ms) != 2 || ms == 0 || ms > 60000) {
+				fprintf(stderr, "tundra: --test-stall-worker: expected WORKER:MS\n");
+				return -1;
+			}
+			o->stall_worker = (int)wi;
+			o->stall_ms = ms;
+			break;
+		}
 		case OPT_STATS_INTERVAL:
 			if (parse_uint("--stats-interval", optarg, 86400, &v))
 				return -1;
@@ -414,6 +429,7 @@ static void options_default(struct options *o)
 	o->shed_backlog = 768; /* three quarters of the 1024 RX descriptors */
 	o->stuck_ms = 1000;
 	o->stats_interval_s = 1;
+	o->stall_worker = -1;
 }
 
 /* ---- flow records on the control lcore ---- */
@@ -590,6 +606,10 @@ static int setup_engine(struct engine *e, int offline)
 		w->shared = e->sh;
 		w->age_budget = 64;
 		w->shed_backlog = e->o.shed_backlog;
+		if ((int)i == e->o.stall_worker) {
+			w->stall_at_poll = 1000;
+			w->stall_ms = e->o.stall_ms;
+		}
 		w->shed_after = e->o.shed_after;
 		char name[32];
 		snprintf(name, sizeof(name), "flows_%u", i);

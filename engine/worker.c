@@ -249,6 +249,8 @@ static __rte_always_inline void worker_loop(struct worker *w, const bool offline
 		flow_table_age(w->flows, w->now, w->age_budget);
 		publish_table_stats(w);
 		w->stats.polls++;
+		if (unlikely(w->stats.polls == w->stall_at_poll))
+			rte_delay_ms(w->stall_ms);
 		rte_rcu_qsbr_quiescent(sh->qsbr, w->id);
 	}
 	rte_rcu_qsbr_thread_offline(sh->qsbr, w->id);

@@ -76,6 +76,9 @@ struct worker {
 	uint8_t shedding;
 	uint8_t linear[FLOW_LINEAR_MAX];   /* a chained frame copied whole for the parser */
 	uint8_t drain_on_quit;             /* fed by the distributor: empty the ring before leaving */
+	/* Fault injection for the heartbeat alarm (--test-stall-worker): stop polling once. */
+	uint64_t stall_at_poll;
+	uint32_t stall_ms;
 } __rte_cache_aligned;
 
 /* Export callback for flow_table_create(): hands a finished flow to the control lcore. */

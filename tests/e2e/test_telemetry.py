@@ -98,4 +98,17 @@ finally:
     _, err = proc.communicate(timeout=60)
 c.eq(proc.returncode, 0, f"exit status ({err[-300:]})")
 c.check("counters reconcile: yes" in err, "final counters reconcile")
+# Heartbeat: a worker made to stop polling for 1.5 s raises the stuck alarm, then recovers.
+stall_stats = os.path.join("/tmp", f"tundra-stall-{os.getpid()}.json")
+p = subprocess.run([TUNDRA, "run", "--no-huge", "-m", "512", "--no-pci", "--no-shconf", "--no-telemetry",
+                    "--log-level=*:error", "--lcores", f"(0-1)@({cpus})",
+                    "--vdev", f"net_pcap0,rx_pcap={os.path.join(PCAPS, 'wireguard-udp51820.pcap')},infinite_rx=1",
+                    "--vdev", "net_null0", "--", "--port", "0", "--tx-port", "1", "--duration", "4",
+                    "--stuck-ms", "300", "--test-stall-worker", "0:1500", "--flow-log", "/dev/null",
+                    "--stats-json", stall_stats], capture_output=True, text=True, timeout=60)
+c.eq(p.returncode, 0, f"stall run: exit status ({p.stderr[-300:]})")
+c.check("ALARM: worker 0" in p.stderr and "has not polled" in p.stderr, "stalled worker reported")
+with open(stall_stats) as f:
+    c.eq(json.load(f)["control"]["stuck_workers"], 1, "one stuck episode counted")
+os.unlink(stall_stats)
 c.done()
