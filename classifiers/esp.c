@@ -46,19 +46,14 @@
 
 #define ESP_IP_PROTO 50u
 #define ESP_GP_PORT 4501u        /* GlobalProtect's ESP-in-UDP */
-#define ESP_MIN_LEN 24u
-#define ESP_SPI_MIN 256u
 #define ESP_ONE_DIR_PKTS 3       /* consecutive packets in one direction: LIKELY */
 #define ESP_BOTH_DIR_PKTS 2      /* ... in each direction: CONFIRMED */
 #define ESP_MAX_OWNED 12         /* owned packets without a decision, then NO */
 
 enum esp_step { ESP_ST_TRACK = 1 };
 
-/* struct cls_state data[] layout. */
-#define ESP_D_SPI(d) (4u * (d))       /* SPI per direction (4 + 4) */
-#define ESP_D_SEQ(d) (8u + 4u * (d))  /* last sequence number per direction (4 + 4) */
-#define ESP_D_CNT(d) (16u + (d))      /* consistent packets per direction, 0 = unseen */
-#define ESP_D_OWNED 18                /* packets handled as owner */
+/* struct cls_state data[] layout: the shared ESP tracker (cls_util.h) @0..17, then ours. */
+#define ESP_D_OWNED CLS_ESP_D_END   /* packets handled as owner */
 
 static bool
 esp_transport_ok(const struct cls_pkt *pkt)
@@ -85,35 +80,20 @@ esp_validate(const struct cls_pkt *pkt, struct cls_state *st, uint8_t self_id)
 		if (pkt->l4 == CLS_UDP && cls_natt_keepalive(pkt->payload, pkt->len))
 			return cls_ret(CLS_MORE, "natt-keepalive-ignored");
 	}
-	if (pkt->len < ESP_MIN_LEN || !cls_be32(pkt->payload, pkt->len, 0, &spi) ||
-	    !cls_be32(pkt->payload, pkt->len, 4, &seq) || spi < ESP_SPI_MIN || seq == 0)
+	if (!cls_esp_header(pkt->payload, pkt->len, &spi, &seq))
 		return cls_ret(CLS_NO, "not-esp-header");
 
 	if (st->owner == 0) {
 		cls_st_claim(st, ESP_ST_TRACK);
-		cls_st_put32(st, ESP_D_SPI(d), spi);
-		cls_st_put32(st, ESP_D_SEQ(d), seq);
-		st->data[ESP_D_CNT(d)] = 1;
+		cls_esp_track_first(st, d, spi, seq);
 		return cls_ret(CLS_MORE, "esp-first-packet");
 	}
-	if (st->data[ESP_D_CNT(d)] != 0) {
-		if (spi != cls_st_get32(st, ESP_D_SPI(d)))
-			return cls_ret(CLS_NO, "esp-spi-changed");
-		if (!cls_seq_advanced(cls_st_get32(st, ESP_D_SEQ(d)), seq, 1))
-			return cls_ret(CLS_NO, "esp-seq-not-consecutive");
-		if (st->data[ESP_D_CNT(d)] < 255)
-			st->data[ESP_D_CNT(d)]++;
-	} else {
-		/* Each direction is its own SA: the same SPI both ways is not ESP. */
-		if (spi == cls_st_get32(st, ESP_D_SPI(d ^ 1u)))
-			return cls_ret(CLS_NO, "esp-same-spi-both-dirs");
-		cls_st_put32(st, ESP_D_SPI(d), spi);
-		st->data[ESP_D_CNT(d)] = 1;
-	}
-	cls_st_put32(st, ESP_D_SEQ(d), seq);
-	if (st->data[ESP_D_CNT(0)] >= ESP_BOTH_DIR_PKTS && st->data[ESP_D_CNT(1)] >= ESP_BOTH_DIR_PKTS)
+	const char *why = cls_esp_track_next(st, d, spi, seq);
+	if (why)
+		return cls_ret(CLS_NO, why);
+	if (cls_esp_count(st, 0) >= ESP_BOTH_DIR_PKTS && cls_esp_count(st, 1) >= ESP_BOTH_DIR_PKTS)
 		return cls_ret(CLS_CONFIRMED, "esp-both-dirs-own-spi-seq-consecutive");
-	if (st->data[ESP_D_CNT(d)] >= ESP_ONE_DIR_PKTS)
+	if (cls_esp_count(st, d) >= ESP_ONE_DIR_PKTS)
 		return cls_ret(CLS_LIKELY, "esp-one-dir-spi-constant-seq-consecutive");
 	return cls_ret(CLS_MORE, "esp-tracking");
 }
