@@ -5,6 +5,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "tls.h"
+
 int classify_db_build(struct classify_db *cdb, char *err, size_t errlen)
 {
 	memset(cdb, 0, sizeof(*cdb));
@@ -135,6 +137,24 @@ static void release(struct cls_state *st)
 	memset(st, 0, sizeof(*st));
 }
 
+static void note_client_hello(struct flow *f, const uint8_t *payload, uint32_t len, bool dtls)
+{
+	struct tls_client_hello ch;
+	/* A ClientHello split over segments is not reassembled: its flow gets no JA4. */
+	if (tls_parse_client_hello(payload, len, dtls, &ch) != TLS_OK)
+		return;
+	if (tls_ja4(&ch, f->ja4, sizeof(f->ja4)) != 0)
+		f->ja4[0] = '\0';
+	if (ch.have & TLS_HAVE_SNI) {
+		uint32_t n = ch.sni.len < sizeof(f->tls_sni) - 1 ? ch.sni.len : (uint32_t)sizeof(f->tls_sni) - 1;
+		for (uint32_t i = 0; i < n; i++) {
+			uint8_t c = ch.sni.p[i];
+			f->tls_sni[i] = (char)(c > 0x20 && c < 0x7f ? c : '?');
+		}
+		f->tls_sni[n] = '\0';
+	}
+}
+
 /* Offers a packet to one candidate; true when it decided or took ownership. */
 static bool offer(struct flow *f, const struct cls_pkt *p, uint8_t id, uint16_t pat, bool *decided)
 {
@@ -170,6 +190,10 @@ bool classify_packet(struct classify_ctx *ctx, struct flow *f, const uint8_t *pa
 		.tcp_offset = f->tcp_off[dir],
 		.ip_proto = ip_proto,
 	};
+	/* Once per flow: the client's ClientHello, for the record (JA4, SNI), whoever decides. */
+	if (dir == CLS_C2S && f->tcp_off[dir] == 0 && len > TLS_RECORD_HDR && payload[0] == TLS_CT_HANDSHAKE &&
+	    l4 != CLS_IP)
+		note_client_hello(f, payload, len, l4 == CLS_UDP);
 	f->win_pkts[dir]++;
 	f->win_bytes[dir] += len;
 	f->tcp_off[dir] += len;

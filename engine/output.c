@@ -92,6 +92,16 @@ void output_flow_json(FILE *out, const struct flow *f, const struct classify_db 
 	} else {
 		fputs(",\"registrant\":null,\"registrant_name\":null,\"sector\":null,\"registry_line\":null", out);
 	}
+	fputs(",\"ja4\":", out);
+	if (f->ja4[0])
+		json_str(out, f->ja4);
+	else
+		fputs("null", out);
+	fputs(",\"sni\":", out);
+	if (f->tls_sni[0])
+		json_str(out, f->tls_sni);
+	else
+		fputs("null", out);
 	fputs(f->phase != FLOW_DECIDED		   ? ",\"confidence\":null"
 	      : f->result == CLS_CONFIRMED ? ",\"confidence\":\"confirmed\""
 					   : ",\"confidence\":\"likely\"",

@@ -108,6 +108,19 @@ for n in ("2", "3", "4"):
     c.eq(key(many), key(one), f"demo: {n} workers give the same flows as 1")
     c.check(reconciles(stats_n), f"demo {n} workers: counters reconcile")
 
+# Every flow record carries the client's ClientHello fingerprint (JA4) and SNI when it has one.
+for pcap, prefix in (("https-tls13.pcap", "t13d"), ("https-tls12.pcap", "t12d")):
+    fl, _, _ = classify(os.path.join(PCAPS, pcap))
+    tls = [f for f in fl if f["l4"] == "tcp" and f["dst_port"] == 443]
+    c.check(tls and all(f["ja4"] and f["ja4"].startswith(prefix) and len(f["ja4"]) == 36 for f in tls),
+            f"{pcap}: JA4 {[f['ja4'] for f in tls]}")
+    c.check(tls and all(f["sni"] == "www.example.test" for f in tls), f"{pcap}: SNI")
+fl, _, _ = classify(os.path.join(PCAPS, "openconnect-ocserv.pcap"))
+dtls = [f for f in fl if f["l4"] == "udp" and f["dst_port"] == 443]
+c.check(dtls and dtls[0]["ja4"] and dtls[0]["ja4"].startswith("dd"), "DTLS ClientHello: JA4 starts with d")
+fl, _, _ = classify(os.path.join(PCAPS, "dns.pcap"))
+c.check(fl and all(f["ja4"] is None and f["sni"] is None for f in fl), "no TLS: no JA4, no SNI")
+
 if missed:
     print("known misses (pcaps/known-misses.csv): " + "; ".join(missed), flush=True)
 if pending:
