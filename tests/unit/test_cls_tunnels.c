@@ -7,83 +7,12 @@
  * decide nothing; and WireGuard/OpenVPN handshakes must still decide as
  * before (the pattern-less ESP/GRE validators must not steal them).
  */
-#include "check.h"
-#include "cls_harness.h"
+#include "cls_builders.h"
 
 #define WIN_PKTS 8
 #define WIN_BYTES 65536
 
-static struct harness h;
 static char reason[200];
-
-/* ------------------------------------------------------------ helpers */
-
-static uint32_t
-put8(uint8_t *b, uint32_t o, uint8_t v)
-{
-	b[o] = v;
-	return o + 1;
-}
-
-static uint32_t
-put16(uint8_t *b, uint32_t o, uint16_t v)
-{
-	b[o] = (uint8_t)(v >> 8), b[o + 1] = (uint8_t)v;
-	return o + 2;
-}
-
-static uint32_t
-put32(uint8_t *b, uint32_t o, uint32_t v)
-{
-	put16(b, o, (uint16_t)(v >> 16));
-	return put16(b, o + 2, (uint16_t)v);
-}
-
-static uint32_t
-put64(uint8_t *b, uint32_t o, uint64_t v)
-{
-	put32(b, o, (uint32_t)(v >> 32));
-	return put32(b, o + 4, (uint32_t)v);
-}
-
-static uint32_t
-fill(uint8_t *b, uint32_t o, uint32_t n, uint8_t v)
-{
-	memset(b + o, v, n);
-	return o + n;
-}
-
-static uint64_t rng = 0x243f6a8885a308d3ull;
-
-static uint8_t
-rnd8(void)
-{
-	rng ^= rng << 13, rng ^= rng >> 7, rng ^= rng << 17;
-	return (uint8_t)(rng >> 24);
-}
-
-/* One packet of a flow between client port cp and server port sp. */
-static int
-feed(struct flow *f, uint8_t dir, const uint8_t *p, uint32_t len, uint16_t cp, uint16_t sp)
-{
-	return harness_feed(&h, f, dir, p, len, dir == CLS_C2S ? cp : sp, dir == CLS_C2S ? sp : cp);
-}
-
-static void
-expect(const struct flow *f, const char *app, enum cls_result r, const char *check, uint16_t at)
-{
-	CHECK_EQ(f->phase, FLOW_DECIDED);
-	CHECK_STR(harness_app(f), app);
-	CHECK_EQ(f->result, r);
-	CHECK_STR(f->check, check);
-	CHECK_EQ(f->decided_at_pkt, at);
-}
-
-static void
-expect_none(const struct flow *f)
-{
-	CHECK(f->phase != FLOW_DECIDED);
-}
 
 /* ---------------------------------------------------------------- IKE */
 
@@ -887,58 +816,12 @@ test_random(void)
 /* ---------------------------------------------------------------- others still win */
 
 static void
-wg_msg(uint8_t *p, uint32_t n, uint8_t type, uint32_t a, uint32_t b, uint64_t ctr)
-{
-	memset(p, 0x5a, n);
-	p[0] = type, p[1] = p[2] = p[3] = 0;
-	memcpy(p + 4, &a, 4);
-	if (type == 2)
-		memcpy(p + 8, &b, 4);
-	if (type == 4)
-		memcpy(p + 8, &ctr, 8);
-}
-
-static void
 test_others(void)
 {
 	static const uint16_t ports[] = { 51820, 4500, 4501, 500, 1701 };
-	uint8_t a[200], b[200];
-	struct flow f;
 
-	for (unsigned int i = 0; i < sizeof(ports) / sizeof(ports[0]); i++) {
-		/* WireGuard initiation -> response. */
-		harness_flow(&f, 17);
-		wg_msg(a, 148, 1, 0x11223344, 0, 0);
-		wg_msg(b, 92, 2, 0x55667788, 0x11223344, 0);
-		feed(&f, CLS_C2S, a, 148, 40000, ports[i]);
-		feed(&f, CLS_S2C, b, 92, 40000, ports[i]);
-		expect(&f, "wireguard", CLS_CONFIRMED, "handshake-init+response-index-match", 2);
-
-		/* WireGuard transport data only (ESP-like: constant 4 bytes, counter). */
-		harness_flow(&f, 17);
-		for (uint64_t c = 1; c <= 3; c++) {
-			wg_msg(a, 96, 4, 0x01020304, 0, c);
-			feed(&f, CLS_C2S, a, 96, 40000, ports[i]);
-		}
-		expect(&f, "wireguard", CLS_LIKELY, "transport-data-one-dir-index-counter-consistent", 3);
-
-		/* OpenVPN plain hard reset client -> server (ack of the client session). */
-		harness_flow(&f, 17);
-		memset(a, 0, sizeof(a));
-		a[0] = 0x38;
-		put64(a, 1, 0x1111222233334444ull);
-		/* ack count 0, message packet id 0: 14 bytes */
-		memset(b, 0, sizeof(b));
-		b[0] = 0x40;
-		put64(b, 1, 0x5555666677778888ull);
-		b[9] = 1;                              /* one ack */
-		put32(b, 10, 0);                       /* acked packet id 0 */
-		put64(b, 14, 0x1111222233334444ull);   /* the client's session id */
-		put32(b, 22, 0);                       /* message packet id 0 */
-		feed(&f, CLS_C2S, a, 14, 40000, ports[i]);
-		feed(&f, CLS_S2C, b, 26, 40000, ports[i]);
-		expect(&f, "openvpn", CLS_CONFIRMED, "hard-reset-client+server-ack-session-match", 2);
-	}
+	for (unsigned int i = 0; i < sizeof(ports) / sizeof(ports[0]); i++)
+		expect_wireguard_openvpn_decide(ports[i]);
 }
 
 int
