@@ -121,6 +121,16 @@ uint32_t flow_key_make(const struct pkt_info *pi, struct flow_key *key, bool *sr
 struct flow *flow_lookup_or_add(struct flow_table *t, const struct flow_key *key, uint32_t hash,
 				bool src_is_lo, uint64_t now, uint8_t *dir);
 
+/*
+ * The same for a burst of up to FLOW_BULK_MAX packets, in order, each at its
+ * own time now[i]: flows[i] is NULL where the table could not make room.
+ * Results equal n single calls.
+ */
+#define FLOW_BULK_MAX 32
+void flow_lookup_or_add_bulk(struct flow_table *t, const struct flow_key *const *keys, const uint32_t *hashes,
+			     const bool *src_is_lo, uint32_t n, const uint64_t *now, struct flow **flows,
+			     uint8_t *dirs);
+
 /* Largest frame the parser sees whole; longer chained frames are cut (and count as malformed). */
 #define FLOW_LINEAR_MAX (65536 + 128)
 

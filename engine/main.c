@@ -682,6 +682,11 @@ static void print_summary(struct engine *e, const struct worker_stats *s, double
 	fprintf(out, "\n  workers: %.0f cycles/packet busy, %.1f packets/burst",
 		s->rx_pkts ? (double)s->busy_cycles / (double)s->rx_pkts : 0.0,
 		s->bursts ? (double)s->rx_pkts / (double)s->bursts : 0.0);
+	if (s->stage_pkts) {
+		fputs("\n  stages (cycles/packet, 1 burst in 64 timed):", out);
+		for (unsigned int st = 0; st < STAGE_COUNT; st++)
+			fprintf(out, " %s=%.0f", stage_name(st), (double)s->stage_cycles[st] / (double)s->stage_pkts);
+	}
 	fprintf(out, "\n  flows: created=%" PRIu64 " expired=%" PRIu64 " evicted=%" PRIu64 " at-end=%" PRIu64
 		     " records-lost=%" PRIu64 "\n",
 		s->flows_created, s->flows_expired, s->flows_evicted, s->flows_flushed, s->records_lost);

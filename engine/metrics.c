@@ -62,6 +62,16 @@ char *metrics_render(const struct telemetry_view *v, size_t *len)
 	for (unsigned int i = 0; i < v->n_workers; i++)
 		fprintf(f, "tundra_worker_busy_cycles_total{worker=\"%u\"} %" PRIu64 "\n", i,
 			v->workers[i]->stats.busy_cycles);
+	counter(f, "tundra_worker_stage_cycles_total",
+		"TSC cycles by pipeline stage in the sampled bursts (1 in 64), by worker.", "counter");
+	for (unsigned int i = 0; i < v->n_workers; i++)
+		for (unsigned int st = 0; st < STAGE_COUNT; st++)
+			fprintf(f, "tundra_worker_stage_cycles_total{worker=\"%u\",stage=\"%s\"} %" PRIu64 "\n", i,
+				stage_name(st), v->workers[i]->stats.stage_cycles[st]);
+	counter(f, "tundra_worker_stage_packets_total", "Packets in the sampled bursts, by worker.", "counter");
+	for (unsigned int i = 0; i < v->n_workers; i++)
+		fprintf(f, "tundra_worker_stage_packets_total{worker=\"%u\"} %" PRIu64 "\n", i,
+			v->workers[i]->stats.stage_pkts);
 	counter(f, "tundra_worker_stuck", "1 while a worker's heartbeat has stopped.", "gauge");
 	for (unsigned int i = 0; i < v->n_workers; i++)
 		fprintf(f, "tundra_worker_stuck{worker=\"%u\"} %u\n", i, v->stuck ? v->stuck[i] : 0);

@@ -16,6 +16,12 @@ const char *disposition_name(unsigned int d)
 	return d < DISP_COUNT ? n[d] : "?";
 }
 
+const char *stage_name(unsigned int st)
+{
+	static const char *const n[STAGE_COUNT] = {"io", "parse", "flow", "classify", "verdict"};
+	return st < STAGE_COUNT ? n[st] : "?";
+}
+
 void stats_sum(struct worker_stats *const *w, unsigned int n, struct worker_stats *out)
 {
 	const size_t words = sizeof(*out) / sizeof(uint64_t);
@@ -70,6 +76,11 @@ void stats_print_json(const struct worker_stats *s, const struct control_stats *
 		s->flows_decided[VERDICT_PASS], s->flows_decided[VERDICT_ALLOW],
 		s->flows_decided[VERDICT_BLOCK], s->records_lost, s->hs_errors, s->reverdicts, s->verdict_events,
 		s->shed_episodes);
+	fprintf(out, ",\"cycles\":{\"busy\":%" PRIu64 ",\"bursts\":%" PRIu64 ",\"sampled_pkts\":%" PRIu64
+		",\"sampled_fast_pkts\":%" PRIu64, s->busy_cycles, s->bursts, s->stage_pkts, s->stage_fast_pkts);
+	for (unsigned int st = 0; st < STAGE_COUNT; st++)
+		fprintf(out, ",\"%s\":%" PRIu64, stage_name(st), s->stage_cycles[st]);
+	fputc('}', out);
 	if (c)
 		fprintf(out,
 			",\"control\":{\"registry_generation\":%" PRIu64 ",\"registry_entries\":%" PRIu64

@@ -106,6 +106,12 @@ static int cmd_workers(const char *cmd, const char *params, struct rte_tel_data 
 		add_u64(w, "busy_cycles", s->busy_cycles);
 		add_u64(w, "bursts", s->bursts);
 		add_u64(w, "polls", s->polls);
+		add_u64(w, "stage_sampled_pkts", s->stage_pkts);
+		for (unsigned int st = 0; st < STAGE_COUNT; st++) {
+			char key[32];
+			snprintf(key, sizeof(key), "stage_%s_cycles", stage_name(st));
+			add_u64(w, key, s->stage_cycles[st]);
+		}
 		add_u64(w, "stuck", view->stuck ? view->stuck[i] : 0);
 		char name[24];
 		snprintf(name, sizeof(name), "worker%u", i);

@@ -51,105 +51,225 @@ static __rte_always_inline uint64_t live_now(const struct engine_shared *sh)
 	return sh->unix_ns0 + (uint64_t)((double)(rte_rdtsc() - sh->tsc0) * sh->ns_per_tsc);
 }
 
-/* Runs one packet through parse → flow → classify → verdict; returns its outcome. */
-static __rte_always_inline unsigned int handle_packet(struct worker *w, struct rte_mbuf *m,
-						      const struct registry *reg, uint64_t reg_gen,
-						      uint8_t *drop, const bool shedding)
+/* What the stages of one burst hand each other, on the worker's stack. */
+struct burst {
+	struct pkt_info pi[WORKER_BURST];
+	const uint8_t *data[WORKER_BURST];
+	struct flow *flow[WORKER_BURST];
+	uint64_t now[WORKER_BURST];            /* ns: capture time offline, the burst's time live */
+	uint16_t pkt_no[WORKER_BURST];         /* the packet's number within its flow */
+	uint8_t dir[WORKER_BURST];
+	uint8_t out[WORKER_BURST];             /* enum outcome, final once set below OUT_COUNT */
+	uint8_t decided[WORKER_BURST];         /* classify stage decided the flow on this packet */
+	/*
+	 * The flow was still inside its window after this packet: a later
+	 * packet of the same burst may decide it, and this one must not take
+	 * that verdict (or its drop) early.
+	 */
+	uint8_t inspecting[WORKER_BURST];
+	uint8_t drop[WORKER_BURST];
+	/* The packets that parsed, as the flow stage's bulk lookup wants them. */
+	struct flow_key key[WORKER_BURST];
+	const struct flow_key *keyp[WORKER_BURST];
+	uint32_t hash[WORKER_BURST];
+	bool src_is_lo[WORKER_BURST];
+	uint8_t idx[WORKER_BURST];
+	uint64_t key_now[WORKER_BURST];
+	struct flow *found[WORKER_BURST];
+	uint8_t found_dir[WORKER_BURST];
+};
+
+/*
+ * Stage 1: headers, flow key and symmetric hash of each packet. Takes the
+ * packets up to and including the first chained one (its linear copy lives
+ * in the worker's one scratch buffer until the later stages are done with
+ * it): returns how many it took, *nk how many parsed.
+ */
+static __rte_always_inline uint16_t stage_parse(struct worker *w, struct rte_mbuf **pkts, uint16_t n,
+						struct burst *b, uint32_t *n_keys, const bool offline)
 {
-	const uint8_t *data = rte_pktmbuf_mtod(m, const uint8_t *);
-	uint32_t len = rte_pktmbuf_data_len(m);
-	if (unlikely(m->nb_segs > 1)) {
-		/* Jumbo or GRO frames arrive chained: the parser wants one buffer. */
-		len = RTE_MIN(rte_pktmbuf_pkt_len(m), (uint32_t)FLOW_LINEAR_MAX);
-		data = rte_pktmbuf_read(m, 0, len, w->linear);
-	}
-	struct pkt_info pi;
-	enum parse_result r = parse_packet(data, len, &pi);
-	*drop = 0;
-	if (unlikely(r != PARSE_OK)) {
-		if (r == PARSE_NOT_IP)
-			return OUT_NONIP;
-		return r == PARSE_FRAGMENT ? OUT_FRAGMENT : OUT_MALFORMED;
-	}
-
-	struct flow_key key;
-	bool src_is_lo;
-	uint32_t hash = flow_key_make(&pi, &key, &src_is_lo);
-	uint8_t dir;
-	struct flow *f = flow_lookup_or_add(w->flows, &key, hash, src_is_lo, w->now, &dir);
-	if (unlikely(f == NULL))
-		return OUT_NO_FLOW;
-
-	f->pkts[dir]++;
-	f->bytes[dir] += rte_pktmbuf_pkt_len(m) - pi.l3_off;
-	if (pi.l4_proto == 6 && (pi.tcp_flags & (TCP_FLAG_FIN | TCP_FLAG_RST)))
-		f->tcp_fin = 1;
-
-	if (unlikely(f->phase == FLOW_INSPECTING)) {
-		if (shedding)
-			return OUT_SHED;
-		bool changed = false;
-		uint8_t l4 = pi.l4_proto == 6 ? CLS_TCP : pi.l4_proto == 17 ? CLS_UDP : CLS_IP;
-		if (l4 == CLS_IP && !w->cls.cdb->any_ip) {
-			/* No classifier reads this protocol: judge at once. */
-			f->phase = FLOW_UNDECIDED;
-			changed = true;
-		} else if (pi.payload_len > 0) {
-			changed = classify_packet(&w->cls, f, data + pi.payload_off, pi.payload_len, l4, pi.l4_proto,
-						  dir, (uint16_t)RTE_MIN(f->pkts[0] + f->pkts[1], (uint32_t)UINT16_MAX),
-						  pi.src_port, pi.dst_port);
-		}
-		if (changed) {
-			verdict_decide(f, reg, &w->shared->policy, w->shared->can_enforce, w->now);
-			w->stats.flows_decided[f->verdict]++;
-			emit_verdict(w, f, VERDICT_COUNT);
-		}
-	} else if (unlikely(f->app != 0 && f->reg_generation != reg_gen)) {
-		/* The registry changed since this flow was judged. */
-		uint8_t prev = f->verdict, prev_drop = f->drop;
-		verdict_decide(f, reg, &w->shared->policy, w->shared->can_enforce, w->now);
-		w->stats.reverdicts++;
-		if (f->verdict != prev || f->drop != prev_drop)
-			emit_verdict(w, f, prev);
-	}
-	*drop = f->drop;
-	if (f->phase == FLOW_INSPECTING)
-		return OUT_INSPECTING;
-	return OUT_PASS + f->verdict;
-}
-
-static __rte_always_inline void process_burst(struct worker *w, const struct worker_rxq *q,
-					      struct rte_mbuf **pkts, uint16_t n, const bool offline)
-{
-	struct engine_shared *sh = w->shared;
-	const struct registry *reg = __atomic_load_n(&sh->registry, __ATOMIC_ACQUIRE);
-	uint64_t reg_gen = reg ? registry_generation(reg) : 0;
-	struct rte_mbuf *fwd[WORKER_BURST];
-	struct rte_mbuf *drop_list[WORKER_BURST];
-	uint16_t n_fwd = 0, n_drop = 0;
-
-	if (!offline)
-		w->now = live_now(sh);
+	uint32_t nk = 0;
 	for (uint16_t i = 0; i < PREFETCH_OFFSET && i < n; i++)
 		rte_prefetch0(rte_pktmbuf_mtod(pkts[i], void *));
 	for (uint16_t i = 0; i < n; i++) {
 		if (i + PREFETCH_OFFSET < n)
 			rte_prefetch0(rte_pktmbuf_mtod(pkts[i + PREFETCH_OFFSET], void *));
 		struct rte_mbuf *m = pkts[i];
+		const uint8_t *data = rte_pktmbuf_mtod(m, const uint8_t *);
+		uint32_t len = rte_pktmbuf_data_len(m);
+		bool chained = m->nb_segs > 1;
+		if (unlikely(chained)) {
+			/* Jumbo or GRO frames arrive chained: the parser wants one buffer. */
+			len = RTE_MIN(rte_pktmbuf_pkt_len(m), (uint32_t)FLOW_LINEAR_MAX);
+			data = rte_pktmbuf_read(m, 0, len, w->linear);
+		}
 		if (offline) {
-			uint64_t ts = *RTE_MBUF_DYNFIELD(m, sh->ts_offset, uint64_t *);
+			uint64_t ts = *RTE_MBUF_DYNFIELD(m, w->shared->ts_offset, uint64_t *);
 			/* Capture time never runs backwards for the flow table. */
 			if (ts > w->now)
 				w->now = ts;
 		}
-		uint8_t drop;
-		unsigned int out = handle_packet(w, m, reg, reg_gen, &drop, !offline && w->shedding);
-		w->stats.outcome[out]++;
-		w->stats.rx_bytes += rte_pktmbuf_pkt_len(m);
-		if (drop)
-			drop_list[n_drop++] = m;
-		else
-			fwd[n_fwd++] = m;
+		b->now[i] = w->now;
+		b->data[i] = data;
+		b->flow[i] = NULL;
+		b->decided[i] = 0;
+		b->inspecting[i] = 0;
+		b->drop[i] = 0;
+		enum parse_result r = parse_packet(data, len, &b->pi[i]);
+		if (unlikely(r != PARSE_OK)) {
+			b->out[i] = r == PARSE_NOT_IP ? OUT_NONIP : r == PARSE_FRAGMENT ? OUT_FRAGMENT : OUT_MALFORMED;
+		} else {
+			b->out[i] = OUT_COUNT;
+			b->hash[nk] = flow_key_make(&b->pi[i], &b->key[nk], &b->src_is_lo[nk]);
+			b->keyp[nk] = &b->key[nk];
+			b->key_now[nk] = w->now;
+			b->idx[nk] = (uint8_t)i;
+			nk++;
+		}
+		if (unlikely(chained)) {
+			*n_keys = nk;
+			return (uint16_t)(i + 1);
+		}
+	}
+	*n_keys = nk;
+	return n;
+}
+
+/* Stage 2: find or make each packet's flow (one bulk probe), count it in. */
+static __rte_always_inline void stage_flow(struct worker *w, struct rte_mbuf **pkts, uint32_t nk, struct burst *b)
+{
+	flow_lookup_or_add_bulk(w->flows, b->keyp, b->hash, b->src_is_lo, nk, b->key_now, b->found, b->found_dir);
+	for (uint32_t k = 0; k < nk; k++) {
+		uint8_t i = b->idx[k];
+		struct flow *f = b->found[k];
+		if (unlikely(f == NULL)) {
+			b->out[i] = OUT_NO_FLOW;
+			continue;
+		}
+		uint8_t dir = b->found_dir[k];
+		const struct pkt_info *pi = &b->pi[i];
+		b->flow[i] = f;
+		b->dir[i] = dir;
+		f->pkts[dir]++;
+		b->pkt_no[i] = (uint16_t)RTE_MIN(f->pkts[0] + f->pkts[1], (uint32_t)UINT16_MAX);
+		f->bytes[dir] += rte_pktmbuf_pkt_len(pkts[i]) - pi->l3_off;
+		if (pi->l4_proto == 6 && (pi->tcp_flags & (TCP_FLAG_FIN | TCP_FLAG_RST)))
+			f->tcp_fin = 1;
+	}
+}
+
+/* Stage 3: the classification window. Decided flows skip it entirely. */
+static __rte_always_inline void stage_classify(struct worker *w, uint16_t n, struct burst *b, const bool shedding)
+{
+	for (uint16_t i = 0; i < n; i++) {
+		struct flow *f = b->flow[i];
+		if (f == NULL || likely(f->phase != FLOW_INSPECTING))
+			continue;
+		if (shedding) {
+			b->out[i] = OUT_SHED;
+			continue;
+		}
+		b->inspecting[i] = 1;
+		const struct pkt_info *pi = &b->pi[i];
+		uint8_t l4 = pi->l4_proto == 6 ? CLS_TCP : pi->l4_proto == 17 ? CLS_UDP : CLS_IP;
+		if (l4 == CLS_IP && !w->cls.cdb->any_ip) {
+			/* No classifier reads this protocol: judge at once. */
+			f->phase = FLOW_UNDECIDED;
+			b->decided[i] = 1;
+		} else if (pi->payload_len > 0) {
+			b->decided[i] = classify_packet(&w->cls, f, b->data[i] + pi->payload_off, pi->payload_len, l4,
+							pi->l4_proto, b->dir[i], b->pkt_no[i], pi->src_port,
+							pi->dst_port);
+		}
+		if (b->decided[i])
+			b->inspecting[i] = 0;
+	}
+}
+
+/* Stage 4: verdict of each packet's flow; the registry is consulted only on decision or reload. */
+static __rte_always_inline void stage_verdict(struct worker *w, uint16_t n, struct burst *b,
+					      const struct registry *reg, uint64_t reg_gen)
+{
+	for (uint16_t i = 0; i < n; i++) {
+		struct flow *f = b->flow[i];
+		if (f == NULL || b->out[i] == OUT_SHED)
+			continue;
+		if (unlikely(b->decided[i])) {
+			verdict_decide(f, reg, &w->shared->policy, w->shared->can_enforce, b->now[i]);
+			w->stats.flows_decided[f->verdict]++;
+			emit_verdict(w, f, VERDICT_COUNT);
+		} else if (b->inspecting[i]) {
+			b->out[i] = OUT_INSPECTING;
+			continue;
+		} else if (unlikely(f->app != 0 && f->reg_generation != reg_gen)) {
+			/* The registry changed since this flow was judged. */
+			uint8_t prev = f->verdict, prev_drop = f->drop;
+			verdict_decide(f, reg, &w->shared->policy, w->shared->can_enforce, b->now[i]);
+			w->stats.reverdicts++;
+			if (f->verdict != prev || f->drop != prev_drop)
+				emit_verdict(w, f, prev);
+		}
+		b->out[i] = (uint8_t)(OUT_PASS + f->verdict);
+		b->drop[i] = f->drop;
+	}
+}
+
+/*
+ * One burst through the stages, each over the whole burst before the next
+ * (as VPP's graph nodes do): every stage's loop stays small and hot, and the
+ * flow stage can probe all its buckets at once. Compiled timed and untimed;
+ * the caller picks per burst.
+ */
+static __rte_always_inline void process_burst(struct worker *w, const struct worker_rxq *q,
+					      struct rte_mbuf **pkts, uint16_t n, const bool offline,
+					      const bool timed)
+{
+	struct engine_shared *sh = w->shared;
+	const struct registry *reg = __atomic_load_n(&sh->registry, __ATOMIC_ACQUIRE);
+	uint64_t reg_gen = reg ? registry_generation(reg) : 0;
+	struct burst b;
+	struct rte_mbuf *fwd[WORKER_BURST];
+	struct rte_mbuf *drop_list[WORKER_BURST];
+	uint16_t n_fwd = 0, n_drop = 0;
+	uint64_t t0 = 0, t1 = 0, t2 = 0, t3 = 0, t4 = 0;
+
+	if (!offline)
+		w->now = live_now(sh);
+	/* Sub-bursts only where a chained frame needs the scratch buffer to itself. */
+	for (uint16_t off = 0; off < n;) {
+		struct rte_mbuf **p = pkts + off;
+		uint32_t nk;
+		if (timed)
+			t0 = rte_rdtsc();
+		uint16_t m = stage_parse(w, p, (uint16_t)(n - off), &b, &nk, offline);
+		if (timed)
+			t1 = rte_rdtsc();
+		stage_flow(w, p, nk, &b);
+		if (timed)
+			t2 = rte_rdtsc();
+		stage_classify(w, m, &b, !offline && w->shedding);
+		if (timed)
+			t3 = rte_rdtsc();
+		stage_verdict(w, m, &b, reg, reg_gen);
+		for (uint16_t i = 0; i < m; i++) {
+			w->stats.outcome[b.out[i]]++;
+			w->stats.rx_bytes += rte_pktmbuf_pkt_len(p[i]);
+			if (b.drop[i])
+				drop_list[n_drop++] = p[i];
+			else
+				fwd[n_fwd++] = p[i];
+		}
+		if (timed) {
+			t4 = rte_rdtsc();
+			w->stats.stage_cycles[STAGE_PARSE] += t1 - t0;
+			w->stats.stage_cycles[STAGE_FLOW] += t2 - t1;
+			w->stats.stage_cycles[STAGE_CLASSIFY] += t3 - t2;
+			w->stats.stage_cycles[STAGE_VERDICT] += t4 - t3;
+			for (uint16_t i = 0; i < m; i++)
+				w->stats.stage_fast_pkts += b.out[i] >= OUT_PASS && b.out[i] <= OUT_BLOCK &&
+							    !b.decided[i];
+		}
+		off = (uint16_t)(off + m);
 	}
 	w->stats.rx_pkts += n;
 	if (n_drop) {
@@ -159,13 +279,17 @@ static __rte_always_inline void process_burst(struct worker *w, const struct wor
 	if (q->tx_port < 0) {
 		rte_pktmbuf_free_bulk(fwd, n_fwd);
 		w->stats.disp[DISP_CONSUMED] += n_fwd;
-		return;
+	} else {
+		uint16_t sent = rte_eth_tx_burst((uint16_t)q->tx_port, q->tx_queue, fwd, n_fwd);
+		w->stats.disp[DISP_TX] += sent;
+		if (unlikely(sent < n_fwd)) {
+			rte_pktmbuf_free_bulk(fwd + sent, n_fwd - sent);
+			w->stats.disp[DISP_TX_FAILED] += n_fwd - sent;
+		}
 	}
-	uint16_t sent = rte_eth_tx_burst((uint16_t)q->tx_port, q->tx_queue, fwd, n_fwd);
-	w->stats.disp[DISP_TX] += sent;
-	if (unlikely(sent < n_fwd)) {
-		rte_pktmbuf_free_bulk(fwd + sent, n_fwd - sent);
-		w->stats.disp[DISP_TX_FAILED] += n_fwd - sent;
+	if (timed) {
+		w->stats.stage_cycles[STAGE_IO] += rte_rdtsc() - t4;
+		w->stats.stage_pkts += n;
 	}
 }
 
@@ -212,13 +336,19 @@ static __rte_always_inline void worker_loop(struct worker *w, const bool offline
 		uint32_t got = 0;
 		for (uint16_t k = 0; k < w->n_rxq; k++) {
 			const struct worker_rxq *q = &w->rxq[k];
+			uint64_t t_rx = rte_rdtsc();
 			uint16_t n = rte_eth_rx_burst(q->port, q->queue, pkts, WORKER_BURST);
 			if (!offline)
 				watch_backlog(w, q, n);
 			if (n == 0)
 				continue;
 			uint64_t t0 = rte_rdtsc();
-			process_burst(w, q, pkts, n, offline);
+			if (unlikely((w->stats.bursts & STAGE_SAMPLE_MASK) == 0)) {
+				w->stats.stage_cycles[STAGE_IO] += t0 - t_rx;
+				process_burst(w, q, pkts, n, offline, true);
+			} else {
+				process_burst(w, q, pkts, n, offline, false);
+			}
 			w->stats.busy_cycles += rte_rdtsc() - t0;
 			w->stats.bursts++;
 			got += n;
@@ -231,7 +361,7 @@ static __rte_always_inline void worker_loop(struct worker *w, const bool offline
 								      WORKER_BURST);
 					if (n == 0)
 						break;
-					process_burst(w, &w->rxq[0], pkts, n, offline);
+					process_burst(w, &w->rxq[0], pkts, n, offline, false);
 				} else {
 					/*
 					 * Offline runs may have more lcores than CPUs: an idle
