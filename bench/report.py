@@ -47,10 +47,23 @@ def tundra_run(prefix):
         r["wall_s"], r["max_rss_kib"] = float(t[0]), int(t[1])
     st = rjson(prefix + ".json")
     if st:
-        r["flows_created"] = st.get("flows", {}).get("created")
-        r["evicted"] = st.get("flows", {}).get("evicted")
+        fl = st.get("flows", {})
+        r["flows_created"] = fl.get("created")
+        r["evicted"] = fl.get("evicted")
         r["outcome"] = st.get("outcome")
+        if fl.get("table_slots"):
+            r["table_slots"], r["table_bytes"] = fl["table_slots"], fl.get("table_bytes")
+            r["table_bytes_per_slot"] = round(fl.get("table_bytes", 0) / fl["table_slots"], 1)
+        cy = st.get("cycles") or {}
+        n = cy.get("sampled_pkts")
+        if n:
+            r["stage_cycles_per_packet"] = {k: round(cy[k] / n, 1) for k in STAGES if k in cy}
+            r["stage_sampled_pkts"] = n
+            r["stage_fast_share"] = round(cy.get("sampled_fast_pkts", 0) / n, 3)
     return r
+
+
+STAGES = ("io", "parse", "flow", "classify", "verdict")
 
 
 def testpmd(mode):
@@ -90,8 +103,15 @@ lg = re.search(r"(\d+) packets, (\d+) bytes", rd("gen-live.log"))
 res["live_source"] = {"packets": int(lg[1]), "bytes": int(lg[2])} if lg else None
 
 res["testpmd"] = {"rxonly": testpmd("rxonly"), "io": testpmd("io")}
-res["tundra_live"] = {"1": tundra_run("live-1"), "2_oversubscribed": tundra_run("live-2")}
-res["tundra_classify"] = {"1": tundra_run("classify-1"), "2_oversubscribed": tundra_run("classify-2")}
+WORKERS = sorted({int(m[1]) for m in (re.fullmatch(r"(?:live|classify)-(\d+)\.txt", x) for x in os.listdir(W)) if m})
+CPUS = int(machine.get("cpus") or 1)
+res["tundra_live"] = {str(n): tundra_run(f"live-{n}") for n in WORKERS}
+res["tundra_classify"] = {str(n): tundra_run(f"classify-{n}") for n in WORKERS}
+for runs, extra in ((res["tundra_live"], 0), (res["tundra_classify"], 1)):
+    for n, r in runs.items():
+        if r:
+            # Polling workers (plus classify's reader) beyond the CPUs share them: not a scaling figure.
+            r["oversubscribed"] = int(n) + extra > CPUS
 
 # flow table
 ft = []
@@ -105,10 +125,16 @@ for f in sorted(os.listdir(W)):
             ft.append(r)
 ft.sort(key=lambda r: r["target_flows"])
 fts = {"runs": ft}
+if ft and ft[-1].get("table_bytes_per_slot"):
+    fts["bytes_per_flow"] = round(ft[-1]["table_bytes_per_slot"])
+    fts["method"] = ("DPDK heap memory the flow table took (hash, key store, flow structs) / its slots, "
+                     "as tundra reports it (--stats-json flows.table_bytes)")
 if len(ft) >= 2 and all("max_rss_kib" in r for r in ft):
     a, b = ft[0], ft[-1]
-    fts["bytes_per_flow"] = round((b["max_rss_kib"] - a["max_rss_kib"]) * 1024 / max(1, b["flows"] - a["flows"]))
-    fts["method"] = "difference of max RSS between the smallest and largest run / difference of flows (capacity 1.25x flows)"
+    fts["rss_bytes_per_flow"] = round((b["max_rss_kib"] - a["max_rss_kib"]) * 1024 / max(1, b["flows"] - a["flows"]))
+for r in ft:
+    if r["flows"] >= 10_000_000 and r.get("table_bytes"):
+        fts["table_gib_at_10m"] = round(r["table_bytes"] / 2**30, 2)
 res["flow_table"] = fts
 
 # registry
@@ -169,7 +195,10 @@ res["headline"] = {
     "ndpi_mpps": g(res, "ndpi", "mpps"),
     "tundra_vpn_agreement_excluding_known_misses": g(res, "labels", "tundra_agreement_excluding_known_misses"),
     "tundra_vs_ndpi_vpn_label_agreement": g(res, "labels", "tundra_vs_ndpi", "agreement"),
+    "tundra_live_1w_stage_cycles_per_packet": g(res, "tundra_live", "1", "stage_cycles_per_packet"),
+    "tundra_classify_1w_stage_cycles_per_packet": g(res, "tundra_classify", "1", "stage_cycles_per_packet"),
     "flow_table_bytes_per_flow": g(res, "flow_table", "bytes_per_flow"),
+    "flow_table_gib_at_10m_flows": g(res, "flow_table", "table_gib_at_10m"),
     "new_flows_per_s": ft[-1]["new_flows_per_s"] if ft else None,
     "registry_lookups_per_s": {str(r["prefixes"]): r.get("lookups_per_s") for r in reg},
 }
@@ -203,29 +232,37 @@ def plot(name, script, data):
         print(f"report: gnuplot {name}: {getattr(e, 'stderr', e)}", file=sys.stderr)
 
 
-bars = [("testpmd rxonly", tp_rx), ("testpmd io", tp_io), ("tundra live 1w", live1),
-        ("tundra live 2w*", g(res, "tundra_live", "2_oversubscribed", "pps")),
-        ("classify 1w", cls1), ("classify 2w*", g(res, "tundra_classify", "2_oversubscribed", "pps")),
-        ("nDPI (1 thread)", ndpps)]
+def star(r):
+    return "*" if r and r.get("oversubscribed") else ""
+
+
+bars = [("testpmd rxonly", tp_rx), ("testpmd io", tp_io)]
+bars += [(f"live {n}w{star(r)}", g(r, "pps")) for n, r in res["tundra_live"].items()]
+bars += [(f"classify {n}w{star(r)}", g(r, "pps")) for n, r in res["tundra_classify"].items()]
+bars += [("nDPI (1 thread)", ndpps)]
 data = "".join(f'"{n}" {v / 1e6:.3f}\n' for n, v in bars if v)
 bar_style = ("set style fill solid 0.6\nset boxwidth 0.6\nset grid ytics\nset yrange [0:*]\n"
              "set xtics rotate by -20\n")
 plot("throughput", bar_style + 'set title "Throughput by mode and workers (* = oversubscribed on 2 CPUs)"\n'
      'set ylabel "Mpps"\nplot "DATA" using 0:2:xtic(1) with boxes notitle, '
      '"" using 0:2:(sprintf("%.2f",$2)) with labels offset 0,1 notitle\n', data)
-cyc = [("live 1w", g(res, "tundra_live", "1", "cycles_per_packet")),
-       ("live 2w*", g(res, "tundra_live", "2_oversubscribed", "cycles_per_packet")),
-       ("classify 1w", g(res, "tundra_classify", "1", "cycles_per_packet")),
-       ("classify 2w*", g(res, "tundra_classify", "2_oversubscribed", "cycles_per_packet"))]
-cyc += [(f"2-pkt flows {r['target_flows'] // 1000}k", r["cycles_per_packet"]) for r in ft]
-plot("cycles", bar_style + 'set title "tundra worker cycles per packet (busy polls)"\nset ylabel "cycles/packet"\n'
-     'plot "DATA" using 0:2:xtic(1) with boxes notitle, "" using 0:2:2 with labels offset 0,1 notitle\n',
-     "".join(f'"{n}" {v}\n' for n, v in cyc if v))
-if ft and all("max_rss_kib" in r for r in ft):
-    plot("memory", 'set title "tundra classify max RSS vs flows (2-packet flows, 1 worker)"\n'
-         'set xlabel "flows"\nset ylabel "MiB"\nset grid\nset key left\n'
-         'plot "DATA" using 1:2 with linespoints pt 7 title "max RSS"\n',
-         "".join(f"{r['flows']} {r['max_rss_kib'] / 1024:.1f}\n" for r in ft))
+stage_rows = [("live 1w", g(res, "tundra_live", "1")), ("classify 1w", g(res, "tundra_classify", "1"))]
+stage_rows += [(f"new flows {r['target_flows'] // 1000}k", r) for r in ft]
+stage_rows = [(n, r) for n, r in stage_rows if r and r.get("stage_cycles_per_packet")]
+if stage_rows:
+    plot("cycles", "set style data histograms\nset style histogram rowstacked\nset style fill solid 0.7\n"
+         "set boxwidth 0.6\nset grid ytics\nset yrange [0:*]\nset key outside right\n"
+         'set title "tundra worker cycles per packet by stage (1 burst in 64 timed)"\nset ylabel "cycles/packet"\n'
+         "plot " + ", ".join(f'"DATA" using {i + 2}{":xtic(1)" if i == 0 else ""} title "{st}"'
+                             for i, st in enumerate(STAGES)) + "\n",
+         "".join(f'"{n}" ' + " ".join(str(r["stage_cycles_per_packet"].get(st, 0)) for st in STAGES) + "\n"
+                 for n, r in stage_rows))
+if ft and all(r.get("table_bytes") for r in ft):
+    plot("memory", 'set title "flow table memory vs flows (capacity 1.25x flows, 1 worker)"\n'
+         'set xlabel "flows"\nset ylabel "MiB"\nset logscale xy\nset grid\nset key left\n'
+         'plot "DATA" using 1:2 with linespoints pt 7 title "flow table (DPDK heap)", '
+         '"" using 1:3 with linespoints pt 5 title "process max RSS"\n',
+         "".join(f"{r['flows']} {r['table_bytes'] / 2**20:.1f} {r.get('max_rss_kib', 0) / 1024:.1f}\n" for r in ft))
 if reg and all(r.get("lookups_per_s") for r in reg):
     plot("registry", 'set title "registry: lookups/s and load time vs prefixes"\nset logscale x\n'
          'set xlabel "prefixes"\nset ylabel "M lookups/s"\nset y2label "seconds"\nset y2tics\nset ytics nomirror\n'
@@ -262,15 +299,29 @@ L.append("## Throughput\n")
 L.append("| run | Mpps | cycles/packet | ratio |\n|---|---:|---:|---:|")
 L.append(f"| testpmd rxonly (ceiling) | {f(g(res, 'testpmd', 'rxonly', 'mpps'), 3)} | | 1.00 |")
 L.append(f"| testpmd io (pcap -> null) | {f(g(res, 'testpmd', 'io', 'mpps'), 3)} | | {f(ratio(tp_io, tp_rx))} |")
-for k, n in (("1", "tundra live, 1 worker"), ("2_oversubscribed", "tundra live, 2 workers (oversubscribed)")):
-    r = g(res, "tundra_live", k)
+for k, r in res["tundra_live"].items():
+    n = f"tundra live, {k} worker{'s' if k != '1' else ''}{' (oversubscribed)' if star(r) else ''}"
     L.append(f"| {n} | {f(g(r, 'mpps'), 3)} | {f(g(r, 'cycles_per_packet'))} | {f(ratio(g(r, 'pps'), tp_rx))} |")
-for k, n in (("1", "tundra classify, 1 worker"), ("2_oversubscribed", "tundra classify, 2 workers (oversubscribed)")):
-    r = g(res, "tundra_classify", k)
+for k, r in res["tundra_classify"].items():
+    n = f"tundra classify, {k} worker{'s' if k != '1' else ''}{' (oversubscribed)' if star(r) else ''}"
     L.append(f"| {n} | {f(g(r, 'mpps'), 3)} | {f(g(r, 'cycles_per_packet'))} | {f(ratio(g(r, 'pps'), ndpps))} x nDPI |")
 L.append(f"| nDPI 4.2 (ndpi_bench, 1 thread) | {f(g(res, 'ndpi', 'mpps'), 3)} | | 1.00 |")
-L.append("\nLive ratios are against testpmd rxonly on the same source; classify ratios against nDPI "
-         "on the same pcap. Live mpps per worker = the 1-worker figure.\n")
+L.append(f"\nLive ratios are against testpmd rxonly on the same source; classify ratios against nDPI "
+         f"on the same pcap. Oversubscribed: more polling threads than the {CPUS} CPUs, so those rows show "
+         "contention, not scaling. Per-worker Mpps = the 1-worker figure.\n")
+if stage_rows:
+    L.append("## Cycles per packet by stage\n")
+    L.append("One burst in 64 is timed stage by stage inside the worker (`rte_rdtsc`); `io` is the non-empty "
+             "`rx_burst` plus TX/free. Live replays decided flows (the fast path); classify runs the whole "
+             "mix, classification window included.\n")
+    L.append("| run | " + " | ".join(STAGES) + " | sum | beyond I/O | decided-flow share |\n|---|" +
+             "---:|" * (len(STAGES) + 3))
+    for n, r in stage_rows:
+        c = r["stage_cycles_per_packet"]
+        tot = sum(c.values())
+        L.append(f"| {n} | " + " | ".join(f(c.get(st), 1) for st in STAGES) +
+                 f" | {tot:.1f} | {tot - c.get('io', 0):.1f} | {f(r.get('stage_fast_share'), 3)} |")
+    L.append("")
 lab = res.get("labels") or {}
 L.append("## VPN labels\n")
 L.append(f"- generated VPN flows: {f(lab.get('vpn_flows_generated'))}; tundra agrees on "
@@ -295,12 +346,15 @@ if lab.get("per_template_flow"):
                  f"{v.get('known_miss', 0)} |")
     L.append("")
 L.append("## Flow table\n")
-L.append("| flows (2 packets each) | classify Mpps | new flows/s | cycles/packet | max RSS MiB | evicted |\n"
-         "|---:|---:|---:|---:|---:|---:|")
+L.append("| flows (2 packets each) | classify Mpps | new flows/s | cycles/packet | table MiB | bytes/slot | "
+         "max RSS MiB | evicted |\n|---:|---:|---:|---:|---:|---:|---:|---:|")
 for r in ft:
     L.append(f"| {r['flows']:,} | {r['mpps']} | {f(r['new_flows_per_s'])} | {f(r['cycles_per_packet'])} | "
+             f"{f((r.get('table_bytes') or 0) / 2**20, 1)} | {f(r.get('table_bytes_per_slot'), 1)} | "
              f"{f(r.get('max_rss_kib', 0) / 1024, 1)} | {f(r.get('evicted'))} |")
-L.append(f"\nMemory per flow: **{f(fts.get('bytes_per_flow'))} bytes** ({fts.get('method', 'needs two sizes')}).\n")
+L.append(f"\nMemory per flow: **{f(fts.get('bytes_per_flow'))} bytes** ({fts.get('method', 'not measured')}); "
+         f"by process RSS: {f(fts.get('rss_bytes_per_flow'))} bytes per flow. "
+         f"Flow table at 10 M flows: {f(fts.get('table_gib_at_10m'))} GiB.\n")
 L.append("## Registry\n")
 L.append("| prefixes | load s | reload s | `tundra registry check` load s | tables MiB | lookups/s | ns/lookup |\n"
          "|---:|---:|---:|---:|---:|---:|---:|")

@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <string.h>
 
+#include <rte_byteorder.h>
 #include <rte_hash.h>
 #include <rte_hash_crc.h>
 #include <rte_malloc.h>
@@ -28,11 +29,43 @@ struct flow_table {
 	 * the flows its earlier packets touched, which later stages still use.
 	 */
 	uint64_t spare_from;
+	uint64_t sweep_ns;          /* the idle scan covers the table once per this much time */
+	uint64_t age_last;          /* time up to which the scan is paid for */
 };
+
+/* Slots the paced scan visits at most per call: bounds one poll's extra work. */
+#define AGE_MAX_PER_CALL 1024
+
+/* rte_hash has no tuned compare for 40-byte keys and would call memcmp. */
+_Static_assert(sizeof(struct flow_key) == 40, "flow_key_eq compares 40 bytes");
+
+static int flow_key_eq(const void *k1, const void *k2, size_t len)
+{
+	(void)len;
+	const uint8_t *a = k1, *b = k2;
+	uint64_t x[5], y[5];
+	memcpy(x, a, sizeof(x));
+	memcpy(y, b, sizeof(y));
+	return ((x[0] ^ y[0]) | (x[1] ^ y[1]) | (x[2] ^ y[2]) | (x[3] ^ y[3]) | (x[4] ^ y[4])) != 0;
+}
+
+/* Bytes allocated from DPDK's heaps on every socket. */
+static uint64_t heap_allocated(void)
+{
+	uint64_t sum = 0;
+	for (unsigned int s = 0; s < RTE_MAX_NUMA_NODES; s++) {
+		struct rte_malloc_socket_stats st;
+		if (rte_malloc_get_socket_stats((int)s, &st) == 0)
+			sum += st.heap_allocsz_bytes;
+	}
+	return sum;
+}
 
 struct flow_table *flow_table_create(const char *name, int socket, const struct flow_table_config *cfg,
 				     flow_export_fn export_fn, void *export_arg)
 {
+	/* What the table really costs (hash, key store, flows), for the memory-per-flow figure. */
+	uint64_t heap0 = heap_allocated();
 	struct flow_table *t = rte_zmalloc_socket("flow_table", sizeof(*t), 64, socket);
 	if (t == NULL)
 		return NULL;
@@ -52,12 +85,26 @@ struct flow_table *flow_table_create(const char *name, int socket, const struct 
 	t->hash = rte_hash_create(&hp);
 	if (t->hash == NULL)
 		goto fail;
+	rte_hash_set_cmp_func(t->hash, flow_key_eq);
 	t->n_slots = (uint32_t)rte_hash_max_key_id(t->hash) + 1;
 	t->flows = rte_zmalloc_socket("flows", (size_t)t->n_slots * sizeof(struct flow), 64, socket);
 	if (t->flows == NULL)
 		goto fail;
 	t->cfg = *cfg;
 	t->spare_from = UINT64_MAX;
+	t->st.slots = t->n_slots;
+	/*
+	 * A quarter of the shortest timeout: an idle flow leaves at most that
+	 * late, and an idle table costs next to nothing to watch.
+	 */
+	uint64_t shortest = cfg->udp_timeout_ns;
+	const uint64_t others[] = {cfg->tcp_timeout_ns, cfg->tcp_syn_timeout_ns, cfg->tcp_closed_timeout_ns,
+				   cfg->other_timeout_ns};
+	for (unsigned int i = 0; i < RTE_DIM(others); i++)
+		if (others[i] != 0 && (shortest == 0 || others[i] < shortest))
+			shortest = others[i];
+	t->sweep_ns = RTE_MAX(shortest / 4, (uint64_t)1000000);
+	t->st.mem_bytes = heap_allocated() - heap0;
 	t->export_fn = export_fn;
 	t->export_arg = export_arg;
 	return t;
@@ -75,13 +122,23 @@ void flow_table_free(struct flow_table *t)
 	rte_free(t);
 }
 
+/* Orders endpoints as memcmp would (network byte order), in two 64-bit compares. */
 static inline int addr_port_cmp(const uint8_t *a, uint16_t pa, const uint8_t *b, uint16_t pb)
 {
-	int c = memcmp(a, b, 16);
-	if (c != 0)
-		return c;
+	uint64_t a0, a1, b0, b1;
+	memcpy(&a0, a, 8);
+	memcpy(&a1, a + 8, 8);
+	memcpy(&b0, b, 8);
+	memcpy(&b1, b + 8, 8);
+	a0 = rte_be_to_cpu_64(a0), b0 = rte_be_to_cpu_64(b0);
+	if (a0 != b0)
+		return a0 < b0 ? -1 : 1;
+	a1 = rte_be_to_cpu_64(a1), b1 = rte_be_to_cpu_64(b1);
+	if (a1 != b1)
+		return a1 < b1 ? -1 : 1;
 	return (int)pa - (int)pb;
 }
+
 
 uint32_t flow_key_make(const struct pkt_info *pi, struct flow_key *key, bool *src_is_lo)
 {
@@ -285,6 +342,27 @@ void flow_table_age(struct flow_table *t, uint64_t now, uint32_t budget)
 		if (f->in_use && now > f->ts_last && now - f->ts_last > flow_timeout(t, f))
 			flow_remove(t, pos, FLOW_END_IDLE);
 	}
+}
+
+void flow_table_age_paced(struct flow_table *t, uint64_t now)
+{
+	if (t->age_last == 0 || now < t->age_last) {
+		t->age_last = now;
+		return;
+	}
+	/* Crowded tables time out 8x sooner, so they are swept 8x as often. */
+	uint64_t sweep = table_crowded(t) ? t->sweep_ns / 8 : t->sweep_ns;
+	uint64_t due = (uint64_t)((unsigned __int128)(now - t->age_last) * t->n_slots / sweep);
+	if (due == 0)
+		return;
+	if (due > AGE_MAX_PER_CALL) {
+		/* Pay the rest on later calls. */
+		due = AGE_MAX_PER_CALL;
+		t->age_last += (uint64_t)((unsigned __int128)due * sweep / t->n_slots);
+	} else {
+		t->age_last = now;
+	}
+	flow_table_age(t, now, (uint32_t)due);
 }
 
 void flow_table_flush(struct flow_table *t)

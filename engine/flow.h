@@ -103,6 +103,8 @@ typedef void (*flow_export_fn)(void *arg, struct flow *f);
 struct flow_table_stats {
 	uint64_t created, expired, evicted, flushed, active;
 	uint64_t expired_emergency;      /* of expired: under the short timeouts of a nearly full table */
+	uint64_t slots;                  /* flows the table can hold */
+	uint64_t mem_bytes;              /* DPDK heap memory it took (hash, keys, flows) */
 };
 
 struct flow_table *flow_table_create(const char *name, int socket, const struct flow_table_config *cfg,
@@ -145,6 +147,12 @@ unsigned int flow_worker_of(struct rte_mbuf *m, unsigned int n, uint8_t *linear)
 
 /* Bounded idle scan: visits at most budget slots from the cursor. */
 void flow_table_age(struct flow_table *t, uint64_t now, uint32_t budget);
+/*
+ * The scan the workers run every poll: as many slots as the time since the
+ * last call is worth (the table once per a quarter of the shortest timeout),
+ * at most 1024 at a time.
+ */
+void flow_table_age_paced(struct flow_table *t, uint64_t now);
 /* Export every flow (end of input, shutdown). */
 void flow_table_flush(struct flow_table *t);
 void flow_table_get_stats(const struct flow_table *t, struct flow_table_stats *st);

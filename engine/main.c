@@ -74,6 +74,7 @@ struct options {
 	unsigned int n_policy;
 	uint8_t mode;
 	uint8_t json;
+	uint8_t summary;            /* classify: totals only, no per-flow lines (and no records kept) */
 	unsigned int workers;       /* classify only; live takes the EAL's worker lcores */
 	uint16_t window_pkts;
 	uint32_t window_bytes;
@@ -125,7 +126,7 @@ static void usage(FILE *out)
 	      "  tundra classify FILE.pcap [--registry FILE] [--json] [--workers N] [--mode monitor|enforce]\n"
 	      "                  [--window-pkts N] [--window-bytes N] [--flows N] [--udp-timeout S]\n"
 	      "                  [--tcp-timeout S] [--tcp-syn-timeout S] [--tcp-fin-timeout S]\n"
-	      "                  [--stats-json FILE] [--events FILE]\n"
+	      "                  [--stats-json FILE] [--events FILE] [--summary]\n"
 	      "  tundra run [EAL options] -- [--port P] [--tx-port P | --pair P] [--registry FILE]\n"
 	      "                  [--mode monitor|enforce] [--flow-log FILE|-] [--idle-exit S] [--duration S]\n"
 	      "                  [--window-pkts N] [--window-bytes N] [--flows N] [--stats-json FILE]\n"
@@ -162,6 +163,7 @@ static int parse_uint(const char *opt, const char *s, uint64_t max, uint64_t *v)
 enum {
 	OPT_REGISTRY = 256,
 	OPT_JSON,
+	OPT_SUMMARY,
 	OPT_WORKERS,
 	OPT_MODE,
 	OPT_WINDOW_PKTS,
@@ -196,6 +198,7 @@ enum {
 static const struct option long_opts[] = {
 	{"registry", required_argument, NULL, OPT_REGISTRY},
 	{"json", no_argument, NULL, OPT_JSON},
+	{"summary", no_argument, NULL, OPT_SUMMARY},
 	{"workers", required_argument, NULL, OPT_WORKERS},
 	{"mode", required_argument, NULL, OPT_MODE},
 	{"window-pkts", required_argument, NULL, OPT_WINDOW_PKTS},
@@ -245,6 +248,9 @@ static int parse_options(int argc, char **argv, struct options *o, int offline)
 			break;
 		case OPT_JSON:
 			o->json = 1;
+			break;
+		case OPT_SUMMARY:
+			o->summary = 1;
 			break;
 		case OPT_WORKERS:
 			if (parse_uint("--workers", optarg, MAX_WORKERS, &v) || v == 0)
@@ -490,7 +496,7 @@ static void drain_records(struct engine *e, int offline)
 					continue;
 				}
 				account_record(e, &buf[k]);
-				if (offline) {
+				if (offline && !e->o.summary) {
 					if (keep_record(e, &buf[k]) != 0 && !e->failed) {
 						fprintf(stderr, "tundra: out of memory keeping flow records\n");
 						e->failed = 1;
@@ -929,7 +935,7 @@ static int cmd_classify(int argc, char **argv)
 			fclose(ev);
 		}
 	}
-	if (!e.o.json)
+	if (!e.o.json && !e.o.summary)
 		output_table_header(stdout);
 	for (size_t i = 0; i < e.n_recs; i++) {
 		if (e.o.json)

@@ -69,10 +69,11 @@ void stats_print_json(const struct worker_stats *s, const struct control_stats *
 	fprintf(out,
 		"},\"flows\":{\"created\":%" PRIu64 ",\"expired\":%" PRIu64 ",\"expired_emergency\":%" PRIu64
 		",\"evicted\":%" PRIu64
-		",\"flushed\":%" PRIu64 ",\"pass\":%" PRIu64 ",\"allow\":%" PRIu64 ",\"block\":%" PRIu64
+		",\"flushed\":%" PRIu64 ",\"table_slots\":%" PRIu64 ",\"table_bytes\":%" PRIu64 ",\"pass\":%" PRIu64 ",\"allow\":%" PRIu64 ",\"block\":%" PRIu64
 		"},\"records_lost\":%" PRIu64 ",\"hs_errors\":%" PRIu64 ",\"reverdicts\":%" PRIu64
 		",\"verdict_events\":%" PRIu64 ",\"shed_episodes\":%" PRIu64,
 		s->flows_created, s->flows_expired, s->flows_expired_emergency, s->flows_evicted, s->flows_flushed,
+		s->flow_slots, s->flow_mem_bytes,
 		s->flows_decided[VERDICT_PASS], s->flows_decided[VERDICT_ALLOW],
 		s->flows_decided[VERDICT_BLOCK], s->records_lost, s->hs_errors, s->reverdicts, s->verdict_events,
 		s->shed_episodes);

@@ -66,6 +66,8 @@ struct worker_stats {
 	uint64_t flows_evicted;
 	uint64_t flows_flushed;
 	uint64_t flows_active;
+	uint64_t flow_slots;         /* capacity of the worker's flow table */
+	uint64_t flow_mem_bytes;     /* and the memory it took */
 	uint64_t flows_decided[VERDICT_COUNT];
 	uint64_t records_lost;       /* flow records not handed over (live, ring full) */
 	uint64_t hs_errors;

@@ -304,6 +304,8 @@ static inline void publish_table_stats(struct worker *w)
 	w->stats.flows_evicted = fs.evicted;
 	w->stats.flows_flushed = fs.flushed;
 	w->stats.flows_active = fs.active;
+	w->stats.flow_slots = fs.slots;
+	w->stats.flow_mem_bytes = fs.mem_bytes;
 	w->stats.hs_errors = w->cls.hs_errors;
 }
 
@@ -376,7 +378,7 @@ static __rte_always_inline void worker_loop(struct worker *w, const bool offline
 		/* Checked every poll, not only when idle: a saturated port must stop too. */
 		if (!offline && unlikely(sh->quit) && (got == 0 || !w->drain_on_quit))
 			break;
-		flow_table_age(w->flows, w->now, w->age_budget);
+		flow_table_age_paced(w->flows, w->now);
 		publish_table_stats(w);
 		w->stats.polls++;
 		if (unlikely(w->stats.polls == w->stall_at_poll))

@@ -356,6 +356,40 @@ static void test_bulk_spares_burst(void)
 	flow_table_free(t);
 }
 
+/* The paced scan: nothing between close polls, every idle flow gone within a sweep after its timeout. */
+static void test_paced_ageing(void)
+{
+	struct flow_table_config cfg = {.capacity = 4096,
+					.udp_timeout_ns = 8 * NS,
+					.tcp_timeout_ns = 300 * NS,
+					.tcp_syn_timeout_ns = 30 * NS,
+					.tcp_closed_timeout_ns = 8 * NS,
+					.other_timeout_ns = 60 * NS};
+	n_exported = 0;
+	struct flow_table *t = flow_table_create("t_paced", 0, &cfg, on_export, NULL);
+	CHECK(t != NULL);
+	if (!t)
+		return;
+	uint8_t dir;
+	for (unsigned int i = 0; i < 1000; i++) {
+		struct pkt_info pi = v4("10.6.0.1", (uint16_t)(3000 + i), "10.6.0.2", 53, 17);
+		touch(t, &pi, 10 * NS, &dir);
+	}
+	struct flow_table_stats st;
+	/* Polls 1 us apart past the timeout: a few slots each, not the table. */
+	flow_table_age_paced(t, 19 * NS);
+	flow_table_age_paced(t, 19 * NS + 1000);
+	flow_table_get_stats(t, &st);
+	CHECK(st.expired < 10);
+	/* Sweep = 8 s / 4 = 2 s: polled every ms from 19 s to 21.1 s, the whole table is visited. */
+	for (uint64_t now = 19 * NS; now <= 21 * NS + NS / 10; now += NS / 1000)
+		flow_table_age_paced(t, now);
+	flow_table_get_stats(t, &st);
+	CHECK_EQ(st.expired, 1000);
+	CHECK_EQ(st.active, 0);
+	flow_table_free(t);
+}
+
 int main(void)
 {
 	char *argv[] = {"test_flow", "--no-huge", "-m", "128", "--no-pci", "--no-shconf", "--no-telemetry",
@@ -370,6 +404,7 @@ int main(void)
 	test_emergency_timeouts();
 	test_bulk_equals_single();
 	test_bulk_spares_burst();
+	test_paced_ageing();
 	rte_eal_cleanup();
 	CHECK_DONE();
 }
