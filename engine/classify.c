@@ -132,6 +132,15 @@ static void decide(struct flow *f, uint8_t app, struct cls_verdict v, uint16_t p
 		f->pattern = pattern;
 }
 
+/* Records a step of the decision path; past the trail's end only counts it. */
+static inline void step(struct flow *f, uint16_t pkt, uint8_t cls, uint8_t result, uint16_t pattern)
+{
+	if (f->n_steps < FLOW_TRAIL_MAX)
+		f->trail[f->n_steps] = (struct cls_step){.pkt = pkt, .pattern = pattern, .cls = cls, .result = result};
+	if (f->n_steps < UINT8_MAX)
+		f->n_steps++;
+}
+
 static void release(struct cls_state *st)
 {
 	memset(st, 0, sizeof(*st));
@@ -161,6 +170,7 @@ static bool offer(struct flow *f, const struct cls_pkt *p, uint8_t id, uint16_t 
 	const struct classifier *cl = tundra_classifiers[id - 1];
 	struct cls_state st = {0};
 	struct cls_verdict v = cl->validate(p, &st, id);
+	step(f, p->pkt_no, id, (uint8_t)v.result, pat);
 	if (v.result >= CLS_LIKELY) {
 		decide(f, id, v, p->pkt_no, pat);
 		*decided = true;
@@ -201,6 +211,7 @@ bool classify_packet(struct classify_ctx *ctx, struct flow *f, const uint8_t *pa
 	if (f->cls.owner != 0) {
 		const struct classifier *cl = tundra_classifiers[f->cls.owner - 1];
 		struct cls_verdict v = cl->validate(&p, &f->cls, f->cls.owner);
+		step(f, pkt_no, f->cls.owner, (uint8_t)v.result, 0);
 		if (v.result >= CLS_LIKELY) {
 			decide(f, f->cls.owner, v, pkt_no, 0);
 			return true;
@@ -232,9 +243,49 @@ claimed:
 window:
 	if (f->win_pkts[dir] >= ctx->window_pkts || f->win_bytes[dir] >= ctx->window_bytes) {
 		f->phase = FLOW_UNDECIDED;
+		step(f, pkt_no, f->cls.owner, STEP_WINDOW_END, 0);
 		return true;
 	}
 	return false;
+}
+
+void classify_explain(const struct classify_db *cdb, const struct flow *f, const char *indent, FILE *out)
+{
+	static const char *const said[] = {"not this protocol", "consistent, needs more packets",
+					   "decided: likely", "decided: confirmed"};
+	if (f->n_steps == 0) {
+		fprintf(out, "%s%s\n", indent,
+			f->phase == FLOW_INSPECTING ? "ended inside the window with no candidate yet"
+			: f->app == 0 && f->key.proto != 6 && f->key.proto != 17 && !cdb->any_ip
+				? "no classifier reads this IP protocol: judged at its first packet"
+				: "no signature matched and no pattern-less classifier claimed a payload");
+		return;
+	}
+	unsigned int n = f->n_steps < FLOW_TRAIL_MAX ? f->n_steps : FLOW_TRAIL_MAX;
+	for (unsigned int i = 0; i < n; i++) {
+		const struct cls_step *s = &f->trail[i];
+		if (s->result == STEP_WINDOW_END) {
+			fprintf(out, "%spkt %-3u window closed (%u packets or %u bytes per direction) with no decision\n",
+				indent, s->pkt, f->win_pkts[0] > f->win_pkts[1] ? f->win_pkts[0] : f->win_pkts[1],
+				f->win_bytes[0] > f->win_bytes[1] ? f->win_bytes[0] : f->win_bytes[1]);
+			continue;
+		}
+		const char *how = "owns the flow's state";
+		char sig[96];
+		if (s->pattern && s->pattern <= cdb->n_patterns) {
+			snprintf(sig, sizeof(sig), "signature %s", cdb->pattern[s->pattern - 1]->name);
+			how = sig;
+		} else if (i == 0 || f->trail[i - 1].cls != s->cls || f->trail[i - 1].result == CLS_NO) {
+			how = "pattern-less candidate";
+		}
+		fprintf(out, "%spkt %-3u %-13s %s -> %s", indent, s->pkt, classifier_name(s->cls), how,
+			s->result <= CLS_CONFIRMED ? said[s->result] : "?");
+		if (s->result >= CLS_LIKELY && f->check)
+			fprintf(out, " (check %s)", f->check);
+		fputc('\n', out);
+	}
+	if (f->n_steps > n)
+		fprintf(out, "%s... %u more step%s not kept\n", indent, f->n_steps - n, f->n_steps - n > 1 ? "s" : "");
 }
 
 int classify_reason(const struct classify_db *cdb, const struct flow *f, char *buf, size_t len)

@@ -8,6 +8,7 @@
 #define TUNDRA_CLASSIFY_H
 
 #include <stdint.h>
+#include <stdio.h>
 
 #include <hs/hs.h>
 
@@ -56,5 +57,8 @@ bool classify_packet(struct classify_ctx *ctx, struct flow *f, const uint8_t *pa
 
 /* "wireguard/wireguard-handshake-init/handshake-init+response-index-match/confirmed@pkt2". */
 int classify_reason(const struct classify_db *cdb, const struct flow *f, char *buf, size_t len);
+
+/* The flow's decision path, one line per step, each line starting with indent. */
+void classify_explain(const struct classify_db *cdb, const struct flow *f, const char *indent, FILE *out);
 
 #endif

@@ -47,6 +47,19 @@ enum record_kind {
 };
 
 /*
+ * One step of a flow's decision path, for `classify --explain`: a validator's
+ * answer to one packet, or the window closing.
+ */
+#define FLOW_TRAIL_MAX 5
+#define STEP_WINDOW_END 0xff     /* result of the step that closed the window */
+struct cls_step {
+	uint16_t pkt;               /* packet number in the flow */
+	uint16_t pattern;           /* signature that nominated the classifier (index + 1), 0 = none */
+	uint8_t cls;                /* classifier id */
+	uint8_t result;             /* enum cls_result, or STEP_WINDOW_END */
+};
+
+/*
  * One flow. The first cache line holds what every packet touches; the rest
  * is read on decision and export only. The same struct is the flow record
  * the worker hands to the control lcore.
@@ -80,11 +93,16 @@ struct flow {
 	uint32_t reg_line;          /* registry line that matched (0 = none) */
 	const char *check;          /* validator's check that decided (static string) */
 	struct cls_state cls;
+	struct cls_step trail[FLOW_TRAIL_MAX]; /* the first steps of the decision path */
+	uint8_t n_steps;            /* steps taken; past FLOW_TRAIL_MAX only counted */
 	char ja4[37];               /* JA4 of the client's TLS/DTLS ClientHello, "" when none */
 	char tls_sni[64];           /* its server_name, printable ASCII, "" when none */
 	char registrant_id[48];
 	char registrant_name[96];
 } __attribute__((aligned(64)));
+
+/* Seven cache lines: grow it only on purpose (flow memory is a bench figure). */
+_Static_assert(sizeof(struct flow) == 448, "struct flow changed size");
 
 struct flow_table;
 

@@ -75,6 +75,7 @@ struct options {
 	uint8_t mode;
 	uint8_t json;
 	uint8_t summary;            /* classify: totals only, no per-flow lines (and no records kept) */
+	uint8_t explain;            /* classify: each flow's decision path */
 	unsigned int workers;       /* classify only; live takes the EAL's worker lcores */
 	uint16_t window_pkts;
 	uint32_t window_bytes;
@@ -126,7 +127,7 @@ static void usage(FILE *out)
 	      "  tundra classify FILE.pcap [--registry FILE] [--json] [--workers N] [--mode monitor|enforce]\n"
 	      "                  [--window-pkts N] [--window-bytes N] [--flows N] [--udp-timeout S]\n"
 	      "                  [--tcp-timeout S] [--tcp-syn-timeout S] [--tcp-fin-timeout S]\n"
-	      "                  [--stats-json FILE] [--events FILE] [--summary]\n"
+	      "                  [--stats-json FILE] [--events FILE] [--summary] [--explain]\n"
 	      "  tundra run [EAL options] -- [--port P] [--tx-port P | --pair P] [--registry FILE]\n"
 	      "                  [--mode monitor|enforce] [--flow-log FILE|-] [--idle-exit S] [--duration S]\n"
 	      "                  [--window-pkts N] [--window-bytes N] [--flows N] [--stats-json FILE]\n"
@@ -164,6 +165,7 @@ enum {
 	OPT_REGISTRY = 256,
 	OPT_JSON,
 	OPT_SUMMARY,
+	OPT_EXPLAIN,
 	OPT_WORKERS,
 	OPT_MODE,
 	OPT_WINDOW_PKTS,
@@ -199,6 +201,7 @@ static const struct option long_opts[] = {
 	{"registry", required_argument, NULL, OPT_REGISTRY},
 	{"json", no_argument, NULL, OPT_JSON},
 	{"summary", no_argument, NULL, OPT_SUMMARY},
+	{"explain", no_argument, NULL, OPT_EXPLAIN},
 	{"workers", required_argument, NULL, OPT_WORKERS},
 	{"mode", required_argument, NULL, OPT_MODE},
 	{"window-pkts", required_argument, NULL, OPT_WINDOW_PKTS},
@@ -251,6 +254,9 @@ static int parse_options(int argc, char **argv, struct options *o, int offline)
 			break;
 		case OPT_SUMMARY:
 			o->summary = 1;
+			break;
+		case OPT_EXPLAIN:
+			o->explain = 1;
 			break;
 		case OPT_WORKERS:
 			if (parse_uint("--workers", optarg, MAX_WORKERS, &v) || v == 0)
@@ -937,11 +943,15 @@ static int cmd_classify(int argc, char **argv)
 	}
 	if (!e.o.json && !e.o.summary)
 		output_table_header(stdout);
+	output_set_explain(e.o.explain);
 	for (size_t i = 0; i < e.n_recs; i++) {
-		if (e.o.json)
+		if (e.o.json) {
 			output_flow_json(stdout, &e.recs[i], &e.cdb);
-		else
+		} else {
 			output_flow_row(stdout, &e.recs[i], &e.cdb);
+			if (e.o.explain)
+				classify_explain(&e.cdb, &e.recs[i], "    ", stdout);
+		}
 	}
 	fflush(stdout);
 	fprintf(stderr, "tundra: %s: %" PRIu64 " packets read (%s)", e.o.input, pcap_in_packets(in),

@@ -2,6 +2,7 @@
 #include "output.h"
 
 #include <arpa/inet.h>
+#include <stdbool.h>
 #include <inttypes.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -62,6 +63,37 @@ static const char *end_name(uint8_t end)
 	}
 }
 
+static bool explain;
+
+void output_set_explain(bool on)
+{
+	explain = on;
+}
+
+/* The decision path as a JSON array: ,"path":[{"pkt":1,"classifier":...,"signature":...,"result":...},...] */
+static void path_json(FILE *out, const struct flow *f, const struct classify_db *cdb)
+{
+	static const char *const res[] = {"no", "more", "likely", "confirmed"};
+	unsigned int n = f->n_steps < FLOW_TRAIL_MAX ? f->n_steps : FLOW_TRAIL_MAX;
+	fputs(",\"path\":[", out);
+	for (unsigned int i = 0; i < n; i++) {
+		const struct cls_step *s = &f->trail[i];
+		fprintf(out, "%s{\"pkt\":%u,\"classifier\":", i ? "," : "", s->pkt);
+		if (s->cls)
+			json_str(out, classifier_name(s->cls));
+		else
+			fputs("null", out);
+		fputs(",\"signature\":", out);
+		if (s->pattern && s->pattern <= cdb->n_patterns)
+			json_str(out, cdb->pattern[s->pattern - 1]->name);
+		else
+			fputs("null", out);
+		fprintf(out, ",\"result\":\"%s\"}",
+			s->result == STEP_WINDOW_END ? "window-end" : s->result <= CLS_CONFIRMED ? res[s->result] : "?");
+	}
+	fprintf(out, "],\"path_steps\":%u", f->n_steps);
+}
+
 void output_flow_json(FILE *out, const struct flow *f, const struct classify_db *cdb)
 {
 	char cli[INET6_ADDRSTRLEN], srv[INET6_ADDRSTRLEN], reason[160];
@@ -116,6 +148,8 @@ void output_flow_json(FILE *out, const struct flow *f, const struct classify_db 
 		fputs(",\"decided_at_pkt\":null", out);
 	fputs(",\"reason\":", out);
 	json_str(out, reason);
+	if (explain)
+		path_json(out, f, cdb);
 	fprintf(out, ",\"end\":\"%s\"}\n", end_name(f->end));
 }
 

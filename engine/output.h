@@ -6,12 +6,15 @@
 #ifndef TUNDRA_OUTPUT_H
 #define TUNDRA_OUTPUT_H
 
+#include <stdbool.h>
 #include <stdio.h>
 
 #include "classify.h"
 #include "flow.h"
 
 void output_flow_json(FILE *out, const struct flow *f, const struct classify_db *cdb);
+/* --explain: JSON records carry the decision path ("path"). */
+void output_set_explain(bool on);
 void output_table_header(FILE *out);
 void output_flow_row(FILE *out, const struct flow *f, const struct classify_db *cdb);
 

@@ -145,4 +145,32 @@ c.eq(stats["outcome"]["fragment"], 1, "fragment: counted")
 c.eq(len(flows), 1, "one well-formed flow")
 c.check(reconciles(stats), "malformed packets: counters reconcile")
 
+# --explain: the decision path of each flow, in JSON and in the table.
+flows, stats, p = classify(src, "--registry", registry, "--explain")
+wg = [f for f in flows if f["app"] == "wireguard"]
+c.check(len(wg) == 1 and "path" in wg[0], "--explain: the wireguard flow has a path")
+if wg:
+    path = wg[0]["path"]
+    c.eq([(s["pkt"], s["classifier"], s["signature"], s["result"]) for s in path],
+         [(1, "wireguard", "wireguard-handshake-init", "more"), (2, "wireguard", None, "confirmed")],
+         "--explain: wireguard path = initiation nominated by its signature, then confirmed by the response")
+    c.eq(path[-1]["pkt"], wg[0]["decided_at_pkt"], "--explain: the last step is the deciding packet")
+c.check(all(f["path"] and f["path"][-1]["result"] in ("likely", "confirmed")
+            for f in flows if f["vpn"]), "--explain: every VPN flow's path ends in its decision")
+c.check(all(f["path_steps"] >= len(f["path"]) for f in flows), "--explain: path_steps counts every step")
+plain, _, _ = classify(src, "--registry", registry)
+c.check(all("path" not in f for f in plain), "without --explain no path field")
+c.eq(summary(flows), want, "--explain changes no decision")
+t = subprocess.run([TUNDRA, "classify", src, "--registry", registry, "--explain"], capture_output=True, text=True)
+c.check("signature wireguard-handshake-init -> consistent, needs more packets" in t.stdout and
+        "decided: confirmed (check handshake-init+response-index-match)" in t.stdout,
+        "--explain table: path lines under the flow row")
+
+# --summary: totals only, the same counters.
+sflows, sstats, sp = classify(src, "--registry", registry, "--summary")
+c.eq(sflows, [], "--summary: no flow lines")
+c.eq(sstats["flows"]["created"], stats["flows"]["created"], "--summary: the same flows counted")
+c.eq(sstats["outcome"], stats["outcome"], "--summary: the same packet outcomes")
+c.check("wireguard" in sp.stderr, "--summary: the per-app summary is printed")
+
 c.done()
