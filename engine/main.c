@@ -76,6 +76,7 @@ struct options {
 	uint8_t json;
 	uint8_t summary;            /* classify: totals only, no per-flow lines (and no records kept) */
 	uint8_t explain;            /* classify: each flow's decision path */
+	uint8_t hugepages;          /* classify: take EAL memory from hugepages */
 	unsigned int workers;       /* classify only; live takes the EAL's worker lcores */
 	uint16_t window_pkts;
 	uint32_t window_bytes;
@@ -128,6 +129,7 @@ static void usage(FILE *out)
 	      "                  [--window-pkts N] [--window-bytes N] [--flows N] [--udp-timeout S]\n"
 	      "                  [--tcp-timeout S] [--tcp-syn-timeout S] [--tcp-fin-timeout S]\n"
 	      "                  [--stats-json FILE] [--events FILE] [--summary] [--explain]\n"
+	      "                  [--hugepages]  (EAL memory from mounted hugepages instead of anonymous memory)\n"
 	      "  tundra run [EAL options] -- [--port P] [--tx-port P | --pair P] [--registry FILE]\n"
 	      "                  [--mode monitor|enforce] [--flow-log FILE|-] [--idle-exit S] [--duration S]\n"
 	      "                  [--window-pkts N] [--window-bytes N] [--flows N] [--stats-json FILE]\n"
@@ -166,6 +168,7 @@ enum {
 	OPT_JSON,
 	OPT_SUMMARY,
 	OPT_EXPLAIN,
+	OPT_HUGEPAGES,
 	OPT_WORKERS,
 	OPT_MODE,
 	OPT_WINDOW_PKTS,
@@ -202,6 +205,7 @@ static const struct option long_opts[] = {
 	{"json", no_argument, NULL, OPT_JSON},
 	{"summary", no_argument, NULL, OPT_SUMMARY},
 	{"explain", no_argument, NULL, OPT_EXPLAIN},
+	{"hugepages", no_argument, NULL, OPT_HUGEPAGES},
 	{"workers", required_argument, NULL, OPT_WORKERS},
 	{"mode", required_argument, NULL, OPT_MODE},
 	{"window-pkts", required_argument, NULL, OPT_WINDOW_PKTS},
@@ -257,6 +261,9 @@ static int parse_options(int argc, char **argv, struct options *o, int offline)
 			break;
 		case OPT_EXPLAIN:
 			o->explain = 1;
+			break;
+		case OPT_HUGEPAGES:
+			o->hugepages = 1;
 			break;
 		case OPT_WORKERS:
 			if (parse_uint("--workers", optarg, MAX_WORKERS, &v) || v == 0)
@@ -770,8 +777,8 @@ static uint64_t registry_mem_mb(const char *path)
 }
 
 /* EAL arguments for offline work: no hugepages, no devices, workers float over our CPUs. */
-static int offline_eal_args(unsigned int workers, uint32_t flows, const char *registry, char **argv, char *buf,
-			    size_t len)
+static int offline_eal_args(unsigned int workers, uint32_t flows, const char *registry, bool huge, char **argv,
+			    char *buf, size_t len)
 {
 	cpu_set_t set;
 	unsigned int ncpu = 0, first = 0, last = 0;
@@ -792,7 +799,8 @@ static int offline_eal_args(unsigned int workers, uint32_t flows, const char *re
 	int argc = 0;
 	char *p = buf;
 	argv[argc++] = "tundra";
-	argv[argc++] = "--no-huge";
+	/* Hugepages spare large flow tables most TLB misses; the default needs no set-up. */
+	argv[argc++] = huge ? "--in-memory" : "--no-huge";
 	argv[argc++] = "--no-pci";
 	argv[argc++] = "--no-shconf";
 	argv[argc++] = "--no-telemetry";
@@ -845,8 +853,8 @@ static int cmd_classify(int argc, char **argv)
 		return 2;
 	}
 	char *eal_argv[16], eal_buf[128];
-	int eal_argc = offline_eal_args(e.n_workers, e.o.flows_per_worker, e.o.registry, eal_argv, eal_buf,
-					 sizeof(eal_buf));
+	int eal_argc = offline_eal_args(e.n_workers, e.o.flows_per_worker, e.o.registry, e.o.hugepages, eal_argv,
+					 eal_buf, sizeof(eal_buf));
 	if (rte_eal_init(eal_argc, eal_argv) < 0) {
 		fprintf(stderr, "tundra: EAL init failed: %s\n", rte_strerror(rte_errno));
 		pcap_in_close(in);
