@@ -935,10 +935,12 @@ static int cmd_classify(int argc, char **argv)
 	double secs = elapsed(&t0);
 	drain_records(&e, 1);
 
-	qsort(e.recs, e.n_recs, sizeof(*e.recs), flow_record_cmp);
+	if (e.n_recs > 0)
+		qsort(e.recs, e.n_recs, sizeof(*e.recs), flow_record_cmp);
 	if (e.o.events) {
 		/* Sorted by the time of the packet that decided, like the flows by their first. */
-		qsort(e.events, e.n_events, sizeof(*e.events), event_record_cmp);
+		if (e.n_events > 0)
+			qsort(e.events, e.n_events, sizeof(*e.events), event_record_cmp);
 		FILE *ev = fopen(e.o.events, "w");
 		if (ev == NULL) {
 			fprintf(stderr, "tundra: %s: %s\n", e.o.events, strerror(errno));
