@@ -39,8 +39,9 @@
  * would only pass if the two directions used different peer ids, which
  * OpenVPN does not. RTP/SRTP (Asterisk's and Jitsi's 10000) change bytes
  * 2..3 every packet and STUN keeps bytes 4..7 constant: both fail.
- * Tying the flow to the IKE exchange with the Cisco Unity vendor id on UDP
- * 500 (the strong evidence) needs cross-flow state: engine work for later.
+ * The control lcore ties a decided flow to an IKE flow between the same
+ * hosts (engine/tie.c, rule ike+cisco-ipsec: reported in tied_to); the
+ * Cisco Unity vendor id in that IKE exchange is not checked.
  *
  * Decision:
  *   CONFIRMED "udp10000-esp-both-dirs-own-spi-seq-consecutive": UDP port

@@ -37,9 +37,10 @@
  *   LIKELY "esp-one-dir-spi-constant-seq-consecutive": three packets in
  *       one direction with a constant SPI and consecutive sequence numbers
  *       (one-way traffic, or a window that sees one side first).
- * Tying an ESP flow to the IKE exchange that negotiated it (IKE on UDP 500,
- * then ESP on protocol 50 between the same hosts) needs cross-flow state:
- * engine work for later.
+ * An ESP flow is tied to the IKE flow that negotiated it (IKE on UDP 500,
+ * then ESP on protocol 50 between the same hosts) on the control lcore, not
+ * here: engine/tie.c, rule ike+esp (host pair; the child SA SPIs are inside
+ * the encrypted IKE_AUTH, so they cannot be matched).
  */
 #include "classifier.h"
 #include "cls_util.h"

@@ -47,9 +47,10 @@
  *       message carrying both SPIs, then one from the other side with the
  *       same 128-bit SPI pair (for v2 with the opposite I flag). LIKELY, not
  *       CONFIRMED, because the SPIs' birth was not seen.
- * Not here (engine work for later): ESP flows are not tied to this flow's
- * SPIs (the child SA SPIs are inside the encrypted IKE_AUTH anyway); IKE
- * over TCP (RFC 8229, "IKETCP" prefix) is not classified.
+ * Not here: ESP flows between the same hosts are tied to this flow on the
+ * control lcore (engine/tie.c, rule ike+esp; by host pair, since the child
+ * SA SPIs are inside the encrypted IKE_AUTH); IKE over TCP (RFC 8229,
+ * "IKETCP" prefix) is not classified.
  */
 #include "classifier.h"
 #include "cls_util.h"

@@ -49,8 +49,9 @@
  *   LIKELY "cleartext-cstp-connect-cscosslc-tunnel": at TCP stream offset 0
  *       an HTTP/1.x `CONNECT /CSCOSSLC/tunnel` request with X-CSTP-
  *       headers: only visible where TLS is terminated upstream.
- * Not implemented (cross-flow): a DTLS flow to the same server as a TLS
- * flow seconds before is the strongest signal; it needs state across flows.
+ * Cross-flow, on the control lcore (engine/tie.c, rule openconnect-dtls+tls):
+ * an undecided TLS flow from the same client to the same server address and
+ * port as a decided DTLS channel is reported openconnect, likely.
  * Known ambiguity: the two DTLS captures in the wild corpus that nDPI labels
  * plain DTLS (dtls_old_version: 0x0100 + AES256-SHA on UDP 443;
  * dtls_session_id_and_coockie_both: DTLS 1.2 + ECDHE-ECDSA-AES256-GCM-SHA384,

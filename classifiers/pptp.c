@@ -38,8 +38,11 @@
  *       when both carry a payload, a sequence number that went up by 1..16);
  *       a packet from the other direction in between must be well formed.
  * TCP: no reassembly; a message must start its segment and lie inside it.
- * Not here (engine work for later): tying a GRE flow to the control
- * connection whose Outgoing-Call-Request/Reply negotiated its call ids.
+ * Not here: the GRE flow is tied to the control connection between the
+ * same hosts on the control lcore (engine/tie.c, rule pptp+gre). By host
+ * pair, not call id: the control connection is decided at SCCRP, before
+ * the Outgoing-Call-Request/Reply carry the call ids, and tundra keys GRE
+ * by the two addresses, so a host pair has one GRE flow anyway.
  */
 #include "classifier.h"
 #include "cls_util.h"

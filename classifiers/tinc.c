@@ -29,9 +29,11 @@
  *     sequence number and the frame are encrypted together and a MAC is
  *     appended; in 1.1 SPTPS datagrams are encrypted too. There is no
  *     cleartext structure, so UDP is NOT classified from its payload (the
- *     UDP flow of tinc.pcap stays unknown); tying it to the TCP meta
- *     connection between the same hosts and port is cross-flow work for
- *     the engine. protocols.md is right on the ID line.
+ *     UDP flow of tinc.pcap is undecided here); the control lcore ties
+ *     it to the TCP meta connection between the same hosts whose server
+ *     port is the UDP flow's port on that node, and reports it tinc,
+ *     likely (engine/tie.c, rule tinc-meta+udp). protocols.md is right on
+ *     the ID line.
  *
  * Decision (never from the port):
  *   CONFIRMED "id-request-both-sides-protocol-17": a well-formed ID line at

@@ -295,7 +295,10 @@ int classify_reason(const struct classify_db *cdb, const struct flow *f, char *b
 	const char *sig = "-";
 	if (f->pattern && f->pattern <= cdb->n_patterns)
 		sig = cdb->pattern[f->pattern - 1]->name;
-	return snprintf(buf, len, "%s/%s/%s/%s@pkt%u", classifier_name(f->app), sig,
-			f->check ? f->check : "-", f->result == CLS_CONFIRMED ? "confirmed" : "likely",
-			f->decided_at_pkt);
+	int n = snprintf(buf, len, "%s/%s/%s/%s", classifier_name(f->app), sig, f->check ? f->check : "-",
+			 f->result == CLS_CONFIRMED ? "confirmed" : "likely");
+	/* A label a tie gave (check "tie:...") was decided by no packet of this flow. */
+	if (f->decided_at_pkt && n >= 0 && (size_t)n < len)
+		n += snprintf(buf + n, len - (size_t)n, "@pkt%u", f->decided_at_pkt);
+	return n;
 }

@@ -55,7 +55,10 @@ bool classify_packet(struct classify_ctx *ctx, struct flow *f, const uint8_t *pa
 		     uint8_t l4, uint8_t ip_proto, uint8_t dir, uint16_t pkt_no, uint16_t src_port,
 		     uint16_t dst_port);
 
-/* "wireguard/wireguard-handshake-init/handshake-init+response-index-match/confirmed@pkt2". */
+/*
+ * "wireguard/wireguard-handshake-init/handshake-init+response-index-match/confirmed@pkt2";
+ * a label a tie gave has no deciding packet: "openconnect/-/tie:openconnect-dtls+tls/likely".
+ */
 int classify_reason(const struct classify_db *cdb, const struct flow *f, char *buf, size_t len);
 
 /* The flow's decision path, one line per step, each line starting with indent. */

@@ -44,12 +44,15 @@
 #include "stats.h"
 #include "metrics.h"
 #include "telemetry.h"
+#include "tie.h"
 #include "verdict.h"
 #include "worker.h"
 
 #define RECORD_RING_SIZE 4096
 #define OFFLINE_RING_SIZE 1024
 #define MAX_WORKERS 64
+/* Live: flows the tie table holds (about 200 bytes each); past it the oldest undecided go first. */
+#define TIE_LIVE_FLOWS 65536
 /* Segments the largest capture record (256 KiB) can take. */
 #define READER_MIN_FREE_MBUFS 160
 
@@ -91,6 +94,14 @@ struct tally {
 	uint64_t pkts[VERDICT_COUNT];
 };
 
+/* Offline: a tie's event, written among the verdict events. */
+struct tie_offline_event {
+	struct flow f;              /* the child as the tie leaves it */
+	struct tie_link link;
+	uint64_t ts;
+	uint8_t prev;               /* its verdict before */
+};
+
 struct engine {
 	struct options o;
 	struct classify_db cdb;
@@ -105,9 +116,12 @@ struct engine {
 	uint64_t records;
 	struct flow *events;        /* offline: every verdict event, written sorted at the end */
 	size_t n_events, cap_events;
+	struct tie_offline_event *tie_events; /* offline, with --events: one per tie, sorted by time */
+	size_t n_ties;
 	FILE *events_out;           /* live: events streamed here */
 	struct control_stats ctl;
 	struct distributor *dist;   /* live, ports without RSS: the software distributor */
+	struct tie_table *ties;     /* live: flows of one session tied as their records arrive */
 	uint64_t generation;        /* of the registry serving, 0 = none */
 	int failed;
 };
@@ -497,6 +511,33 @@ static void take_event(struct engine *e, const struct flow *f, int offline)
 	}
 }
 
+/*
+ * A flow a tie relabelled is judged again here, as a worker would judge it
+ * (registry lookup of its server endpoint under the new app), for the
+ * report. Its packets stay what the worker made them: a tie is cross-flow
+ * evidence and never drops, so drop keeps the worker's value (0 for the
+ * undecided flows a tie relabels).
+ */
+static void rejudge(struct engine *e, struct flow *f)
+{
+	uint8_t drop = f->drop;
+	verdict_decide(f, e->sh->registry, &e->sh->policy, e->sh->can_enforce, f->ts_last);
+	f->drop = drop;
+}
+
+/* Live: a tie was made; its event tells the audit trail (the child as the tie leaves it). */
+static void on_tie(void *arg, const struct tie_event *ev)
+{
+	struct engine *e = arg;
+	struct flow f;
+	tie_flow_record(ev->child, &f);
+	uint8_t prev = f.verdict;
+	tie_relabel(&f, ev->link);
+	rejudge(e, &f);
+	if (e->events_out)
+		output_tie_event_json(e->events_out, &f, prev, ev->link, ev->ts, &e->cdb);
+}
+
 static void drain_records(struct engine *e, int offline)
 {
 	struct flow buf[32];
@@ -506,19 +547,42 @@ static void drain_records(struct engine *e, int offline)
 			for (unsigned int k = 0; k < n; k++) {
 				if (buf[k].kind == RECORD_VERDICT) {
 					take_event(e, &buf[k], offline);
+					/* A flow's first verdict is what ties are made from. */
+					if (!offline && buf[k].prev_verdict == VERDICT_COUNT)
+						tie_note(e->ties, &buf[k], on_tie, e);
 					continue;
 				}
-				account_record(e, &buf[k]);
-				if (offline && !e->o.summary) {
+				if (offline && e->o.summary) {
+					/* Totals only: no records kept, so no ties either. */
+					account_record(e, &buf[k]);
+					continue;
+				}
+				if (offline) {
+					/* Offline, ties are made and records counted once all are in. */
 					if (keep_record(e, &buf[k]) != 0 && !e->failed) {
 						fprintf(stderr, "tundra: out of memory keeping flow records\n");
 						e->failed = 1;
 					}
-				} else if (e->flow_out) {
-					output_flow_json(e->flow_out, &buf[k], &e->cdb);
+					continue;
 				}
+				struct tie_link tie;
+				tie_end(e->ties, &buf[k], &tie, on_tie, e);
+				if (tie.is_child && tie.relabel) {
+					tie_relabel(&buf[k], &tie);
+					rejudge(e, &buf[k]);
+				}
+				account_record(e, &buf[k]);
+				if (e->flow_out)
+					output_flow_json(e->flow_out, &buf[k], &tie, &e->cdb);
 			}
 		}
+	}
+	if (!offline) {
+		struct tie_stats ts;
+		tie_table_stats(e->ties, &ts);
+		e->ctl.ties = ts.ties;
+		e->ctl.tie_relabels = ts.relabels;
+		e->ctl.tie_evicted = ts.evicted;
 	}
 	if (!offline && e->flow_out)
 		fflush(e->flow_out);
@@ -666,9 +730,11 @@ static void teardown_engine(struct engine *e)
 		rte_free(e->sh);
 	}
 	classify_db_free(&e->cdb);
+	tie_table_free(e->ties);
 	free(e->tally);
 	free(e->recs);
 	free(e->events);
+	free(e->tie_events);
 }
 
 static void collect_stats(struct engine *e, struct worker_stats *sum)
@@ -835,6 +901,103 @@ static void hand_over(struct engine *e, struct rte_ring *r, struct rte_mbuf **b,
 	*n -= done;
 }
 
+/* First verdict events of the run by flow (key, first packet), for the time each flow was decided. */
+static int first_event_cmp(const void *a, const void *b)
+{
+	const struct flow *x = *(const struct flow *const *)a, *y = *(const struct flow *const *)b;
+	int c = memcmp(&x->key, &y->key, sizeof(x->key));
+	if (c == 0 && x->ts_first != y->ts_first)
+		c = x->ts_first < y->ts_first ? -1 : 1;
+	return c;
+}
+
+/* When a flow became known to the control lcore: its first verdict, else (never decided) its end. */
+static uint64_t known_at(const struct flow *const *idx, size_t n, const struct flow_key *key, uint64_t ts_first,
+			 uint64_t fallback)
+{
+	struct flow probe;
+	probe.key = *key;
+	probe.ts_first = ts_first;
+	const struct flow *pp = &probe;
+	const struct flow *const *hit = idx ? bsearch(&pp, idx, n, sizeof(*idx), first_event_cmp) : NULL;
+	return hit ? (*hit)->ts_last : fallback;
+}
+
+static int tie_event_cmp(const void *a, const void *b)
+{
+	const struct tie_offline_event *x = a, *y = b;
+	if (x->ts != y->ts)
+		return x->ts < y->ts ? -1 : 1;
+	return memcmp(&x->f.key, &y->f.key, sizeof(x->f.key));
+}
+
+/*
+ * Offline ties: made over every record once the run is over, so they depend
+ * only on the capture. Relabels and judges again the children a rule
+ * relabels; with --events, makes one tie event per tie, timed when the later
+ * of the two flows was decided (as live makes it). Returns the links (one
+ * per record), NULL when out of memory (reported; no ties then).
+ */
+static struct tie_link *tie_offline(struct engine *e)
+{
+	struct tie_link *links = calloc(e->n_recs ? e->n_recs : 1, sizeof(*links));
+	struct tie_timeouts to = {
+		.udp_ns = (uint64_t)e->o.udp_timeout_s * 1000000000ull,
+		.tcp_ns = (uint64_t)e->o.tcp_timeout_s * 1000000000ull,
+		.tcp_syn_ns = (uint64_t)e->o.tcp_syn_timeout_s * 1000000000ull,
+		.tcp_fin_ns = (uint64_t)e->o.tcp_fin_timeout_s * 1000000000ull,
+		.other_ns = (uint64_t)e->o.udp_timeout_s * 1000000000ull,
+	};
+	long n = links ? tie_all(e->recs, e->n_recs, &to, links) : -1;
+	if (n < 0) {
+		fprintf(stderr, "tundra: out of memory tying flows\n");
+		e->failed = 1;
+		free(links);
+		return NULL;
+	}
+	const struct flow **idx = NULL;
+	size_t n_idx = 0;
+	if (e->o.events && n > 0) {
+		idx = malloc((e->n_events ? e->n_events : 1) * sizeof(*idx));
+		e->tie_events = calloc((size_t)n, sizeof(*e->tie_events));
+		if (idx == NULL || e->tie_events == NULL) {
+			fprintf(stderr, "tundra: out of memory for tie events\n");
+			e->failed = 1;
+		} else {
+			for (size_t i = 0; i < e->n_events; i++)
+				if (e->events[i].prev_verdict == VERDICT_COUNT)
+					idx[n_idx++] = &e->events[i];
+			qsort(idx, n_idx, sizeof(*idx), first_event_cmp);
+		}
+	}
+	for (size_t i = 0; i < e->n_recs; i++) {
+		const struct tie_link *l = &links[i];
+		if (!l->is_child)
+			continue;
+		struct flow *f = &e->recs[i];
+		uint8_t prev = f->verdict;
+		e->ctl.ties++;
+		if (l->relabel) {
+			tie_relabel(f, l);
+			rejudge(e, f);
+			e->ctl.tie_relabels++;
+		}
+		if (idx && e->tie_events) {
+			struct tie_offline_event *t = &e->tie_events[e->n_ties++];
+			uint64_t c = known_at(idx, n_idx, &f->key, f->ts_first, f->ts_last);
+			uint64_t p = known_at(idx, n_idx, &l->peer.key, l->peer.ts_first, 0);
+			t->f = *f;
+			t->link = *l;
+			t->prev = prev;
+			t->ts = c > p ? c : p;
+		}
+	}
+	free(idx);
+	if (e->tie_events)
+		qsort(e->tie_events, e->n_ties, sizeof(*e->tie_events), tie_event_cmp);
+	return links;
+}
+
 static int cmd_classify(int argc, char **argv)
 {
 	struct engine e;
@@ -862,6 +1025,7 @@ static int cmd_classify(int argc, char **argv)
 	}
 	int rc = 2;
 	struct rte_ring *rings[MAX_WORKERS] = {0};
+	struct tie_link *links = NULL;
 	if (setup_engine(&e, 1) != 0)
 		goto out;
 	/* Room for full rings even when every frame is a chain of a few segments. */
@@ -937,6 +1101,9 @@ static int cmd_classify(int argc, char **argv)
 
 	if (e.n_recs > 0)
 		qsort(e.recs, e.n_recs, sizeof(*e.recs), flow_record_cmp);
+	links = tie_offline(&e);
+	for (size_t i = 0; i < e.n_recs; i++)
+		account_record(&e, &e.recs[i]);
 	if (e.o.events) {
 		/* Sorted by the time of the packet that decided, like the flows by their first. */
 		if (e.n_events > 0)
@@ -946,8 +1113,16 @@ static int cmd_classify(int argc, char **argv)
 			fprintf(stderr, "tundra: %s: %s\n", e.o.events, strerror(errno));
 			e.failed = 1;
 		} else {
-			for (size_t i = 0; i < e.n_events; i++)
-				output_event_json(ev, &e.events[i], &e.cdb);
+			/* Verdict and tie events merged in time order (a verdict first at equal times). */
+			size_t t = 0;
+			for (size_t i = 0; i <= e.n_events; i++) {
+				for (; t < e.n_ties && (i == e.n_events || e.tie_events[t].ts < e.events[i].ts_last); t++) {
+					const struct tie_offline_event *te = &e.tie_events[t];
+					output_tie_event_json(ev, &te->f, te->prev, &te->link, te->ts, &e.cdb);
+				}
+				if (i < e.n_events)
+					output_event_json(ev, &e.events[i], &e.cdb);
+			}
 			fclose(ev);
 		}
 	}
@@ -956,9 +1131,9 @@ static int cmd_classify(int argc, char **argv)
 	output_set_explain(e.o.explain);
 	for (size_t i = 0; i < e.n_recs; i++) {
 		if (e.o.json) {
-			output_flow_json(stdout, &e.recs[i], &e.cdb);
+			output_flow_json(stdout, &e.recs[i], links ? &links[i] : NULL, &e.cdb);
 		} else {
-			output_flow_row(stdout, &e.recs[i], &e.cdb);
+			output_flow_row(stdout, &e.recs[i], links ? &links[i] : NULL, &e.cdb);
 			if (e.o.explain)
 				classify_explain(&e.cdb, &e.recs[i], "    ", stdout);
 		}
@@ -979,6 +1154,7 @@ static int cmd_classify(int argc, char **argv)
 		rc = 2;
 	port_close((uint16_t)port);
 out:
+	free(links);
 	pcap_in_close(in);
 	teardown_engine(&e);
 	for (unsigned int i = 0; i < e.n_workers; i++)
@@ -1148,6 +1324,11 @@ static int cmd_run(int argc, char **argv)
 	}
 	if (setup_engine(&e, 0) != 0)
 		goto out;
+	e.ties = tie_table_create(TIE_LIVE_FLOWS);
+	if (e.ties == NULL) {
+		fprintf(stderr, "tundra: no memory for the tie table\n");
+		goto out;
+	}
 	unsigned int n_mbufs = e.n_workers * 2 * (1024 + 1024 + WORKER_BURST * 2) + 4096;
 	e.mp = rte_pktmbuf_pool_create("live_pool", n_mbufs, 256, 0, RTE_MBUF_DEFAULT_BUF_SIZE,
 				       (int)rte_socket_id());

@@ -89,6 +89,12 @@ char *metrics_render(const struct telemetry_view *v, size_t *len)
 	fprintf(f, "tundra_registry_alarm %" PRIu64 "\n", c->registry_alarm);
 	counter(f, "tundra_enforce_active", "1 while blocked flows are dropped.", "gauge");
 	fprintf(f, "tundra_enforce_active %" PRIu64 "\n", c->enforce_active);
+	counter(f, "tundra_ties_total", "Flows tied to a flow of the same VPN session, and of them relabelled.",
+		"counter");
+	fprintf(f, "tundra_ties_total{kind=\"tied\"} %" PRIu64 "\n", c->ties);
+	fprintf(f, "tundra_ties_total{kind=\"relabelled\"} %" PRIu64 "\n", c->tie_relabels);
+	counter(f, "tundra_tie_evicted_total", "Flows the full tie table forgot (their ties are lost).", "counter");
+	fprintf(f, "tundra_tie_evicted_total %" PRIu64 "\n", c->tie_evicted);
 
 	counter(f, "tundra_port_packets_total", "Port counters from the driver.", "counter");
 	for (unsigned int i = 0; i < v->n_ports; i++) {

@@ -16,15 +16,21 @@ static void addr_str(uint8_t ipver, const uint8_t *a, char *buf, size_t len)
 		snprintf(buf, len, "?");
 }
 
+static void key_endpoints(const struct flow_key *k, uint8_t client_is_lo, char *cli, size_t cl, uint16_t *cport,
+			  char *srv, size_t sl, uint16_t *sport)
+{
+	const uint8_t *ca = client_is_lo ? k->addr_lo : k->addr_hi;
+	const uint8_t *sa = client_is_lo ? k->addr_hi : k->addr_lo;
+	addr_str(k->ip_version, ca, cli, cl);
+	addr_str(k->ip_version, sa, srv, sl);
+	*cport = client_is_lo ? k->port_lo : k->port_hi;
+	*sport = client_is_lo ? k->port_hi : k->port_lo;
+}
+
 void flow_endpoints(const struct flow *f, char *cli, size_t cl, uint16_t *cport, char *srv, size_t sl,
 		    uint16_t *sport)
 {
-	const uint8_t *ca = f->client_is_lo ? f->key.addr_lo : f->key.addr_hi;
-	const uint8_t *sa = f->client_is_lo ? f->key.addr_hi : f->key.addr_lo;
-	addr_str(f->key.ip_version, ca, cli, cl);
-	addr_str(f->key.ip_version, sa, srv, sl);
-	*cport = f->client_is_lo ? f->key.port_lo : f->key.port_hi;
-	*sport = f->client_is_lo ? f->key.port_hi : f->key.port_lo;
+	key_endpoints(&f->key, f->client_is_lo, cli, cl, cport, srv, sl, sport);
 }
 
 static void json_str(FILE *out, const char *s)
@@ -94,7 +100,55 @@ static void path_json(FILE *out, const struct flow *f, const struct classify_db 
 	fprintf(out, "],\"path_steps\":%u", f->n_steps);
 }
 
-void output_flow_json(FILE *out, const struct flow *f, const struct classify_db *cdb)
+
+static void ts_json(FILE *out, uint64_t ns)
+{
+	fprintf(out, "%" PRIu64 ".%06" PRIu64, ns / 1000000000u, ns % 1000000000u / 1000);
+}
+
+/* "tied_to": the partner flow, or null. */
+static void tie_json(FILE *out, const struct tie_link *t)
+{
+	fputs(",\"tied_to\":", out);
+	if (t == NULL || t->rule == 0 || t->rule > tie_n_rules) {
+		fputs("null", out);
+		return;
+	}
+	char cli[INET6_ADDRSTRLEN], srv[INET6_ADDRSTRLEN];
+	uint16_t cport, sport;
+	key_endpoints(&t->peer.key, t->peer.client_is_lo, cli, sizeof(cli), &cport, srv, sizeof(srv), &sport);
+	fprintf(out, "{\"rule\":\"%s\",\"role\":\"%s\",\"relabelled\":%s,\"app\":", tie_rules[t->rule - 1].name,
+		t->is_child ? "child" : "parent", t->relabel ? "true" : "false");
+	json_str(out, classifier_name(t->peer.app));
+	fputs(",\"l4\":", out);
+	l4_json(out, t->peer.key.proto);
+	fprintf(out, ",\"src_ip\":\"%s\",\"src_port\":%u,\"dst_ip\":\"%s\",\"dst_port\":%u,\"ts_first\":", cli, cport,
+		srv, sport);
+	ts_json(out, t->peer.ts_first);
+	fprintf(out, ",\"flows\":%u}", t->n);
+}
+
+/* The table's tied_to column: rule@l4/client>server, or "-". */
+static void tie_cell(char *buf, size_t len, const struct tie_link *t)
+{
+	if (t == NULL || t->rule == 0 || t->rule > tie_n_rules) {
+		snprintf(buf, len, "-");
+		return;
+	}
+	char cli[INET6_ADDRSTRLEN], srv[INET6_ADDRSTRLEN], l4[8];
+	uint16_t cport, sport;
+	key_endpoints(&t->peer.key, t->peer.client_is_lo, cli, sizeof(cli), &cport, srv, sizeof(srv), &sport);
+	if (t->peer.key.proto == 6)
+		snprintf(l4, sizeof(l4), "tcp");
+	else if (t->peer.key.proto == 17)
+		snprintf(l4, sizeof(l4), "udp");
+	else
+		snprintf(l4, sizeof(l4), "%u", t->peer.key.proto);
+	const char *fmt = t->peer.key.ip_version == 6 ? "%s@%s/[%s]:%u>[%s]:%u%s" : "%s@%s/%s:%u>%s:%u%s";
+	snprintf(buf, len, fmt, tie_rules[t->rule - 1].name, l4, cli, cport, srv, sport, t->n > 1 ? "+" : "");
+}
+
+void output_flow_json(FILE *out, const struct flow *f, const struct tie_link *tie, const struct classify_db *cdb)
 {
 	char cli[INET6_ADDRSTRLEN], srv[INET6_ADDRSTRLEN], reason[160];
 	uint16_t cport, sport;
@@ -142,7 +196,7 @@ void output_flow_json(FILE *out, const struct flow *f, const struct classify_db 
 	      : f->policy == POLICY_APPLIED_SECTOR ? ",\"policy\":\"sector\""
 						   : ",\"policy\":null",
 	      out);
-	if (f->phase == FLOW_DECIDED)
+	if (f->phase == FLOW_DECIDED && f->decided_at_pkt)
 		fprintf(out, ",\"decided_at_pkt\":%u", f->decided_at_pkt);
 	else
 		fputs(",\"decided_at_pkt\":null", out);
@@ -150,18 +204,19 @@ void output_flow_json(FILE *out, const struct flow *f, const struct classify_db 
 	json_str(out, reason);
 	if (explain)
 		path_json(out, f, cdb);
+	tie_json(out, tie);
 	fprintf(out, ",\"end\":\"%s\"}\n", end_name(f->end));
 }
 
 void output_table_header(FILE *out)
 {
-	fprintf(out, "%-15s %-4s %-40s %-40s %7s %7s %-10s %-6s %-12s %s\n", "first_seen", "l4", "client",
-		"server", "pkts>", "pkts<", "app", "verdict", "registrant", "reason");
+	fprintf(out, "%-15s %-4s %-40s %-40s %7s %7s %-10s %-6s %-12s %-64s %s\n", "first_seen", "l4", "client",
+		"server", "pkts>", "pkts<", "app", "verdict", "registrant", "reason", "tied_to");
 }
 
-void output_flow_row(FILE *out, const struct flow *f, const struct classify_db *cdb)
+void output_flow_row(FILE *out, const struct flow *f, const struct tie_link *tie, const struct classify_db *cdb)
 {
-	char cli[INET6_ADDRSTRLEN], srv[INET6_ADDRSTRLEN], reason[160], ce[64], se[64], l4[8];
+	char cli[INET6_ADDRSTRLEN], srv[INET6_ADDRSTRLEN], reason[160], ce[64], se[64], l4[8], tc[160];
 	uint16_t cport, sport;
 	flow_endpoints(f, cli, sizeof(cli), &cport, srv, sizeof(srv), &sport);
 	classify_reason(cdb, f, reason, sizeof(reason));
@@ -173,9 +228,10 @@ void output_flow_row(FILE *out, const struct flow *f, const struct classify_db *
 		snprintf(l4, sizeof(l4), "udp");
 	else
 		snprintf(l4, sizeof(l4), "%u", f->key.proto);
-	fprintf(out, "%15.3f %-4s %-40s %-40s %7u %7u %-10s %-6s %-12s %s\n", (double)f->ts_first / 1e9, l4, ce,
-		se, f->pkts[CLS_C2S], f->pkts[CLS_S2C], classifier_name(f->app), verdict_name(f->verdict),
-		f->registrant_id[0] ? f->registrant_id : "-", reason);
+	tie_cell(tc, sizeof(tc), tie);
+	fprintf(out, "%15.3f %-4s %-40s %-40s %7u %7u %-10s %-6s %-12s %-64s %s\n", (double)f->ts_first / 1e9, l4,
+		ce, se, f->pkts[CLS_C2S], f->pkts[CLS_S2C], classifier_name(f->app), verdict_name(f->verdict),
+		f->registrant_id[0] ? f->registrant_id : "-", reason, tc);
 }
 
 void output_event_json(FILE *out, const struct flow *f, const struct classify_db *cdb)
@@ -207,6 +263,39 @@ void output_event_json(FILE *out, const struct flow *f, const struct classify_db
 		fputs("null", out);
 	fputs(",\"reason\":", out);
 	json_str(out, reason);
+	fprintf(out, ",\"vpn\":%s}\n", f->app ? "true" : "false");
+}
+
+void output_tie_event_json(FILE *out, const struct flow *f, uint8_t prev_verdict, const struct tie_link *tie,
+			   uint64_t ts, const struct classify_db *cdb)
+{
+	char cli[INET6_ADDRSTRLEN], srv[INET6_ADDRSTRLEN], reason[160];
+	uint16_t cport, sport;
+	flow_endpoints(f, cli, sizeof(cli), &cport, srv, sizeof(srv), &sport);
+	classify_reason(cdb, f, reason, sizeof(reason));
+	fputs("{\"event\":\"tie\",\"ts\":", out);
+	ts_json(out, ts);
+	fprintf(out, ",\"ip_version\":%u,\"l4\":", f->key.ip_version);
+	l4_json(out, f->key.proto);
+	fprintf(out, ",\"src_ip\":\"%s\",\"src_port\":%u,\"dst_ip\":\"%s\",\"dst_port\":%u,\"ts_first\":", cli, cport,
+		srv, sport);
+	ts_json(out, f->ts_first);
+	fputs(",\"app\":", out);
+	json_str(out, classifier_name(f->app));
+	fprintf(out, ",\"verdict\":\"%s\",\"previous\":", verdict_name(f->verdict));
+	if (prev_verdict < VERDICT_COUNT)
+		fprintf(out, "\"%s\"", verdict_name(prev_verdict));
+	else
+		fputs("null", out);
+	fprintf(out, ",\"dropped\":%s,\"generation\":%" PRIu64 ",\"registrant\":", f->drop ? "true" : "false",
+		f->reg_generation);
+	if (f->registrant_id[0])
+		json_str(out, f->registrant_id);
+	else
+		fputs("null", out);
+	fputs(",\"reason\":", out);
+	json_str(out, reason);
+	tie_json(out, tie);
 	fprintf(out, ",\"vpn\":%s}\n", f->app ? "true" : "false");
 }
 

@@ -11,12 +11,14 @@
 
 #include "classify.h"
 #include "flow.h"
+#include "tie.h"
 
-void output_flow_json(FILE *out, const struct flow *f, const struct classify_db *cdb);
+/* tie: the flow's tie (NULL or rule 0: not tied), reported as "tied_to". */
+void output_flow_json(FILE *out, const struct flow *f, const struct tie_link *tie, const struct classify_db *cdb);
 /* --explain: JSON records carry the decision path ("path"). */
 void output_set_explain(bool on);
 void output_table_header(FILE *out);
-void output_flow_row(FILE *out, const struct flow *f, const struct classify_db *cdb);
+void output_flow_row(FILE *out, const struct flow *f, const struct tie_link *tie, const struct classify_db *cdb);
 
 /* Client and server endpoints of a flow, as text. */
 void flow_endpoints(const struct flow *f, char *cli, size_t cl, uint16_t *cport, char *srv, size_t sl,
@@ -25,5 +27,11 @@ int flow_record_cmp(const void *a, const void *b);
 /* A verdict event: the flow, its new and previous verdict, the registry generation. */
 void output_event_json(FILE *out, const struct flow *f, const struct classify_db *cdb);
 int event_record_cmp(const void *a, const void *b);
+/*
+ * A tie event: the child flow as the tie leaves it (relabelled and judged
+ * again when the rule relabels), its verdict before, the parent in tie.
+ */
+void output_tie_event_json(FILE *out, const struct flow *child, uint8_t prev_verdict, const struct tie_link *tie,
+			   uint64_t ts, const struct classify_db *cdb);
 
 #endif

@@ -86,9 +86,10 @@ void stats_print_json(const struct worker_stats *s, const struct control_stats *
 		fprintf(out,
 			",\"control\":{\"registry_generation\":%" PRIu64 ",\"registry_entries\":%" PRIu64
 			",\"reloads\":%" PRIu64 ",\"reload_failures\":%" PRIu64 ",\"reload_refusals\":%" PRIu64
-			",\"registry_alarm\":%" PRIu64 ",\"enforce_active\":%" PRIu64 ",\"verdict_events\":%" PRIu64 ",\"stuck_workers\":%" PRIu64 "}",
+			",\"registry_alarm\":%" PRIu64 ",\"enforce_active\":%" PRIu64 ",\"verdict_events\":%" PRIu64 ",\"stuck_workers\":%" PRIu64
+			",\"ties\":%" PRIu64 ",\"tie_relabels\":%" PRIu64 ",\"tie_evicted\":%" PRIu64 "}",
 			c->registry_generation, c->registry_entries, c->reloads, c->reload_failures,
 			c->reload_refusals, c->registry_alarm, c->enforce_active, c->verdict_events,
-			c->stuck_workers);
+			c->stuck_workers, c->ties, c->tie_relabels, c->tie_evicted);
 	fputs("}\n", out);
 }

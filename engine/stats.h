@@ -93,6 +93,9 @@ struct control_stats {
 	uint64_t enforce_active;        /* 1 while blocked flows are dropped */
 	uint64_t verdict_events;        /* audit events received */
 	uint64_t stuck_workers;         /* workers whose heartbeat stopped for --stuck-ms */
+	uint64_t ties;                  /* flows tied to a partner of the same session */
+	uint64_t tie_relabels;          /* of them: labelled by the tie (confidence likely) */
+	uint64_t tie_evicted;           /* live: flows the full tie table forgot (their ties lost) */
 };
 
 const char *outcome_name(unsigned int o);

@@ -809,56 +809,58 @@ EOF
 
 write_labels() {
     cat >"$WORK/out/labels.csv" <<'EOF'
-pcap,l4,server_ip,server_port,app,verdict
-wireguard-udp51820.pcap,udp,198.18.0.1,51820,wireguard,allow
-wireguard-udp443-v6.pcap,udp,fd00:7d::1,443,wireguard,block
-openvpn-udp1194.pcap,udp,198.18.0.1,1194,openvpn,allow
-openvpn-udp-tlscrypt.pcap,udp,198.19.0.1,5000,openvpn,block
-openvpn-udp-tlsauth.pcap,udp,198.19.0.1,1194,openvpn,block
-openvpn-tcp443.pcap,tcp,198.19.0.1,443,openvpn,block
-openvpn-tcp-tlscrypt.pcap,tcp,198.18.0.1,1194,openvpn,allow
-dns.pcap,udp,198.18.0.1,53,unknown,pass
-dns.pcap,udp,fd00:7d::1,53,unknown,pass
-https-tls13.pcap,tcp,198.18.0.1,443,unknown,pass
-https-tls12.pcap,tcp,198.19.0.1,443,unknown,pass
-ssh.pcap,tcp,198.19.0.1,22,unknown,pass
-udp-random.pcap,udp,198.19.0.1,51820,unknown,pass
-udp-random.pcap,udp,198.19.0.1,1194,unknown,pass
-udp-random.pcap,udp,198.19.0.1,5000,unknown,pass
-udp-random.pcap,udp,198.19.0.1,443,unknown,pass
-udp-random.pcap,udp,198.19.0.1,4500,unknown,pass
-udp-random.pcap,udp,198.19.0.1,9999,unknown,pass
-udp-random.pcap,tcp,198.19.0.1,1194,unknown,pass
-udp-random.pcap,tcp,198.19.0.1,443,unknown,pass
-demo.pcap,udp,198.18.0.1,51820,wireguard,allow
-demo.pcap,udp,198.18.0.1,1194,openvpn,allow
-demo.pcap,tcp,198.19.0.1,443,openvpn,block
-demo.pcap,udp,198.18.0.1,53,unknown,pass
-demo.pcap,udp,fd00:7d::1,53,unknown,pass
-demo.pcap,tcp,198.18.0.1,443,unknown,pass
-ikev2-udp500.pcap,udp,198.18.0.1,500,ike,allow
-ikev2-natt-4500.pcap,udp,198.19.0.1,500,ike,block
-ikev2-natt-4500.pcap,udp,198.19.0.1,4500,ike,block
-ikev2-libipsec.pcap,udp,198.18.0.1,500,ike,allow
-ikev2-libipsec.pcap,udp,198.18.0.1,4500,ike,allow
-ikev1-main.pcap,udp,198.19.0.1,500,ike,block
-ikev1-main.pcap,udp,198.19.0.1,4500,ike,block
-l2tp-1701.pcap,udp,198.19.0.1,1701,l2tp,block
-pptp-1723.pcap,tcp,198.18.0.1,1723,pptp,allow
-pptp-1723.pcap,47,198.18.0.1,0,gre,allow
-openconnect-ocserv.pcap,tcp,198.19.0.1,443,openconnect,block
-openconnect-ocserv.pcap,udp,198.19.0.1,443,openconnect,block
-tinc.pcap,tcp,198.18.0.1,655,tinc,allow
-tinc.pcap,udp,198.18.0.1,655,tinc,allow
-softether.pcap,tcp,198.19.0.1,443,softether,block
-softether.pcap,udp,198.19.0.1,53,softether,block
-softether.pcap,udp,198.19.0.1,137,softether,block
-decoy-udp.pcap,udp,198.19.0.1,500,unknown,pass
-decoy-udp.pcap,udp,198.19.0.1,4500,unknown,pass
-decoy-udp.pcap,udp,198.19.0.1,1701,unknown,pass
-decoy-udp.pcap,udp,198.19.0.1,655,unknown,pass
-decoy-tcp.pcap,tcp,198.19.0.1,1723,unknown,pass
-decoy-tcp.pcap,tcp,198.19.0.1,655,unknown,pass
+pcap,l4,server_ip,server_port,app,verdict,tied_to
+wireguard-udp51820.pcap,udp,198.18.0.1,51820,wireguard,allow,
+wireguard-udp443-v6.pcap,udp,fd00:7d::1,443,wireguard,block,
+openvpn-udp1194.pcap,udp,198.18.0.1,1194,openvpn,allow,
+openvpn-udp-tlscrypt.pcap,udp,198.19.0.1,5000,openvpn,block,
+openvpn-udp-tlsauth.pcap,udp,198.19.0.1,1194,openvpn,block,
+openvpn-tcp443.pcap,tcp,198.19.0.1,443,openvpn,block,
+openvpn-tcp-tlscrypt.pcap,tcp,198.18.0.1,1194,openvpn,allow,
+dns.pcap,udp,198.18.0.1,53,unknown,pass,
+dns.pcap,udp,fd00:7d::1,53,unknown,pass,
+https-tls13.pcap,tcp,198.18.0.1,443,unknown,pass,
+https-tls12.pcap,tcp,198.19.0.1,443,unknown,pass,
+ssh.pcap,tcp,198.19.0.1,22,unknown,pass,
+udp-random.pcap,udp,198.19.0.1,51820,unknown,pass,
+udp-random.pcap,udp,198.19.0.1,1194,unknown,pass,
+udp-random.pcap,udp,198.19.0.1,5000,unknown,pass,
+udp-random.pcap,udp,198.19.0.1,443,unknown,pass,
+udp-random.pcap,udp,198.19.0.1,4500,unknown,pass,
+udp-random.pcap,udp,198.19.0.1,9999,unknown,pass,
+udp-random.pcap,tcp,198.19.0.1,1194,unknown,pass,
+udp-random.pcap,tcp,198.19.0.1,443,unknown,pass,
+demo.pcap,udp,198.18.0.1,51820,wireguard,allow,
+demo.pcap,udp,198.18.0.1,1194,openvpn,allow,
+demo.pcap,tcp,198.19.0.1,443,openvpn,block,
+demo.pcap,udp,198.18.0.1,53,unknown,pass,
+demo.pcap,udp,fd00:7d::1,53,unknown,pass,
+demo.pcap,tcp,198.18.0.1,443,unknown,pass,
+ikev2-udp500.pcap,udp,198.18.0.1,500,ike,allow,
+ikev2-natt-4500.pcap,udp,198.19.0.1,500,ike,block,
+ikev2-natt-4500.pcap,udp,198.19.0.1,4500,ike,block,
+ikev2-libipsec.pcap,udp,198.18.0.1,500,ike,allow,
+ikev2-libipsec.pcap,udp,198.18.0.1,4500,ike,allow,
+ikev2-esp.pcap,udp,198.18.0.1,500,ike,allow,50/0
+ikev2-esp.pcap,50,198.18.0.1,0,esp,allow,udp/500
+ikev1-main.pcap,udp,198.19.0.1,500,ike,block,
+ikev1-main.pcap,udp,198.19.0.1,4500,ike,block,
+l2tp-1701.pcap,udp,198.19.0.1,1701,l2tp,block,
+pptp-1723.pcap,tcp,198.18.0.1,1723,pptp,allow,47/0
+pptp-1723.pcap,47,198.18.0.1,0,gre,allow,tcp/1723
+openconnect-ocserv.pcap,tcp,198.19.0.1,443,openconnect,block,udp/443
+openconnect-ocserv.pcap,udp,198.19.0.1,443,openconnect,block,tcp/443
+tinc.pcap,tcp,198.18.0.1,655,tinc,allow,udp/655
+tinc.pcap,udp,198.18.0.1,655,tinc,allow,tcp/655
+softether.pcap,tcp,198.19.0.1,443,softether,block,
+softether.pcap,udp,198.19.0.1,53,softether,block,
+softether.pcap,udp,198.19.0.1,137,softether,block,
+decoy-udp.pcap,udp,198.19.0.1,500,unknown,pass,
+decoy-udp.pcap,udp,198.19.0.1,4500,unknown,pass,
+decoy-udp.pcap,udp,198.19.0.1,1701,unknown,pass,
+decoy-udp.pcap,udp,198.19.0.1,655,unknown,pass,
+decoy-tcp.pcap,tcp,198.19.0.1,1723,unknown,pass,
+decoy-tcp.pcap,tcp,198.19.0.1,655,unknown,pass,
 EOF
 }
 
@@ -892,6 +894,11 @@ main() {
     "$PY" "$HERE/pcaptool.py" merge "$WORK/out/demo.pcap" \
         "$WORK/out/wireguard-udp51820.pcap" "$WORK/out/openvpn-udp1194.pcap" \
         "$WORK/out/openvpn-tcp443.pcap" "$WORK/out/dns.pcap" "$WORK/out/https-tls13.pcap" >&2
+
+    # ikev2-esp.pcap: the ikev2-libipsec session as it looks without NAT-T (IKE stays on
+    # UDP 500, ESP on IP protocol 50). Derived, because strongSwan's libipsec only sends
+    # ESP in UDP and the capture kernel has no ESP (see ike_capture).
+    "$PY" "$HERE/pcaptool.py" unencap "$WORK/out/ikev2-esp.pcap" "$WORK/out/ikev2-libipsec.pcap" >&2
 
     write_registry
     write_labels

@@ -4,6 +4,8 @@
   pcaptool.py merge OUT IN...            merge classic pcap files by timestamp
   pcaptool.py check LABELS DIR           verify labels.csv against the pcaps
   pcaptool.py summary LABELS DIR [PCAP]  first payloads of every labelled flow
+  pcaptool.py unencap OUT IN             IKE and ESP of IN's UDP 4500 as without NAT-T:
+                                         IKE on UDP 500 (marker removed), ESP on IP 50
 
 A "server endpoint" is an (l4, ip, port) on one of the server-side addresses
 (SERVER_IPS); every TCP/UDP packet in a capture belongs to one of them.  GRE
@@ -147,6 +149,62 @@ def cmd_merge(out, inputs):
             f.write(struct.pack("<IIII", ts, frac, len(data), orig))
             f.write(data)
     print(f"merged {len(allrecs)} packets from {len(inputs)} files into {out}")
+    return 0
+
+
+def _csum(data):
+    if len(data) % 2:
+        data += b"\0"
+    s = sum(struct.unpack("!%dH" % (len(data) // 2), data))
+    while s >> 16:
+        s = (s & 0xFFFF) + (s >> 16)
+    return ~s & 0xFFFF
+
+
+def cmd_unencap(out, inp):
+    """Rewrites IPv4 UDP 4500<->4500 packets: IKE (behind the 4-byte zero
+    marker) goes to UDP 500<->500 without the marker, ESP becomes IP protocol
+    50 with the same bytes (RFC 3948 encapsulation undone), NAT-keepalives are
+    left out. Everything else is copied as it is."""
+    hdr, recs = read_pcap(inp)
+    if hdr["linktype"] != LINKTYPE_ETHERNET:
+        raise ValueError(f"{inp}: linktype {hdr['linktype']} is not Ethernet")
+    n_ike = n_esp = n_drop = 0
+    with open(out, "wb") as f:
+        f.write(struct.pack("<IHHiIII", hdr["magic"], 2, 4, 0, 0, hdr["snaplen"], hdr["linktype"]))
+        for ts, frac, orig, data in recs:
+            eth = data[:14]
+            ip = data[14:]
+            if (len(data) >= 14 + 28 and eth[12:14] == b"\x08\x00" and ip[0] >> 4 == 4 and ip[9] == 17
+                    and struct.unpack("!H", ip[6:8])[0] & 0x3FFF == 0):
+                ihl = (ip[0] & 15) * 4
+                sport, dport = struct.unpack("!HH", ip[ihl:ihl + 4])
+                pay = ip[ihl + 8:struct.unpack("!H", ip[2:4])[0]]
+                if sport == 4500 and dport == 4500:
+                    iph = bytearray(ip[:ihl])
+                    if pay == b"\xff":
+                        n_drop += 1
+                        continue
+                    if pay[:4] == b"\0\0\0\0":
+                        pay = pay[4:]
+                        l4 = struct.pack("!HHHH", 500, 500, 8 + len(pay), 0) + pay
+                        pseudo = bytes(iph[12:20]) + struct.pack("!BBH", 0, 17, len(l4))
+                        c = _csum(pseudo + l4) or 0xFFFF
+                        l4 = l4[:6] + struct.pack("!H", c) + l4[8:]
+                        n_ike += 1
+                    else:
+                        iph[9] = 50
+                        l4 = pay
+                        n_esp += 1
+                    iph[2:4] = struct.pack("!H", ihl + len(l4))
+                    iph[10:12] = b"\0\0"
+                    iph[10:12] = struct.pack("!H", _csum(bytes(iph)))
+                    data = eth + bytes(iph) + l4
+                    orig = len(data)
+            f.write(struct.pack("<IIII", ts, frac, len(data), orig))
+            f.write(data)
+    print(f"{out}: {n_ike} IKE messages moved to UDP 500, {n_esp} ESP packets on IP 50, "
+          f"{n_drop} keepalives left out")
     return 0
 
 
@@ -316,6 +374,15 @@ def cmd_check(labels_path, pdir):
             if bad:
                 print(f"ERROR {pcap}: {key} {row['app']}: {bad}")
                 errors += 1
+        for row in rows:
+            # tied_to: the partner flow of the same session, as L4/SERVER_PORT on the same server
+            tie = row.get("tied_to") or ""
+            if tie and not any(r["server_ip"] == row["server_ip"] and f"{r['l4']}/{r['server_port']}" == tie
+                               and (r.get("tied_to") or "") == f"{row['l4']}/{row['server_port']}"
+                               for r in rows):
+                print(f"ERROR {pcap}: {row['l4']}/{row['server_port']} tied_to {tie}: no such labelled flow "
+                      f"tied back to it")
+                errors += 1
         for key in sorted(set(flows) - labelled):
             print(f"ERROR {pcap}: flow {key} ({flows[key]['pkts']} pkts) has no label")
             errors += 1
@@ -348,6 +415,8 @@ def cmd_summary(labels_path, pdir, only=None):
 def main(argv):
     if len(argv) >= 4 and argv[1] == "merge":
         return cmd_merge(argv[2], argv[3:])
+    if len(argv) == 4 and argv[1] == "unencap":
+        return cmd_unencap(argv[2], argv[3])
     if len(argv) == 4 and argv[1] == "check":
         return cmd_check(argv[2], argv[3])
     if len(argv) in (4, 5) and argv[1] == "summary":

@@ -1,6 +1,7 @@
 """Every ground-truth capture in pcaps/ gives every flow the app and verdict
-its labels say; flows not in the labels are unknown and pass; counters
-reconcile and match the capture's packet count."""
+its labels say, and ties (tied_to) exactly the flows its labels tie; flows
+not in the labels are unknown, pass and untied; counters reconcile and match
+the capture's packet count."""
 import csv
 import os
 
@@ -63,7 +64,29 @@ for pcap, rows in sorted(labels.items()):
             c.eq(f["app"], row["app"], what + " app")
             c.eq(f["verdict"], row["verdict"], what + " verdict")
             c.eq(f["vpn"], row["app"] != "unknown", what + " vpn")
-            if row["app"] != "unknown":
+            tie = f["tied_to"]
+            if row["tied_to"]:
+                # The partner: the labelled flow L4/PORT on the same server, naming this one back.
+                want_l4, want_port = row["tied_to"].split("/")
+                if c.check(tie is not None, what + f" tied to {row['tied_to']}"):
+                    c.eq((str(tie["l4"]), str(tie["dst_port"]), tie["dst_ip"]), (want_l4, want_port, row["server_ip"]),
+                         what + " tied_to partner")
+                    c.eq(tie["flows"], 1, what + " tied_to flows")
+                    partner = [g for g in flows if str(g["l4"]) == want_l4 and str(g["dst_port"]) == want_port
+                               and g["dst_ip"] == row["server_ip"]]
+                    c.check(any(g["tied_to"] and g["tied_to"]["rule"] == tie["rule"] and g["tied_to"]["src_port"] ==
+                                f["src_port"] and str(g["tied_to"]["l4"]) == row["l4"] for g in partner),
+                            what + " partner names it back")
+            else:
+                c.eq(tie, None, what + " tied_to")
+            relabelled = tie is not None and tie["relabelled"]
+            if row["app"] != "unknown" and relabelled:
+                # A label a tie gave: likely, no deciding packet of its own, check tie:<rule>.
+                c.eq(f["decided_at_pkt"], None, what + " decided_at_pkt of a tie label")
+                c.eq(f["confidence"], "likely", what + " confidence of a tie label")
+                c.eq(f["reason"], f"{row['app']}/-/tie:{tie['rule']}/likely", what + " reason")
+                c.eq(f["dropped"], False, what + " a tie never drops")
+            elif row["app"] != "unknown":
                 c.check(isinstance(f["decided_at_pkt"], int) and f["decided_at_pkt"] >= 1, what + " decided_at_pkt")
                 c.check(f["reason"].startswith(row["app"] + "/"), what + f" reason {f['reason']!r}")
             if row["verdict"] == "allow":
@@ -73,9 +96,9 @@ for pcap, rows in sorted(labels.items()):
                 c.eq(f["registrant"], None, what + " registrant")
     for f in flows:
         if id(f) not in matched:
-            c.check(f["app"] == "unknown" and f["verdict"] == "pass",
+            c.check(f["app"] == "unknown" and f["verdict"] == "pass" and f["tied_to"] is None,
                     f"{pcap}: unlabelled flow {f['l4']} {f['src_ip']}:{f['src_port']} -> "
-                    f"{f['dst_ip']}:{f['dst_port']} is {f['app']}/{f['verdict']}")
+                    f"{f['dst_ip']}:{f['dst_port']} is {f['app']}/{f['verdict']}, tied_to {f['tied_to']}")
 
 # Without a registry every VPN flow is unregistered. Enforce then fails safe: nothing is
 # dropped and the alarm is raised, unless an empty registry is explicitly allowed.
