@@ -265,7 +265,7 @@ void classify_explain(const struct classify_db *cdb, const struct flow *f, const
 	for (unsigned int i = 0; i < n; i++) {
 		const struct cls_step *s = &f->trail[i];
 		if (s->result == STEP_WINDOW_END) {
-			fprintf(out, "%spkt %-3u window closed (%u packets or %u bytes per direction) with no decision\n",
+			fprintf(out, "%spkt %-3u window closed with no decision (%u packets, %u payload bytes inspected in one direction)\n",
 				indent, s->pkt, f->win_pkts[0] > f->win_pkts[1] ? f->win_pkts[0] : f->win_pkts[1],
 				f->win_bytes[0] > f->win_bytes[1] ? f->win_bytes[0] : f->win_bytes[1]);
 			continue;

@@ -1134,8 +1134,10 @@ static int cmd_classify(int argc, char **argv)
 			output_flow_json(stdout, &e.recs[i], links ? &links[i] : NULL, &e.cdb);
 		} else {
 			output_flow_row(stdout, &e.recs[i], links ? &links[i] : NULL, &e.cdb);
-			if (e.o.explain)
+			if (e.o.explain) {
 				classify_explain(&e.cdb, &e.recs[i], "    ", stdout);
+				output_tie_explain(stdout, links ? &links[i] : NULL, "    ");
+			}
 		}
 	}
 	fflush(stdout);

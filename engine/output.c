@@ -148,6 +148,16 @@ static void tie_cell(char *buf, size_t len, const struct tie_link *t)
 	snprintf(buf, len, fmt, tie_rules[t->rule - 1].name, l4, cli, cport, srv, sport, t->n > 1 ? "+" : "");
 }
 
+void output_tie_explain(FILE *out, const struct tie_link *t, const char *indent)
+{
+	if (t == NULL || t->rule == 0 || t->rule > tie_n_rules)
+		return;
+	char cell[160];
+	tie_cell(cell, sizeof(cell), t);
+	fprintf(out, "%stied as %s to %s flow %s%s\n", indent, t->is_child ? "child" : "parent",
+		classifier_name(t->peer.app), cell, t->relabel ? ": relabelled by the tie (likely)" : "");
+}
+
 void output_flow_json(FILE *out, const struct flow *f, const struct tie_link *tie, const struct classify_db *cdb)
 {
 	char cli[INET6_ADDRSTRLEN], srv[INET6_ADDRSTRLEN], reason[160];

@@ -15,6 +15,8 @@
 
 /* tie: the flow's tie (NULL or rule 0: not tied), reported as "tied_to". */
 void output_flow_json(FILE *out, const struct flow *f, const struct tie_link *tie, const struct classify_db *cdb);
+/* --explain, table: the tie as a line of the decision path. */
+void output_tie_explain(FILE *out, const struct tie_link *t, const char *indent);
 /* --explain: JSON records carry the decision path ("path"). */
 void output_set_explain(bool on);
 void output_table_header(FILE *out);
