@@ -80,6 +80,7 @@ struct flow {
 	uint32_t reg_line;          /* registry line that matched (0 = none) */
 	const char *check;          /* validator's check that decided (static string) */
 	struct cls_state cls;
+	uint16_t reasm;             /* ClientHello reassembly buffer of the worker's pool, 0 = none */
 	char ja4[37];               /* JA4 of the client's TLS/DTLS ClientHello, "" when none */
 	char tls_sni[64];           /* its server_name, printable ASCII, "" when none */
 	char registrant_id[48];

@@ -64,11 +64,13 @@ void stats_print_json(const struct worker_stats *s, const struct control_stats *
 		"},\"flows\":{\"created\":%" PRIu64 ",\"expired\":%" PRIu64 ",\"expired_emergency\":%" PRIu64
 		",\"evicted\":%" PRIu64
 		",\"flushed\":%" PRIu64 ",\"pass\":%" PRIu64 ",\"allow\":%" PRIu64 ",\"block\":%" PRIu64
-		"},\"records_lost\":%" PRIu64 ",\"hs_errors\":%" PRIu64 ",\"reverdicts\":%" PRIu64
+		"},\"records_lost\":%" PRIu64 ",\"hs_errors\":%" PRIu64 ",\"reasm_done\":%" PRIu64
+		",\"reasm_gave_up\":%" PRIu64 ",\"reasm_no_buffer\":%" PRIu64 ",\"reverdicts\":%" PRIu64
 		",\"verdict_events\":%" PRIu64 ",\"shed_episodes\":%" PRIu64,
 		s->flows_created, s->flows_expired, s->flows_expired_emergency, s->flows_evicted, s->flows_flushed,
 		s->flows_decided[VERDICT_PASS], s->flows_decided[VERDICT_ALLOW],
-		s->flows_decided[VERDICT_BLOCK], s->records_lost, s->hs_errors, s->reverdicts, s->verdict_events,
+		s->flows_decided[VERDICT_BLOCK], s->records_lost, s->cls.hs_errors, s->cls.reasm_done,
+		s->cls.reasm_gave_up, s->cls.reasm_no_buffer, s->reverdicts, s->verdict_events,
 		s->shed_episodes);
 	if (c)
 		fprintf(out,

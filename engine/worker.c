@@ -18,6 +18,7 @@
 void worker_export_flow(void *arg, struct flow *f)
 {
 	struct worker *w = arg;
+	classify_flow_end(&w->cls, f);
 	if (w->offline) {
 		/*
 		 * Offline nothing may be lost: wait for the control lcore, which
@@ -97,7 +98,7 @@ static __rte_always_inline unsigned int handle_packet(struct worker *w, struct r
 		} else if (pi.payload_len > 0) {
 			changed = classify_packet(&w->cls, f, data + pi.payload_off, pi.payload_len, l4, pi.l4_proto,
 						  dir, (uint16_t)RTE_MIN(f->pkts[0] + f->pkts[1], (uint32_t)UINT16_MAX),
-						  pi.src_port, pi.dst_port);
+						  pi.src_port, pi.dst_port, pi.tcp_seq);
 		}
 		if (changed) {
 			verdict_decide(f, reg, &w->shared->policy, w->shared->can_enforce, w->now);
@@ -180,7 +181,7 @@ static inline void publish_table_stats(struct worker *w)
 	w->stats.flows_evicted = fs.evicted;
 	w->stats.flows_flushed = fs.flushed;
 	w->stats.flows_active = fs.active;
-	w->stats.hs_errors = w->cls.hs_errors;
+	w->stats.cls = w->cls.stats;
 }
 
 /* Decides whether the worker is falling behind; cheap, and sampled. */
