@@ -93,8 +93,9 @@ void classify_ctx_free(struct classify_ctx *ctx);
 /*
  * Feed one payload-carrying packet of an inspecting flow. Moves the flow to
  * FLOW_DECIDED (app set) or FLOW_UNDECIDED when the window closes. Returns
- * true when this packet changed the phase. tcp_seq: the segment's sequence
- * number (TCP only), for ClientHello reassembly.
+ * true when this packet changed the phase. tcp_seq: the TCP sequence number
+ * of payload[0] (one past the header's in a SYN, whose data follows the
+ * SYN's own number), for ClientHello reassembly; ignored for UDP and IP.
  */
 bool classify_packet(struct classify_ctx *ctx, struct flow *f, const uint8_t *payload, uint32_t len,
 		     uint8_t l4, uint8_t ip_proto, uint8_t dir, uint16_t pkt_no, uint16_t src_port,

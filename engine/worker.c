@@ -98,7 +98,7 @@ static __rte_always_inline unsigned int handle_packet(struct worker *w, struct r
 		} else if (pi.payload_len > 0) {
 			changed = classify_packet(&w->cls, f, data + pi.payload_off, pi.payload_len, l4, pi.l4_proto,
 						  dir, (uint16_t)RTE_MIN(f->pkts[0] + f->pkts[1], (uint32_t)UINT16_MAX),
-						  pi.src_port, pi.dst_port, pi.tcp_seq);
+						  pi.src_port, pi.dst_port, pi.tcp_seq + !!(pi.tcp_flags & TCP_FLAG_SYN));
 		}
 		if (changed) {
 			verdict_decide(f, reg, &w->shared->policy, w->shared->can_enforce, w->now);

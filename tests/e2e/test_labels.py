@@ -6,7 +6,9 @@ import os
 
 import subprocess
 
-from tundra_e2e import PCAPS, TUNDRA, Checks, classify, read_pcap, reconciles
+import tempfile
+
+from tundra_e2e import PCAPS, TUNDRA, Checks, classify, read_pcap, reconciles, write_pcap
 
 c = Checks("e2e_labels")
 # Apps this build can name. A label for an app still to come is held to a weaker
@@ -217,6 +219,32 @@ for port in (443, 8443):
 c.check(len(hellos[("198.18.0.1", 8443)]) > 4096, "tls-split-hello: the large ClientHello is over 4 KiB")
 c.eq((st["reasm_done"], st["reasm_gave_up"], st["reasm_no_buffer"]), (2, 0, 0),
      "tls-split-hello: two ClientHellos reassembled, none given up or refused")
+# TCP Fast Open: the ClientHello's first segment rides on the SYN, whose data starts
+# one past its sequence number. Rewritten from the split curl flow: its first data
+# segment becomes the SYN (flag set, the SYN's sequence number), the original SYN goes.
+linktype, pkts, nano = read_pcap(split_pcap)
+syn = first = None
+for i, (_, _, d, _) in enumerate(pkts):
+    if d[12:14] == b"\x08\x00" and d[30:34] == bytes([198, 18, 0, 1]) and d[23] == 6:
+        t = 14 + (d[14] & 15) * 4
+        if int.from_bytes(d[t + 2:t + 4], "big") != 443:
+            continue
+        if d[t + 13] & 0x02 and syn is None:
+            syn, isn = i, d[t + 4:t + 8]
+        elif syn is not None and first is None and 14 + int.from_bytes(d[16:18], "big") > t + (d[t + 12] >> 4) * 4:
+            first = i
+            d = bytearray(d)
+            d[t + 4:t + 8] = isn
+            d[t + 13] |= 0x02
+            tfo = (pkts[i][0], pkts[i][1], bytes(d), pkts[i][3])
+with tempfile.TemporaryDirectory() as tmp:
+    path = os.path.join(tmp, "tfo.pcap")
+    write_pcap(path, linktype, [tfo if i == syn else p for i, p in enumerate(pkts) if i != first], nano)
+    fl, st, _ = classify(path)
+    got = [f for f in fl if f["dst_ip"] == "198.18.0.1" and f["dst_port"] == 443]
+    c.check(len(got) == 1 and got[0]["ja4"] == ja4_of(hellos[("198.18.0.1", 443)])[0],
+            f"TCP Fast Open: split ClientHello starting on the SYN reassembled: {got}")
+
 # Captures without split ClientHellos never reassemble.
 _, st, _ = classify(os.path.join(PCAPS, "demo.pcap"))
 c.eq((st["reasm_done"], st["reasm_gave_up"], st["reasm_no_buffer"]), (0, 0, 0), "demo: nothing reassembled")
