@@ -30,7 +30,10 @@
  *    side that sent the flow's first packet; pkt_no = 1-based packet number
  *    in the flow over both directions (payload-less TCP packets included);
  *    tcp_offset = payload bytes seen before in this direction (0 for the
- *    first payload segment; no reassembly, in-order assumed).
+ *    first payload segment; in-order assumed). The one exception to "a
+ *    segment at a time": a TLS record carrying the client's ClientHello and
+ *    split over TCP segments is handed over once, whole, as the client's
+ *    first payload (docs/classifiers.md, "Split ClientHello").
  *  - A classifier with no patterns is a candidate for every payload of the
  *    transports in its l4 mask (after the pattern candidates, table order).
  *    CLS_IP covers IP protocols other than TCP and UDP; pkt->ip_proto says

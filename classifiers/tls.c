@@ -731,7 +731,8 @@ tls_ja4(const struct tls_client_hello *ch, char *out, unsigned int outlen)
 	if (ch == NULL || out == NULL || outlen < TLS_JA4_LEN + 1 ||
 	    !(ch->have & TLS_HAVE_EXTENSIONS) || !(ch->have & TLS_HAVE_CIPHERS))
 		return -1;
-	if (ch->ciphers.len / 2 > TLS_JA4_MAX_LIST || ch->extensions.len / 4 > TLS_JA4_MAX_LIST)
+	/* By count, not by bytes: one post-quantum key share alone is over a kilobyte. */
+	if (ch->ciphers.len / 2 > TLS_JA4_MAX_LIST || ch->n_extensions > TLS_JA4_MAX_LIST)
 		return -1;
 	*o++ = ch->dtls ? 'd' : 't';
 	memcpy(o, tls_ja4_version(ch->version), 2);

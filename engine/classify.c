@@ -83,13 +83,33 @@ void classify_db_free(struct classify_db *cdb)
 }
 
 int classify_ctx_init(struct classify_ctx *ctx, const struct classify_db *cdb, uint16_t window_pkts,
-		      uint32_t window_bytes)
+		      uint32_t window_bytes, unsigned int reasm_bufs)
 {
 	memset(ctx, 0, sizeof(*ctx));
 	ctx->cdb = cdb;
 	ctx->window_pkts = window_pkts;
 	ctx->window_bytes = window_bytes;
-	return hs_alloc_scratch(cdb->db, &ctx->scratch) == HS_SUCCESS ? 0 : -1;
+	if (reasm_bufs > UINT16_MAX)
+		return -1;
+	if (reasm_bufs > 0) {
+		ctx->reasm = calloc(reasm_bufs + 1, sizeof(*ctx->reasm));
+		ctx->reasm_data = malloc((size_t)reasm_bufs * CLASSIFY_REASM_STRIDE);
+		if (ctx->reasm == NULL || ctx->reasm_data == NULL) {
+			classify_ctx_free(ctx);
+			return -1;
+		}
+		ctx->reasm_bufs = (uint16_t)reasm_bufs;
+		for (unsigned int i = reasm_bufs; i >= 1; i--) {
+			ctx->reasm[i].next = ctx->reasm_free;
+			ctx->reasm_free = (uint16_t)i;
+		}
+		ctx->reasm_n_free = (uint16_t)reasm_bufs;
+	}
+	if (hs_alloc_scratch(cdb->db, &ctx->scratch) != HS_SUCCESS) {
+		classify_ctx_free(ctx);
+		return -1;
+	}
+	return 0;
 }
 
 void classify_ctx_free(struct classify_ctx *ctx)
@@ -97,6 +117,12 @@ void classify_ctx_free(struct classify_ctx *ctx)
 	if (ctx->scratch)
 		hs_free_scratch(ctx->scratch);
 	ctx->scratch = NULL;
+	free(ctx->reasm);
+	free(ctx->reasm_data);
+	ctx->reasm = NULL;
+	ctx->reasm_data = NULL;
+	ctx->reasm_bufs = ctx->reasm_n_free = ctx->reasm_free = 0;
+	ctx->reasm_oldest = ctx->reasm_newest = 0;
 }
 
 /* Candidates of one scan: first matching pattern per classifier. */
@@ -146,22 +172,209 @@ static void release(struct cls_state *st)
 	memset(st, 0, sizeof(*st));
 }
 
-static void note_client_hello(struct flow *f, const uint8_t *payload, uint32_t len, bool dtls)
+static void note_client_hello(struct flow *f, const struct tls_client_hello *ch)
 {
-	struct tls_client_hello ch;
-	/* A ClientHello split over segments is not reassembled: its flow gets no JA4. */
-	if (tls_parse_client_hello(payload, len, dtls, &ch) != TLS_OK)
-		return;
-	if (tls_ja4(&ch, f->ja4, sizeof(f->ja4)) != 0)
+	if (tls_ja4(ch, f->ja4, sizeof(f->ja4)) != 0)
 		f->ja4[0] = '\0';
-	if (ch.have & TLS_HAVE_SNI) {
-		uint32_t n = ch.sni.len < sizeof(f->tls_sni) - 1 ? ch.sni.len : (uint32_t)sizeof(f->tls_sni) - 1;
+	if (ch->have & TLS_HAVE_SNI) {
+		uint32_t n = ch->sni.len < sizeof(f->tls_sni) - 1 ? ch->sni.len : (uint32_t)sizeof(f->tls_sni) - 1;
 		for (uint32_t i = 0; i < n; i++) {
-			uint8_t c = ch.sni.p[i];
+			uint8_t c = ch->sni.p[i];
 			f->tls_sni[i] = (char)(c > 0x20 && c < 0x7f ? c : '?');
 		}
 		f->tls_sni[n] = '\0';
 	}
+}
+
+/* ClientHello reassembly --------------------------------------------------- */
+
+/*
+ * Invariant: a flow holds a buffer only between its own packets, and only
+ * while nothing of its first client record has been offered to a validator.
+ * So a decision or a closing window never finds a buffer held; only a flow
+ * that leaves the table does (classify_flow_end).
+ */
+
+#define REASM_HDRS (TLS_RECORD_HDR + TLS_HS_HDR)
+
+static inline uint8_t *reasm_buf(const struct classify_ctx *ctx, uint16_t i)
+{
+	return ctx->reasm_data + (size_t)(i - 1) * CLASSIFY_REASM_STRIDE;
+}
+
+static void reasm_put(struct classify_ctx *ctx, struct flow *f)
+{
+	uint16_t i = f->reasm;
+	f->reasm = 0;
+	if (i == 0 || i > ctx->reasm_bufs || ctx->reasm[i].flow != f)
+		return;
+	struct classify_reasm *r = &ctx->reasm[i];
+	if (r->prev)
+		ctx->reasm[r->prev].next = r->next;
+	else
+		ctx->reasm_oldest = r->next;
+	if (r->next)
+		ctx->reasm[r->next].prev = r->prev;
+	else
+		ctx->reasm_newest = r->prev;
+	memset(r, 0, sizeof(*r));
+	r->next = ctx->reasm_free;
+	ctx->reasm_free = i;
+	ctx->reasm_n_free++;
+}
+
+void classify_reasm_drop(struct classify_ctx *ctx, struct flow *f)
+{
+	ctx->stats.reasm_gave_up++;
+	reasm_put(ctx, f);
+}
+
+static uint16_t reasm_get(struct classify_ctx *ctx, struct flow *f)
+{
+	if (ctx->reasm_free == 0 && ctx->reasm_oldest != 0) {
+		/*
+		 * A ClientHello's segments follow each other within a round trip or
+		 * a retransmission: a flow idle this long mid-record has stalled,
+		 * and would otherwise pin its buffer until its idle timeout.
+		 */
+		struct flow *v = ctx->reasm[ctx->reasm_oldest].flow;
+		if (f->ts_last > v->ts_last && f->ts_last - v->ts_last > CLASSIFY_REASM_IDLE_NS)
+			classify_reasm_drop(ctx, v);
+	}
+	uint16_t i = ctx->reasm_free;
+	if (i == 0)
+		return 0;
+	struct classify_reasm *r = &ctx->reasm[i];
+	ctx->reasm_free = r->next;
+	ctx->reasm_n_free--;
+	r->flow = f;
+	r->next = 0;
+	r->prev = ctx->reasm_newest;
+	if (ctx->reasm_newest)
+		ctx->reasm[ctx->reasm_newest].next = i;
+	else
+		ctx->reasm_oldest = i;
+	ctx->reasm_newest = i;
+	f->reasm = i;
+	return i;
+}
+
+/*
+ * The client's first payload starts a TLS/DTLS handshake record: note its
+ * ClientHello when whole; when a TCP segment holds only the start of it,
+ * keep the segment for reassembly. True when kept (nothing to inspect yet).
+ */
+static bool client_hello(struct classify_ctx *ctx, struct flow *f, const struct cls_pkt *p, uint32_t seq)
+{
+	struct tls_client_hello ch;
+	enum tls_status st = tls_parse_client_hello(p->payload, p->len, p->l4 == CLS_UDP, &ch);
+	if (st == TLS_OK) {
+		note_client_hello(f, &ch);
+		return false;
+	}
+	/* A record longer than TLS plaintext may be (2^14) is no ClientHello worth a buffer. */
+	if (st != TLS_MORE || p->l4 != CLS_TCP || ctx->reasm_bufs == 0 || ch.need > CLASSIFY_REASM_CAP)
+		return false;
+	uint16_t i = reasm_get(ctx, f);
+	if (i == 0) {
+		ctx->stats.reasm_no_buffer++;
+		return false;
+	}
+	struct classify_reasm *r = &ctx->reasm[i];
+	memcpy(reasm_buf(ctx, i), p->payload, p->len);
+	r->have = p->len;
+	/* Fewer bytes than the headers: the record's length is read once they are here. */
+	r->need = p->len < REASM_HDRS ? 0 : ch.need;
+	r->next_seq = seq + p->len;
+	r->segs = 1;
+	f->tcp_off[CLS_C2S] = p->len;
+	return true;
+}
+
+enum reasm_step { RS_HELD, RS_DONE, RS_GAVE_UP };
+
+/* One more client segment; *used: bytes of it up to the record's end. */
+static enum reasm_step reasm_add(struct classify_ctx *ctx, struct flow *f, const struct cls_pkt *p, uint32_t seq,
+				 uint32_t *used)
+{
+	struct classify_reasm *r = &ctx->reasm[f->reasm];
+	if (++r->segs > CLASSIFY_REASM_MAX_SEGS)
+		return RS_GAVE_UP;
+	/* Sequence numbers wrap: compare by their difference. */
+	if ((int32_t)(seq - r->next_seq) > 0)
+		return RS_GAVE_UP; /* a gap: lost or reordered, not waited for */
+	uint32_t skip = r->next_seq - seq;
+	if (skip >= p->len)
+		return RS_HELD; /* a retransmission of bytes already here */
+	/* A retransmission may also carry new bytes after old ones (segments coalesced): take those. */
+	uint8_t *buf = reasm_buf(ctx, f->reasm);
+	uint32_t off = skip;
+	while (off < p->len) {
+		uint32_t take = (r->need ? r->need : REASM_HDRS) - r->have;
+		if (take > p->len - off)
+			take = p->len - off;
+		memcpy(buf + r->have, p->payload + off, take);
+		r->have += take;
+		r->next_seq += take;
+		f->tcp_off[CLS_C2S] += take;
+		off += take;
+		if (r->need == 0 && r->have == REASM_HDRS) {
+			struct tls_client_hello ch;
+			if (tls_parse_client_hello(buf, r->have, false, &ch) != TLS_MORE ||
+			    ch.need > CLASSIFY_REASM_CAP) {
+				*used = off;
+				return RS_GAVE_UP;
+			}
+			r->need = ch.need;
+		}
+		if (r->have == r->need)
+			break;
+	}
+	*used = off;
+	return r->have == r->need ? RS_DONE : RS_HELD;
+}
+
+static bool inspect(struct classify_ctx *ctx, struct flow *f, const struct cls_pkt *p, bool new_pkt);
+
+/*
+ * A packet of a flow whose ClientHello is being reassembled. Whole: the
+ * validators get the record as the client's first payload, exactly as if it
+ * had come in one segment, then whatever the segment carried past it. Given
+ * up (a gap, the server speaking, too many segments): they get what was
+ * gathered, then this packet, as they would have without reassembly.
+ */
+static bool reasm_packet(struct classify_ctx *ctx, struct flow *f, struct cls_pkt *p, uint32_t seq)
+{
+	uint32_t used = 0;
+	enum reasm_step s = p->dir == CLS_C2S ? reasm_add(ctx, f, p, seq, &used) : RS_GAVE_UP;
+	if (s == RS_HELD)
+		return false;
+	struct classify_reasm *r = &ctx->reasm[f->reasm];
+	struct cls_pkt first = *p;
+	first.payload = reasm_buf(ctx, f->reasm);
+	first.len = r->have;
+	first.dir = CLS_C2S;
+	first.tcp_offset = 0;
+	if (p->dir != CLS_C2S) {
+		first.src_port = p->dst_port;
+		first.dst_port = p->src_port;
+	}
+	struct tls_client_hello ch;
+	if (s == RS_DONE && tls_parse_client_hello(first.payload, first.len, false, &ch) == TLS_OK) {
+		note_client_hello(f, &ch);
+		ctx->stats.reasm_done++;
+	} else {
+		ctx->stats.reasm_gave_up++;
+	}
+	bool changed = inspect(ctx, f, &first, true);
+	reasm_put(ctx, f);
+	if (changed || used >= p->len)
+		return changed;
+	p->payload += used;
+	p->len -= used;
+	p->tcp_offset = f->tcp_off[p->dir];
+	/* Bytes past a whole record came with it: the same packet, so not counted as another. */
+	return inspect(ctx, f, p, s != RS_DONE);
 }
 
 /* Offers a packet to one candidate; true when it decided or took ownership. */
@@ -185,9 +398,59 @@ static bool offer(struct flow *f, const struct cls_pkt *p, uint8_t id, uint16_t 
 	return false;
 }
 
+/* Offers one payload to the validators and keeps the window; true when the phase changed. */
+static bool inspect(struct classify_ctx *ctx, struct flow *f, const struct cls_pkt *p, bool new_pkt)
+{
+	uint8_t dir = p->dir;
+	if (new_pkt)
+		f->win_pkts[dir]++;
+	f->win_bytes[dir] += p->len;
+	f->tcp_off[dir] = p->tcp_offset + p->len;
+
+	if (f->cls.owner != 0) {
+		const struct classifier *cl = tundra_classifiers[f->cls.owner - 1];
+		struct cls_verdict v = cl->validate(p, &f->cls, f->cls.owner);
+		step(f, p->pkt_no, f->cls.owner, (uint8_t)v.result, 0);
+		if (v.result >= CLS_LIKELY) {
+			decide(f, f->cls.owner, v, p->pkt_no, 0);
+			return true;
+		}
+		if (v.result == CLS_NO) {
+			release(&f->cls);
+			f->pattern = 0;
+		}
+		goto window;
+	}
+
+	struct candidates c = {.cdb = ctx->cdb, .l4 = p->l4};
+	if (ctx->cdb->n_patterns && hs_scan(ctx->cdb->db, (const char *)p->payload, p->len, 0, ctx->scratch,
+					    on_match, &c) != HS_SUCCESS)
+		ctx->stats.hs_errors++;
+	/* Table order: the first validator that claims the payload wins. */
+	bool decided = false;
+	for (unsigned int id = 1; id <= tundra_n_classifiers; id++)
+		if (c.first_pattern[id] && offer(f, p, (uint8_t)id, c.first_pattern[id], &decided))
+			goto claimed;
+	unsigned int b = (unsigned int)__builtin_ctz(p->l4);
+	for (unsigned int k = 0; k < ctx->cdb->n_always[b]; k++)
+		if (offer(f, p, ctx->cdb->always[b][k], 0, &decided))
+			goto claimed;
+	goto window;
+claimed:
+	if (decided)
+		return true;
+window:
+	if (f->win_pkts[dir] >= ctx->window_pkts || f->win_bytes[dir] >= ctx->window_bytes) {
+		f->phase = FLOW_UNDECIDED;
+		step(f, p->pkt_no, f->cls.owner, STEP_WINDOW_END, 0);
+		return true;
+	}
+	return false;
+}
+
 bool classify_packet(struct classify_ctx *ctx, struct flow *f, const uint8_t *payload, uint32_t len,
 		     uint8_t l4, uint8_t ip_proto, uint8_t dir, uint16_t pkt_no, uint16_t src_port,
-		     uint16_t dst_port)
+		     uint16_t dst_port, uint32_t tcp_seq)
 {
 	struct cls_pkt p = {
 		.payload = payload,
@@ -200,53 +463,13 @@ bool classify_packet(struct classify_ctx *ctx, struct flow *f, const uint8_t *pa
 		.tcp_offset = f->tcp_off[dir],
 		.ip_proto = ip_proto,
 	};
+	if (f->reasm != 0)
+		return reasm_packet(ctx, f, &p, tcp_seq);
 	/* Once per flow: the client's ClientHello, for the record (JA4, SNI), whoever decides. */
-	if (dir == CLS_C2S && f->tcp_off[dir] == 0 && len > TLS_RECORD_HDR && payload[0] == TLS_CT_HANDSHAKE &&
-	    l4 != CLS_IP)
-		note_client_hello(f, payload, len, l4 == CLS_UDP);
-	f->win_pkts[dir]++;
-	f->win_bytes[dir] += len;
-	f->tcp_off[dir] += len;
-
-	if (f->cls.owner != 0) {
-		const struct classifier *cl = tundra_classifiers[f->cls.owner - 1];
-		struct cls_verdict v = cl->validate(&p, &f->cls, f->cls.owner);
-		step(f, pkt_no, f->cls.owner, (uint8_t)v.result, 0);
-		if (v.result >= CLS_LIKELY) {
-			decide(f, f->cls.owner, v, pkt_no, 0);
-			return true;
-		}
-		if (v.result == CLS_NO) {
-			release(&f->cls);
-			f->pattern = 0;
-		}
-		goto window;
-	}
-
-	struct candidates c = {.cdb = ctx->cdb, .l4 = l4};
-	if (ctx->cdb->n_patterns && hs_scan(ctx->cdb->db, (const char *)payload, len, 0, ctx->scratch, on_match,
-					    &c) != HS_SUCCESS)
-		ctx->hs_errors++;
-	/* Table order: the first validator that claims the payload wins. */
-	bool decided = false;
-	for (unsigned int id = 1; id <= tundra_n_classifiers; id++)
-		if (c.first_pattern[id] && offer(f, &p, (uint8_t)id, c.first_pattern[id], &decided))
-			goto claimed;
-	unsigned int b = (unsigned int)__builtin_ctz(l4);
-	for (unsigned int k = 0; k < ctx->cdb->n_always[b]; k++)
-		if (offer(f, &p, ctx->cdb->always[b][k], 0, &decided))
-			goto claimed;
-	goto window;
-claimed:
-	if (decided)
-		return true;
-window:
-	if (f->win_pkts[dir] >= ctx->window_pkts || f->win_bytes[dir] >= ctx->window_bytes) {
-		f->phase = FLOW_UNDECIDED;
-		step(f, pkt_no, f->cls.owner, STEP_WINDOW_END, 0);
-		return true;
-	}
-	return false;
+	if (dir == CLS_C2S && f->tcp_off[dir] == 0 && payload[0] == TLS_CT_HANDSHAKE && l4 != CLS_IP &&
+	    client_hello(ctx, f, &p, tcp_seq))
+		return false;
+	return inspect(ctx, f, &p, true);
 }
 
 void classify_explain(const struct classify_db *cdb, const struct flow *f, const char *indent, FILE *out)

@@ -31,29 +31,86 @@ struct classify_db {
 	uint8_t any_ip;               /* some classifier reads CLS_IP flows */
 };
 
+/*
+ * ClientHello reassembly. A TCP client whose first TLS record is a
+ * ClientHello longer than its first segment borrows one buffer from its
+ * worker's pool until the record is whole; the pool is allocated once at
+ * start, so the packet path never allocates. One buffer holds one record:
+ * at most 2^14 bytes of plaintext (RFC 8446 5.1) behind its 5-byte header.
+ * A ClientHello normally completes within one round trip, so a few hundred
+ * buffers cover a worker's new TLS flows; an empty pool costs that flow its
+ * JA4 (counted), nothing else.
+ */
+#define CLASSIFY_REASM_BUFS 256u      /* per worker: 256 * CLASSIFY_REASM_STRIDE = 4 MiB */
+#define CLASSIFY_REASM_CAP (5u + 16384u)
+#define CLASSIFY_REASM_STRIDE ((CLASSIFY_REASM_CAP + 63u) & ~63u)
+/* Segments (duplicates included) one reassembly may take before giving up. */
+#define CLASSIFY_REASM_MAX_SEGS 512u
+/* With the pool empty, a reassembly whose flow was idle this long is given up for a new one. */
+#define CLASSIFY_REASM_IDLE_NS 2000000000ull
+
+/* Counters a worker publishes; all uint64_t (stats_sum adds them word by word). */
+struct classify_stats {
+	uint64_t hs_errors;
+	uint64_t reasm_done;        /* split ClientHellos reassembled and parsed */
+	uint64_t reasm_gave_up;     /* started but never whole: gap, server spoke, flow ended, ... */
+	uint64_t reasm_no_buffer;   /* pool empty: that flow gets no JA4 */
+};
+
+struct classify_reasm {
+	struct flow *flow;          /* owner, NULL when free */
+	uint32_t next_seq;          /* TCP sequence number of the next byte wanted */
+	uint32_t have;              /* bytes in buf */
+	uint32_t need;              /* record header + record length */
+	uint16_t segs;              /* segments taken, duplicates included */
+	uint16_t next;              /* free list / in-use list links (0 = none) */
+	uint16_t prev;
+};
+
 /* Per-worker classification context. */
 struct classify_ctx {
 	const struct classify_db *cdb;
 	hs_scratch_t *scratch;
 	uint16_t window_pkts;       /* payload packets per direction */
 	uint32_t window_bytes;      /* payload bytes per direction */
-	uint64_t hs_errors;
+	struct classify_stats stats;
+	/* Reassembly pool: slots 1..reasm_bufs (0 = none), data at (i - 1) * CLASSIFY_REASM_STRIDE. */
+	uint16_t reasm_bufs;
+	uint16_t reasm_n_free;
+	uint16_t reasm_free;        /* free list head */
+	uint16_t reasm_oldest;      /* in-use list, oldest first */
+	uint16_t reasm_newest;
+	struct classify_reasm *reasm;
+	uint8_t *reasm_data;
 };
 
 int classify_db_build(struct classify_db *cdb, char *err, size_t errlen);
 void classify_db_free(struct classify_db *cdb);
+/* reasm_bufs: ClientHello buffers (CLASSIFY_REASM_BUFS in the engine; 0 = no reassembly). */
 int classify_ctx_init(struct classify_ctx *ctx, const struct classify_db *cdb, uint16_t window_pkts,
-		      uint32_t window_bytes);
+		      uint32_t window_bytes, unsigned int reasm_bufs);
 void classify_ctx_free(struct classify_ctx *ctx);
 
 /*
  * Feed one payload-carrying packet of an inspecting flow. Moves the flow to
  * FLOW_DECIDED (app set) or FLOW_UNDECIDED when the window closes. Returns
- * true when this packet changed the phase.
+ * true when this packet changed the phase. tcp_seq: the TCP sequence number
+ * of payload[0] (one past the header's in a SYN, whose data follows the
+ * SYN's own number), for ClientHello reassembly; ignored for UDP and IP.
  */
 bool classify_packet(struct classify_ctx *ctx, struct flow *f, const uint8_t *payload, uint32_t len,
 		     uint8_t l4, uint8_t ip_proto, uint8_t dir, uint16_t pkt_no, uint16_t src_port,
-		     uint16_t dst_port);
+		     uint16_t dst_port, uint32_t tcp_seq);
+
+/* Takes back the flow's reassembly buffer, counted as given up. */
+void classify_reasm_drop(struct classify_ctx *ctx, struct flow *f);
+
+/* A flow leaves the table: whatever it borrowed goes back. Every flow removal must call it. */
+static inline void classify_flow_end(struct classify_ctx *ctx, struct flow *f)
+{
+	if (f->reasm != 0)
+		classify_reasm_drop(ctx, f);
+}
 
 /*
  * "wireguard/wireguard-handshake-init/handshake-init+response-index-match/confirmed@pkt2";

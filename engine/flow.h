@@ -95,6 +95,7 @@ struct flow {
 	struct cls_state cls;
 	struct cls_step trail[FLOW_TRAIL_MAX]; /* the first steps of the decision path */
 	uint8_t n_steps;            /* steps taken; past FLOW_TRAIL_MAX only counted */
+	uint16_t reasm;             /* ClientHello reassembly buffer of the worker's pool, 0 = none */
 	char ja4[37];               /* JA4 of the client's TLS/DTLS ClientHello, "" when none */
 	char tls_sni[64];           /* its server_name, printable ASCII, "" when none */
 	char registrant_id[48];

@@ -705,8 +705,9 @@ static int setup_engine(struct engine *e, int offline)
 				e->o.flows_per_worker);
 			return -1;
 		}
-		if (classify_ctx_init(&w->cls, &e->cdb, e->o.window_pkts, e->o.window_bytes) != 0) {
-			fprintf(stderr, "tundra: worker %u: hyperscan scratch\n", i);
+		if (classify_ctx_init(&w->cls, &e->cdb, e->o.window_pkts, e->o.window_bytes, CLASSIFY_REASM_BUFS) !=
+		    0) {
+			fprintf(stderr, "tundra: worker %u: hyperscan scratch or ClientHello buffers\n", i);
 			return -1;
 		}
 	}

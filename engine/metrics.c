@@ -51,6 +51,11 @@ char *metrics_render(const struct telemetry_view *v, size_t *len)
 			s.flows_decided[k]);
 	counter(f, "tundra_records_lost_total", "Flow records and events not handed over (ring full).", "counter");
 	fprintf(f, "tundra_records_lost_total %" PRIu64 "\n", s.records_lost);
+	counter(f, "tundra_clienthello_reassembly_total",
+		"TLS ClientHellos split over TCP segments, by outcome (no_buffer: pool empty).", "counter");
+	fprintf(f, "tundra_clienthello_reassembly_total{result=\"done\"} %" PRIu64 "\n", s.cls.reasm_done);
+	fprintf(f, "tundra_clienthello_reassembly_total{result=\"gave_up\"} %" PRIu64 "\n", s.cls.reasm_gave_up);
+	fprintf(f, "tundra_clienthello_reassembly_total{result=\"no_buffer\"} %" PRIu64 "\n", s.cls.reasm_no_buffer);
 	counter(f, "tundra_shed_episodes_total", "Times a worker fell behind and passed new flows uninspected.",
 		"counter");
 	fprintf(f, "tundra_shed_episodes_total %" PRIu64 "\n", s.shed_episodes);

@@ -70,12 +70,14 @@ void stats_print_json(const struct worker_stats *s, const struct control_stats *
 		"},\"flows\":{\"created\":%" PRIu64 ",\"expired\":%" PRIu64 ",\"expired_emergency\":%" PRIu64
 		",\"evicted\":%" PRIu64
 		",\"flushed\":%" PRIu64 ",\"table_slots\":%" PRIu64 ",\"table_bytes\":%" PRIu64 ",\"pass\":%" PRIu64 ",\"allow\":%" PRIu64 ",\"block\":%" PRIu64
-		"},\"records_lost\":%" PRIu64 ",\"hs_errors\":%" PRIu64 ",\"reverdicts\":%" PRIu64
+		"},\"records_lost\":%" PRIu64 ",\"hs_errors\":%" PRIu64 ",\"reasm_done\":%" PRIu64
+		",\"reasm_gave_up\":%" PRIu64 ",\"reasm_no_buffer\":%" PRIu64 ",\"reverdicts\":%" PRIu64
 		",\"verdict_events\":%" PRIu64 ",\"shed_episodes\":%" PRIu64,
 		s->flows_created, s->flows_expired, s->flows_expired_emergency, s->flows_evicted, s->flows_flushed,
 		s->flow_slots, s->flow_mem_bytes,
 		s->flows_decided[VERDICT_PASS], s->flows_decided[VERDICT_ALLOW],
-		s->flows_decided[VERDICT_BLOCK], s->records_lost, s->hs_errors, s->reverdicts, s->verdict_events,
+		s->flows_decided[VERDICT_BLOCK], s->records_lost, s->cls.hs_errors, s->cls.reasm_done,
+		s->cls.reasm_gave_up, s->cls.reasm_no_buffer, s->reverdicts, s->verdict_events,
 		s->shed_episodes);
 	fprintf(out, ",\"cycles\":{\"busy\":%" PRIu64 ",\"bursts\":%" PRIu64 ",\"sampled_pkts\":%" PRIu64
 		",\"sampled_fast_pkts\":%" PRIu64, s->busy_cycles, s->bursts, s->stage_pkts, s->stage_fast_pkts);

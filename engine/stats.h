@@ -17,6 +17,7 @@
 
 #include <rte_common.h>
 
+#include "classify.h"
 #include "flow.h"
 
 enum outcome {
@@ -70,7 +71,7 @@ struct worker_stats {
 	uint64_t flow_mem_bytes;     /* and the memory it took */
 	uint64_t flows_decided[VERDICT_COUNT];
 	uint64_t records_lost;       /* flow records not handed over (live, ring full) */
-	uint64_t hs_errors;
+	struct classify_stats cls;   /* the classify context's, mirrored each poll */
 	uint64_t reverdicts;         /* flows re-judged after a registry reload */
 	uint64_t verdict_events;     /* audit events emitted (taken + changed verdicts) */
 	uint64_t shed_episodes;      /* times a worker fell behind and stopped inspecting */

@@ -32,6 +32,9 @@ static void add_totals(struct rte_tel_data *d, const struct worker_stats *s)
 	add_u64(d, "flows_expired", s->flows_expired);
 	add_u64(d, "flows_evicted", s->flows_evicted);
 	add_u64(d, "records_lost", s->records_lost);
+	add_u64(d, "reasm_done", s->cls.reasm_done);
+	add_u64(d, "reasm_gave_up", s->cls.reasm_gave_up);
+	add_u64(d, "reasm_no_buffer", s->cls.reasm_no_buffer);
 	add_u64(d, "shed_episodes", s->shed_episodes);
 	add_u64(d, "verdict_events", s->verdict_events);
 }

@@ -18,6 +18,7 @@
 void worker_export_flow(void *arg, struct flow *f)
 {
 	struct worker *w = arg;
+	classify_flow_end(&w->cls, f);
 	if (w->offline) {
 		/*
 		 * Offline nothing may be lost: wait for the control lcore, which
@@ -179,7 +180,9 @@ static __rte_always_inline void stage_classify(struct worker *w, uint16_t n, str
 		} else if (pi->payload_len > 0) {
 			b->decided[i] = classify_packet(&w->cls, f, b->data[i] + pi->payload_off, pi->payload_len, l4,
 							pi->l4_proto, b->dir[i], b->pkt_no[i], pi->src_port,
-							pi->dst_port);
+							pi->dst_port,
+							/* A SYN's data starts one past its sequence number (TCP Fast Open). */
+							pi->tcp_seq + !!(pi->tcp_flags & TCP_FLAG_SYN));
 		}
 		if (b->decided[i])
 			b->inspecting[i] = 0;
@@ -306,7 +309,7 @@ static inline void publish_table_stats(struct worker *w)
 	w->stats.flows_active = fs.active;
 	w->stats.flow_slots = fs.slots;
 	w->stats.flow_mem_bytes = fs.mem_bytes;
-	w->stats.hs_errors = w->cls.hs_errors;
+	w->stats.cls = w->cls.stats;
 }
 
 /* Decides whether the worker is falling behind; cheap, and sampled. */

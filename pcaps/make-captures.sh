@@ -66,6 +66,7 @@ trap 'exit 130' INT TERM
 install_deps() {
     local pkgs=(wireguard-tools wireguard-go openvpn openssl tcpdump curl
                 dnsmasq-base openssh-server openssh-client iproute2 iputils-ping procps
+                ethtool  # make-split-hello.sh
                 # stage 2
                 strongswan-charon strongswan-swanctl libcharon-extra-plugins
                 xl2tpd pptpd pptp-linux ppp ocserv openconnect tinc
@@ -861,6 +862,10 @@ decoy-udp.pcap,udp,198.19.0.1,1701,unknown,pass,
 decoy-udp.pcap,udp,198.19.0.1,655,unknown,pass,
 decoy-tcp.pcap,tcp,198.19.0.1,1723,unknown,pass,
 decoy-tcp.pcap,tcp,198.19.0.1,655,unknown,pass,
+tls-split-hello.pcap,tcp,198.19.0.1,443,unknown,pass,
+tls-split-hello.pcap,tcp,198.18.0.1,443,unknown,pass,
+tls-split-hello.pcap,tcp,198.19.0.1,8443,unknown,pass,
+tls-split-hello.pcap,tcp,198.18.0.1,8443,unknown,pass,
 EOF
 }
 
@@ -888,6 +893,8 @@ main() {
     ssh_capture
     noise_capture
     stage2
+    # ClientHellos split over TCP segments: its own namespaces, its own checks.
+    "$HERE/make-split-hello.sh" "$WORK/out"
 
     # demo.pcap: every merged flow has its own server endpoint (https-tls13 is on
     # 198.18.0.1:443, openvpn-tcp443 on 198.19.0.1:443), so labels stay unambiguous.

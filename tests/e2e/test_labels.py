@@ -7,7 +7,9 @@ import os
 
 import subprocess
 
-from tundra_e2e import PCAPS, TUNDRA, Checks, classify, read_pcap, reconciles
+import tempfile
+
+from tundra_e2e import PCAPS, TUNDRA, Checks, classify, read_pcap, reconciles, write_pcap
 
 c = Checks("e2e_labels")
 # Apps this build can name. A label for an app still to come is held to a weaker
@@ -138,6 +140,138 @@ for pcap, prefix in (("https-tls13.pcap", "t13d"), ("https-tls12.pcap", "t12d"))
     c.check(tls and all(f["ja4"] and f["ja4"].startswith(prefix) and len(f["ja4"]) == 36 for f in tls),
             f"{pcap}: JA4 {[f['ja4'] for f in tls]}")
     c.check(tls and all(f["sni"] == "www.example.test" for f in tls), f"{pcap}: SNI")
+
+# A ClientHello split over TCP segments gets the JA4 and SNI the unsplit one gets
+# (tls-split-hello.pcap: the same curl and openssl clients, whole in one segment
+# to 198.19.0.1 and cut into 200-byte segments to 198.18.0.1). The expected JA4 is
+# computed here, independently, from the client's stream put together by sequence
+# number.
+def client_hellos(path):
+    """{(server_ip, port): the client's first TLS record} of the IPv4 TCP flows, in sequence order."""
+    _, pkts, _ = read_pcap(path)
+    streams = {}
+    for _, _, d, _ in pkts:
+        if len(d) < 34 or d[12:14] != b"\x08\x00" or d[23] != 6:
+            continue
+        ihl = (d[14] & 15) * 4
+        t = 14 + ihl
+        tot = int.from_bytes(d[16:18], "big")
+        sp, dp = int.from_bytes(d[t:t + 2], "big"), int.from_bytes(d[t + 2:t + 4], "big")
+        seq = int.from_bytes(d[t + 4:t + 8], "big")
+        flags = d[t + 13]
+        payload = d[t + (d[t + 12] >> 4) * 4:14 + tot]
+        key = (d[26:30], sp, d[30:34], dp)
+        if flags & 0x02 and not flags & 0x10:  # SYN: the client, and its initial sequence number
+            streams[key] = {"next": seq + 1, "data": b""}
+        elif key in streams and payload:
+            s = streams[key]
+            if seq == s["next"]:
+                s["data"] += payload
+                s["next"] += len(payload)
+    out = {}
+    for (_, _, dst, dp), s in streams.items():
+        data = s["data"]
+        if data[:1] == b"\x16" and len(data) >= 5:
+            n = 5 + int.from_bytes(data[3:5], "big")
+            out[(".".join(str(b) for b in dst), dp)] = data[:n]
+    return out
+
+
+def ja4_of(rec):
+    """FoxIO JA4 (TCP) and SNI of a whole ClientHello record."""
+    import hashlib
+    grease = lambda v: (v & 0x0F0F) == 0x0A0A and (v >> 8) == (v & 0xFF)
+    u16 = lambda b, o: int.from_bytes(b[o:o + 2], "big")
+    body = rec[9:]
+    legacy = u16(body, 0)
+    o = 34
+    o += 1 + body[o]
+    nc = u16(body, o)
+    ciphers = [u16(body, o + 2 + i) for i in range(0, nc, 2)]
+    o += 2 + nc
+    o += 1 + body[o]
+    ext_end = o + 2 + u16(body, o)
+    o += 2
+    exts, sni, alpn, sigs, version = [], None, None, [], legacy
+    while o < ext_end:
+        t, n = u16(body, o), u16(body, o + 2)
+        e = body[o + 4:o + 4 + n]
+        exts.append(t)
+        if t == 0:
+            sni = e[5:5 + u16(e, 3)].decode()
+        elif t == 0x10:
+            alpn = e[3:3 + e[2]]
+        elif t == 0x0D:
+            sigs = [u16(e, 2 + i) for i in range(0, u16(e, 0), 2)]
+        elif t == 0x2B:
+            vs = [u16(e, 1 + i) for i in range(0, e[0], 2) if not grease(u16(e, 1 + i))]
+            version = max(vs)
+        o += 4 + n
+    ciphers = [c for c in ciphers if not grease(c)]
+    exts = [x for x in exts if not grease(x)]
+    sigs = [x for x in sigs if not grease(x)]
+    ver = {0x0304: "13", 0x0303: "12", 0x0302: "11", 0x0301: "10", 0x0300: "s3"}.get(version, "00")
+    if alpn:
+        a, z = chr(alpn[0]), chr(alpn[-1])
+        al = a + z if a.isalnum() and z.isalnum() and a.isascii() and z.isascii() else \
+            f"{alpn[0]:02x}"[0] + f"{alpn[-1]:02x}"[1]
+    else:
+        al = "00"
+    h = lambda s: hashlib.sha256(s.encode()).hexdigest()[:12]
+    part_a = f"t{ver}{'d' if 0 in exts else 'i'}{min(len(ciphers), 99):02d}{min(len(exts), 99):02d}{al}"
+    part_b = h(",".join(sorted(f"{c:04x}" for c in ciphers))) if ciphers else "0" * 12
+    rest = sorted(f"{x:04x}" for x in exts if x not in (0, 0x10))
+    part_c = h(",".join(rest) + ("_" + ",".join(f"{x:04x}" for x in sigs) if sigs else "")) if rest else "0" * 12
+    return f"{part_a}_{part_b}_{part_c}", sni
+
+
+split_pcap = os.path.join(PCAPS, "tls-split-hello.pcap")
+hellos = client_hellos(split_pcap)
+fl, st, _ = classify(split_pcap)
+c.eq(len(hellos), 4, "tls-split-hello: four ClientHellos in the capture")
+for (ip, port), rec in sorted(hellos.items()):
+    want_ja4, want_sni = ja4_of(rec)
+    got = [f for f in fl if f["dst_ip"] == ip and f["dst_port"] == port]
+    what = f"tls-split-hello {ip}:{port} ({len(rec)}-byte ClientHello)"
+    if c.check(len(got) == 1, what + ": one flow"):
+        c.eq(got[0]["ja4"], want_ja4, what + " JA4")
+        c.eq(got[0]["sni"], want_sni, what + " SNI")
+for port in (443, 8443):
+    c.eq(ja4_of(hellos[("198.18.0.1", port)]), ja4_of(hellos[("198.19.0.1", port)]),
+         f"tls-split-hello :{port}: the split client is the unsplit one")
+c.check(len(hellos[("198.18.0.1", 8443)]) > 4096, "tls-split-hello: the large ClientHello is over 4 KiB")
+c.eq((st["reasm_done"], st["reasm_gave_up"], st["reasm_no_buffer"]), (2, 0, 0),
+     "tls-split-hello: two ClientHellos reassembled, none given up or refused")
+# TCP Fast Open: the ClientHello's first segment rides on the SYN, whose data starts
+# one past its sequence number. Rewritten from the split curl flow: its first data
+# segment becomes the SYN (flag set, the SYN's sequence number), the original SYN goes.
+linktype, pkts, nano = read_pcap(split_pcap)
+syn = first = None
+for i, (_, _, d, _) in enumerate(pkts):
+    if d[12:14] == b"\x08\x00" and d[30:34] == bytes([198, 18, 0, 1]) and d[23] == 6:
+        t = 14 + (d[14] & 15) * 4
+        if int.from_bytes(d[t + 2:t + 4], "big") != 443:
+            continue
+        if d[t + 13] & 0x02 and syn is None:
+            syn, isn = i, d[t + 4:t + 8]
+        elif syn is not None and first is None and 14 + int.from_bytes(d[16:18], "big") > t + (d[t + 12] >> 4) * 4:
+            first = i
+            d = bytearray(d)
+            d[t + 4:t + 8] = isn
+            d[t + 13] |= 0x02
+            tfo = (pkts[i][0], pkts[i][1], bytes(d), pkts[i][3])
+with tempfile.TemporaryDirectory() as tmp:
+    path = os.path.join(tmp, "tfo.pcap")
+    write_pcap(path, linktype, [tfo if i == syn else p for i, p in enumerate(pkts) if i != first], nano)
+    fl, st, _ = classify(path)
+    got = [f for f in fl if f["dst_ip"] == "198.18.0.1" and f["dst_port"] == 443]
+    c.check(len(got) == 1 and got[0]["ja4"] == ja4_of(hellos[("198.18.0.1", 443)])[0],
+            f"TCP Fast Open: split ClientHello starting on the SYN reassembled: {got}")
+
+# Captures without split ClientHellos never reassemble.
+_, st, _ = classify(os.path.join(PCAPS, "demo.pcap"))
+c.eq((st["reasm_done"], st["reasm_gave_up"], st["reasm_no_buffer"]), (0, 0, 0), "demo: nothing reassembled")
+
 fl, _, _ = classify(os.path.join(PCAPS, "openconnect-ocserv.pcap"))
 dtls = [f for f in fl if f["l4"] == "udp" and f["dst_port"] == 443]
 c.check(dtls and dtls[0]["ja4"] and dtls[0]["ja4"].startswith("dd"), "DTLS ClientHello: JA4 starts with d")

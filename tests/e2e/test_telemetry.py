@@ -56,6 +56,8 @@ try:
     s2 = query("/tundra/stats")
     c.check(s2["rx_pkts"] > s1["rx_pkts"] > 0, f"rx_pkts moves: {s1['rx_pkts']} -> {s2['rx_pkts']}")
     c.check(s2["outcome_allow"] > 0, "the registered WireGuard flow's packets are allowed")
+    c.eq([s2.get(k) for k in ("reasm_done", "reasm_gave_up", "reasm_no_buffer")], [0, 0, 0],
+         "ClientHello reassembly counters (no TLS here)")
     w = query("/tundra/workers")
     c.eq(sorted(w), ["worker0"], "one worker (net_pcap has one queue)")
     c.check(w["worker0"]["rx_pkts"] > 0 and w["worker0"]["busy_cycles"] > 0, "worker counters")
@@ -88,6 +90,8 @@ try:
     c.eq(m1.get("tundra_registry_generation"), 1, "metrics: registry generation")
     c.eq(m1.get('tundra_worker_stuck{worker="0"}'), 0, "metrics: worker not stuck")
     c.check(m1.get('tundra_port_packets_total{port="0",counter="rx"}', 0) > 0, "metrics: port rx")
+    c.eq([m1.get(f'tundra_clienthello_reassembly_total{{result="{r}"}}') for r in ("done", "gave_up", "no_buffer")],
+         [0, 0, 0], "metrics: ClientHello reassembly counters")
     time.sleep(0.3)
     _, m2 = scrape()
     c.check(m2.get("tundra_received_packets_total", 0) > rx, "metrics: counters move")

@@ -25,14 +25,21 @@ struct harness {
 	struct classify_ctx ctx;
 };
 
-static inline void harness_init(struct harness *h, uint16_t window_pkts, uint32_t window_bytes)
+/* reasm_bufs: ClientHello reassembly buffers (the engine's CLASSIFY_REASM_BUFS by default). */
+static inline void harness_init_pool(struct harness *h, uint16_t window_pkts, uint32_t window_bytes,
+				     unsigned int reasm_bufs)
 {
-	char err[256];
+	char err[256] = "classify context";
 	if (classify_db_build(&h->db, err, sizeof(err)) != 0 ||
-	    classify_ctx_init(&h->ctx, &h->db, window_pkts, window_bytes) != 0) {
+	    classify_ctx_init(&h->ctx, &h->db, window_pkts, window_bytes, reasm_bufs) != 0) {
 		fprintf(stderr, "harness: %s\n", err);
 		exit(1);
 	}
+}
+
+static inline void harness_init(struct harness *h, uint16_t window_pkts, uint32_t window_bytes)
+{
+	harness_init_pool(h, window_pkts, window_bytes, CLASSIFY_REASM_BUFS);
 }
 
 static inline void harness_free(struct harness *h)
@@ -52,11 +59,11 @@ static inline void harness_flow(struct flow *f, uint8_t proto)
 
 /*
  * One packet of the flow in direction dir (CLS_C2S / CLS_S2C), counted in
- * the flow's packet number. Payload-less packets (TCP handshake) only count.
- * Returns the flow's phase afterwards.
+ * the flow's packet number, with TCP sequence number seq. Payload-less
+ * packets (TCP handshake) only count. Returns the flow's phase afterwards.
  */
-static inline int harness_feed(struct harness *h, struct flow *f, uint8_t dir, const void *payload, uint32_t len,
-			       uint16_t src_port, uint16_t dst_port)
+static inline int harness_feed_seq(struct harness *h, struct flow *f, uint8_t dir, const void *payload, uint32_t len,
+				   uint16_t src_port, uint16_t dst_port, uint32_t seq)
 {
 	f->pkts[dir]++;
 	if (f->phase != FLOW_INSPECTING || len == 0)
@@ -72,9 +79,22 @@ static inline int harness_feed(struct harness *h, struct flow *f, uint8_t dir, c
 	memcpy(copy, payload, len);
 	uint32_t n = f->pkts[0] + f->pkts[1];
 	classify_packet(&h->ctx, f, copy, len, l4, f->key.proto, dir, (uint16_t)(n > 65535 ? 65535 : n), src_port,
-			dst_port);
+			dst_port, seq);
 	free(copy);
 	return f->phase;
+}
+
+/* The same, in order: each segment starts where the direction's stream is (initial sequence number 0). */
+static inline int harness_feed(struct harness *h, struct flow *f, uint8_t dir, const void *payload, uint32_t len,
+			       uint16_t src_port, uint16_t dst_port)
+{
+	return harness_feed_seq(h, f, dir, payload, len, src_port, dst_port, f->tcp_off[dir]);
+}
+
+/* The flow leaves the table (what the worker's export does). */
+static inline void harness_end(struct harness *h, struct flow *f)
+{
+	classify_flow_end(&h->ctx, f);
 }
 
 /* The decided app's name ("unknown" while undecided). */

@@ -354,6 +354,40 @@ test_chrome_ja4(void)
 	CHECK_EQ(tls_parse_client_hello(t.b, n, false, &ch), TLS_OK);
 	CHECK_EQ(tls_ja4(&ch, ja4, sizeof(ja4)), 0);
 	CHECK_STR(ja4, "t13i1515h2_8daaf6152771_e5627efa2ab1");
+
+	/*
+	 * A post-quantum key share (X25519MLKEM768: 1216 bytes, as Chrome and
+	 * Firefox send by default) in place of the empty one: the extensions
+	 * block is far over TLS_JA4_MAX_LIST * 4 bytes, yet lists 16; the JA4
+	 * does not depend on extension contents.
+	 */
+	{
+		static struct tb e;
+		static uint8_t ks[2 + 4 + 1216 + 4 + 32];
+		struct tb_hello hh = { .record_version = 0x0301, .client_version = 0x0303, .sid_len = 32,
+				       .sid_byte = 0x99, .ciphers = tb_chrome_ciphers, .n_ciphers = 16, .ext = &e };
+		uint32_t at;
+
+		tb_chrome_ext(&e, "www.example.com");
+		ks[0] = (sizeof(ks) - 2) >> 8, ks[1] = (sizeof(ks) - 2) & 0xff;
+		ks[2] = 0x11, ks[3] = 0xec, ks[4] = 1216 >> 8, ks[5] = 1216 & 0xff;
+		ks[6 + 1216] = 0, ks[7 + 1216] = 0x1d, ks[8 + 1216] = 0, ks[9 + 1216] = 32;
+		/* swap the 2-byte key_share (0x0033) for the big one */
+		for (at = 0; at + 4 <= e.n; at += 4 + (e.b[at + 2] << 8 | e.b[at + 3]))
+			if (e.b[at] == 0x00 && e.b[at + 1] == 0x33)
+				break;
+		CHECK(at + 6 <= e.n);
+		memmove(e.b + at + 4 + sizeof(ks), e.b + at + 6, e.n - at - 6);
+		memcpy(e.b + at + 4, ks, sizeof(ks));
+		tb_set16(&e, at + 2, sizeof(ks));
+		e.n += sizeof(ks) - 2;
+		n = tb_client_hello(&t, &hh);
+		CHECK(n > 1460);
+		CHECK_EQ(tls_parse_client_hello(t.b, n, false, &ch), TLS_OK);
+		CHECK(ch.extensions.len / 4 > TLS_JA4_MAX_LIST);
+		CHECK_EQ(tls_ja4(&ch, ja4, sizeof(ja4)), 0);
+		CHECK_STR(ja4, "t13d1516h2_8daaf6152771_e5627efa2ab1");
+	}
 }
 
 static void
