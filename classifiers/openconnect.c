@@ -37,11 +37,14 @@
  *       ClientHello with client_version 0x0100 (Cisco-only) and a 32-byte
  *       non-zero session id.
  *   CONFIRMED "dtls-clienthello-anyconnect-session-id+serverhello-resumed":
- *       DTLS 1.0/1.2 ClientHello with a 32-byte non-zero session id and
- *       exactly one cipher suite (GREASE and the 0x00ff SCSV aside), then
- *       the server's ServerHello echoing the session id (abbreviated
- *       handshake on a flow that never ran a full one), with or without a
- *       HelloVerifyRequest round before it.
+ *       DTLS 1.0 ClientHello with a 32-byte non-zero session id, exactly
+ *       one cipher suite (GREASE and the 0x00ff SCSV aside) that is one of
+ *       AnyConnect's DTLS 1.0 suites (RSA/DHE-RSA, AES-CBC/3DES/DES, SHA-1)
+ *       and no non-empty SessionTicket extension, then the server's
+ *       ServerHello echoing the session id (abbreviated handshake on a
+ *       flow that never ran a full one), with or without a
+ *       HelloVerifyRequest round before it. (DTLS 1.2 resumption is left
+ *       alone: see oc_client_hello().)
  *   CONFIRMED "dtls-psk-negotiate-app-id+psk-identity": a DTLS 1.2 ClientHello
  *       with a 32-byte non-zero session id offering only pure-PSK suites,
  *       a ServerHello selecting a PSK suite, then the client's
@@ -56,6 +59,9 @@
  * plain DTLS (dtls_old_version: 0x0100 + AES256-SHA on UDP 443;
  * dtls_session_id_and_coockie_both: DTLS 1.2 + ECDHE-ECDSA-AES256-GCM-SHA384,
  * resumed without a full handshake) have exactly this AnyConnect shape.
+ * So does a generic DTLS 1.0 client configured with exactly one of
+ * AnyConnect's RSA/DHE-RSA suites that resumes by session id (no ticket);
+ * one with an ECDHE suite or a ticket no longer does.
  */
 #include "classifier.h"
 #include "cls_util.h"
@@ -65,6 +71,7 @@
 #define OC_SID_KEPT 16u      /* session id bytes kept in the state */
 #define OC_MAX_OWNED 8       /* owned packets without a decision, then NO */
 #define OC_SCSV 0x00ffu      /* TLS_EMPTY_RENEGOTIATION_INFO_SCSV */
+#define OC_EXT_SESSION_TICKET 0x0023u
 
 enum oc_step {
 	OC_ST_CLIENT_HELLO = 1, /* resume-style ClientHello: wait for the echo */
@@ -112,19 +119,72 @@ oc_psk_only(const struct tls_client_hello *ch)
 	return n > 0;
 }
 
-/* Cipher suites offered, GREASE and the renegotiation SCSV left out. */
-static unsigned int
-oc_real_ciphers(const struct tls_client_hello *ch)
+/* The one cipher suite offered (GREASE and the renegotiation SCSV left
+ * out), or 0 when there are none or several. */
+static uint16_t
+oc_only_cipher(const struct tls_client_hello *ch)
 {
 	unsigned int i, n = 0;
+	uint16_t one = 0;
 
 	for (i = 0; i + 1 < ch->ciphers.len; i += 2) {
 		uint16_t c = (uint16_t)(ch->ciphers.p[i] << 8 | ch->ciphers.p[i + 1]);
 
 		if (!tls_is_grease(c) && c != OC_SCSV)
-			n++;
+			n++, one = c;
 	}
-	return n;
+	return n == 1 ? one : 0;
+}
+
+/*
+ * The DTLS 1.0 suites AnyConnect pre-agrees for its resumed channel
+ * (X-DTLS-CipherSuite: openconnect's gnutls-dtls.c/openssl-dtls.c tables,
+ * the ASA's "ssl cipher dtlsv1" list): RSA or DHE-RSA key exchange, AES-CBC,
+ * 3DES or DES, SHA-1. No key exchange ever runs on that channel, and there
+ * are no ECDHE suites for it.
+ */
+static bool
+oc_dtls10_suite(uint16_t c)
+{
+	switch (c) {
+	case 0x0035: /* AES256-SHA */
+	case 0x002f: /* AES128-SHA */
+	case 0x000a: /* DES-CBC3-SHA */
+	case 0x0009: /* DES-CBC-SHA */
+	case 0x0039: /* DHE-RSA-AES256-SHA */
+	case 0x0033: /* DHE-RSA-AES128-SHA */
+		return true;
+	default:
+		return false;
+	}
+}
+
+/*
+ * A non-empty SessionTicket extension (RFC 5077): the client holds a ticket
+ * from an earlier full handshake with this server, so the session it resumes
+ * was not pre-agreed in a TLS channel (AnyConnect's made-up session has no
+ * ticket; OpenSSL and GnuTLS send the extension empty). Extensions not all
+ * parsed count as a ticket: no claim on what was not seen.
+ */
+static bool
+oc_has_ticket(const struct tls_client_hello *ch)
+{
+	const uint8_t *e = ch->extensions.p;
+	uint32_t n = ch->extensions.len, off = 0;
+
+	if (!(ch->have & TLS_HAVE_EXTENSIONS))
+		return true;
+	while (e != NULL && off + 4 <= n) {
+		uint16_t type = (uint16_t)(e[off] << 8 | e[off + 1]);
+		uint32_t len = (uint32_t)(e[off + 2] << 8 | e[off + 3]);
+
+		if (off + 4 + len > n)
+			return true;
+		if (type == OC_EXT_SESSION_TICKET && len > 0)
+			return true;
+		off += 4 + len;
+	}
+	return false;
 }
 
 /* A DTLS ClientHello resuming a pre-agreed session? */
@@ -144,9 +204,13 @@ oc_client_hello(const struct cls_pkt *pkt, struct tls_client_hello *ch)
 	 * AnyConnect's shape; but DTLS 1.2 resumption with a single suite also
 	 * occurs in ordinary DTLS (nDPI's dtls_session_id_and_coockie_both.pcap),
 	 * and a false VPN verdict can drop legitimate traffic. Only DTLS 1.0,
-	 * AnyConnect's legacy channel, is taken as evidence.
+	 * AnyConnect's legacy channel, is taken as evidence, and only with one
+	 * of its suites and no session ticket: OpenSSL's s_client resuming a
+	 * DTLS 1.0 session with one ECDHE suite (by ticket, or by session id
+	 * with -no_ticket) has the same shape otherwise
+	 * (pcaps/negatives/dtls.pcap).
 	 */
-	if (oc_real_ciphers(ch) == 1 && !oc_psk_only(ch) && ch->legacy_version == DTLS_V_10)
+	if (ch->legacy_version == DTLS_V_10 && oc_dtls10_suite(oc_only_cipher(ch)) && !oc_has_ticket(ch))
 		return OC_RESUME;
 	if (ch->legacy_version == DTLS_V_12 && oc_psk_only(ch))
 		return OC_PSK;
