@@ -2,17 +2,21 @@
 /*
  * The softether classifier's transports other than cleartext HTTP (that one
  * is in test_cls_sslvpn.c), driven through the engine's real classification
- * stage (cls_harness.h): SoftEther's "VPN over DNS" queries copied from
- * ../pcaps/softether.pcap must decide; queries and replies built byte by
- * byte from the source's format (Mayaqua/Network.c RUDPMainThread) test the
- * boundaries and the server's echo; every truncation, every changed fixed
- * byte and the near-misses an ordinary DNS client sends (a DNSKEY query for
- * a real zone, an A/AAAA query for an 8-hex-digit name, EDNS options that
- * parse) must decide nothing, and so must random datagrams to UDP 53; and
- * WireGuard/OpenVPN on port 53 still decide as themselves (no stealing).
+ * stage (cls_harness.h): SoftEther's "VPN over DNS" queries and "VPN over
+ * ICMP" messages copied from ../pcaps/softether.pcap must decide; queries,
+ * replies and messages built byte by byte from the source's format
+ * (Mayaqua/Network.c RUDPMainThread) test the boundaries and the server's
+ * echo; every truncation, every changed fixed byte and the near-misses of
+ * ordinary traffic (a DNSKEY query for a real zone, an A/AAAA query for an
+ * 8-hex-digit name, EDNS options that parse, pings, an ICMP tunnel with a
+ * fixed identifier) must decide nothing, and so must random datagrams to
+ * UDP 53 and random ICMP; WireGuard/OpenVPN on port 53 and ESP on IP still
+ * decide as themselves (no stealing). Also the SHA-1 helper's known
+ * answers.
  */
 #define CLS_TEST_SEED 0x452821e638d01377ull
 #include "cls_builders.h"
+#include "cls_sha1.h"
 
 #define WIN_PKTS 8
 #define WIN_BYTES 65536
@@ -65,6 +69,71 @@ static const uint8_t dnsq_4d2899b9[] = {
 	0x98, 0x6a, 0x81, 0xba, 0xfa, 0xee, 0xba, 0x83, 0x58, 0xe4, 0xff, 0x42,
 	0x24, 0x21, 0xa7, 0x4c, 0xc2, 0xeb, 0x45, 0xed, 0x29, 0xdc, 0x01, 0xe2,
 	0x6f, 0xf9, 0xbe, 0xb5,
+};
+
+/* softether.pcap frame 26: 198.19.0.2 -> 198.19.0.1 ICMP echo reply, 105 bytes (77-byte R-UDP message) */
+static const uint8_t icmp_t0_105_2[] = {
+	0x00, 0x00, 0x2f, 0xbb, 0x18, 0xac, 0xd7, 0xcb, 0xa5, 0xd4, 0x42, 0x43,
+	0x73, 0x1d, 0xa9, 0x84, 0xc2, 0xbf, 0xb1, 0xb3, 0x6b, 0xf0, 0x75, 0xa5,
+	0x40, 0x32, 0x06, 0x79, 0x2b, 0xb2, 0x33, 0x5d, 0x77, 0x50, 0xaa, 0x9d,
+	0x3f, 0x86, 0xed, 0x29, 0x08, 0xe5, 0x03, 0x61, 0xa6, 0x3f, 0xc7, 0x46,
+	0xf7, 0xba, 0x4b, 0x3a, 0x22, 0x19, 0x68, 0x5e, 0x8f, 0x00, 0xaa, 0x93,
+	0xd8, 0xf5, 0x98, 0xd5, 0xae, 0x3d, 0xbe, 0xe0, 0x1a, 0xf8, 0x3b, 0x3e,
+	0xf7, 0x6a, 0xf1, 0xcf, 0xdc, 0xb7, 0xae, 0x9d, 0x90, 0xf7, 0xa5, 0x05,
+	0x0d, 0xa9, 0xcf, 0x98, 0x6d, 0x02, 0x09, 0x29, 0x9a, 0x4a, 0xc9, 0xda,
+	0x5b, 0xc9, 0x1d, 0x5d, 0xec, 0xbd, 0x51, 0xbd, 0xc1,
+};
+
+/* softether.pcap frame 31: 198.19.0.2 ICMP echo request, 142 bytes (114 random bytes) */
+static const uint8_t icmp_t8_142_2[] = {
+	0x08, 0x00, 0xdc, 0xe4, 0x18, 0xac, 0xd7, 0xcb, 0xc8, 0x1b, 0x49, 0x3b,
+	0xa7, 0x34, 0xf5, 0xa0, 0xf6, 0x32, 0x5b, 0xa2, 0xae, 0x93, 0x6d, 0xb3,
+	0xf0, 0x88, 0x10, 0x21, 0x40, 0xe5, 0x86, 0x5e, 0x2e, 0x05, 0xbe, 0xc8,
+	0xa3, 0xdf, 0x56, 0xe1, 0xa2, 0x88, 0xc0, 0x6c, 0x53, 0x0f, 0x24, 0x47,
+	0xe6, 0xb8, 0xd8, 0x08, 0x33, 0xfd, 0x17, 0x6a, 0xac, 0xf6, 0x2c, 0xb9,
+	0x22, 0xc1, 0x7d, 0xad, 0x84, 0xee, 0x0e, 0x2f, 0xc1, 0x6c, 0xa2, 0xd6,
+	0xda, 0xf3, 0xde, 0x39, 0x7a, 0x59, 0xb7, 0x10, 0xcb, 0xb3, 0x56, 0x34,
+	0x4f, 0x02, 0xc7, 0x24, 0xec, 0x16, 0x05, 0x4e, 0xb6, 0x8b, 0x4b, 0x31,
+	0x09, 0x36, 0xa4, 0x98, 0x0b, 0xbc, 0xd4, 0x93, 0x34, 0x9f, 0x11, 0x50,
+	0x49, 0x50, 0x5c, 0xd5, 0xd3, 0x5d, 0x08, 0x02, 0xe8, 0x49, 0xbd, 0x28,
+	0x45, 0x2f, 0xe0, 0x6e, 0x0c, 0x47, 0x3c, 0x05, 0xc9, 0x04, 0xcb, 0x76,
+	0xa4, 0xd1, 0x67, 0x66, 0x5c, 0x68, 0x9c, 0xbe, 0xf0, 0x54,
+};
+
+/* softether.pcap frame 32: 198.19.0.1 ICMP echo reply, 142 bytes (the server kernel's answer to the request) */
+static const uint8_t icmp_t0_142_1[] = {
+	0x00, 0x00, 0xe4, 0xe4, 0x18, 0xac, 0xd7, 0xcb, 0xc8, 0x1b, 0x49, 0x3b,
+	0xa7, 0x34, 0xf5, 0xa0, 0xf6, 0x32, 0x5b, 0xa2, 0xae, 0x93, 0x6d, 0xb3,
+	0xf0, 0x88, 0x10, 0x21, 0x40, 0xe5, 0x86, 0x5e, 0x2e, 0x05, 0xbe, 0xc8,
+	0xa3, 0xdf, 0x56, 0xe1, 0xa2, 0x88, 0xc0, 0x6c, 0x53, 0x0f, 0x24, 0x47,
+	0xe6, 0xb8, 0xd8, 0x08, 0x33, 0xfd, 0x17, 0x6a, 0xac, 0xf6, 0x2c, 0xb9,
+	0x22, 0xc1, 0x7d, 0xad, 0x84, 0xee, 0x0e, 0x2f, 0xc1, 0x6c, 0xa2, 0xd6,
+	0xda, 0xf3, 0xde, 0x39, 0x7a, 0x59, 0xb7, 0x10, 0xcb, 0xb3, 0x56, 0x34,
+	0x4f, 0x02, 0xc7, 0x24, 0xec, 0x16, 0x05, 0x4e, 0xb6, 0x8b, 0x4b, 0x31,
+	0x09, 0x36, 0xa4, 0x98, 0x0b, 0xbc, 0xd4, 0x93, 0x34, 0x9f, 0x11, 0x50,
+	0x49, 0x50, 0x5c, 0xd5, 0xd3, 0x5d, 0x08, 0x02, 0xe8, 0x49, 0xbd, 0x28,
+	0x45, 0x2f, 0xe0, 0x6e, 0x0c, 0x47, 0x3c, 0x05, 0xc9, 0x04, 0xcb, 0x76,
+	0xa4, 0xd1, 0x67, 0x66, 0x5c, 0x68, 0x9c, 0xbe, 0xf0, 0x54,
+};
+
+/* softether.pcap frame 33: 198.19.0.2 ICMP echo reply, 67 bytes (the 39-byte connection request) */
+static const uint8_t icmp_t0_67_2[] = {
+	0x00, 0x00, 0x34, 0x44, 0x18, 0xac, 0xd7, 0xcb, 0x37, 0x7e, 0xc2, 0xf6,
+	0x4e, 0x56, 0x7d, 0x2a, 0x41, 0x4e, 0xe8, 0xf4, 0xbf, 0x4c, 0x43, 0xbf,
+	0x95, 0x4b, 0xaa, 0x3a, 0xb2, 0x24, 0x46, 0x32, 0x6a, 0x10, 0xca, 0xd5,
+	0xb5, 0x22, 0x38, 0x82, 0xae, 0x60, 0x63, 0xe2, 0xbb, 0xe2, 0x30, 0x78,
+	0xc1, 0x88, 0x36, 0xae, 0xbf, 0x18, 0xe4, 0x7c, 0xd4, 0x1c, 0x9d, 0xd7,
+	0xe9, 0xdd, 0xb3, 0xa0, 0xaf, 0xb8, 0x34,
+};
+
+/* softether.pcap frame 34: 198.19.0.2 ICMP information request, 67 bytes (the same request again) */
+static const uint8_t icmp_t15_67_2[] = {
+	0x0f, 0x00, 0x25, 0x44, 0x18, 0xac, 0xd7, 0xcb, 0x37, 0x7e, 0xc2, 0xf6,
+	0x4e, 0x56, 0x7d, 0x2a, 0x41, 0x4e, 0xe8, 0xf4, 0xbf, 0x4c, 0x43, 0xbf,
+	0x95, 0x4b, 0xaa, 0x3a, 0xb2, 0x24, 0x46, 0x32, 0x6a, 0x10, 0xca, 0xd5,
+	0xb5, 0x22, 0x38, 0x82, 0xae, 0x60, 0x63, 0xe2, 0xbb, 0xe2, 0x30, 0x78,
+	0xc1, 0x88, 0x36, 0xae, 0xbf, 0x18, 0xe4, 0x7c, 0xd4, 0x1c, 0x9d, 0xd7,
+	0xe9, 0xdd, 0xb3, 0xa0, 0xaf, 0xb8, 0x34,
 };
 
 /* ---------------------------------------------------------- builders */
@@ -465,6 +534,303 @@ test_dns_random(void)
 	}
 }
 
+/* ------------------------------------------------------------- ICMP */
+
+static const char *
+hexs(const uint8_t *d, char *out)
+{
+	for (int i = 0; i < (int)CLS_SHA1_LEN; i++)
+		snprintf(out + 2 * i, 3, "%02x", d[i]);
+	return out;
+}
+
+/* FIPS 180 examples and lengths around the block and padding boundaries (Python's hashlib). */
+static void
+test_sha1(void)
+{
+	static uint8_t m[1000000];
+	static const struct {
+		uint32_t n;
+		const char *hex;
+	} a[] = {
+		{ 55, "c1c8bbdc22796e28c0e15163d20899b65621d65a" }, { 56, "c2db330f6083854c99d4b5bfb6e8f29f201be699" },
+		{ 63, "03f09f5b158a7a8cdad920bddc29b81c18a551f5" }, { 64, "0098ba824b5c16427bd7a1122a5a442a25ec644d" },
+		{ 65, "11655326c708d70319be2610e8a57d9a5b959d3b" }, { 119, "ee971065aaa017e0632a8ca6c77bb3bf8b1dfc56" },
+		{ 120, "f34c1488385346a55709ba056ddd08280dd4c6d6" }, { 1355, "1e13b8d5fda850fec704188ecdabd3a1f09bf8e3" },
+		{ 1000000, "34aa973cd4c4daa4f61eeb2bdbad27316534016f" },
+	};
+	uint8_t d[CLS_SHA1_LEN];
+	char hex[41];
+
+	cls_sha1(NULL, 0, d);
+	CHECK_STR(hexs(d, hex), "da39a3ee5e6b4b0d3255bfef95601890afd80709");
+	cls_sha1((const uint8_t *)"abc", 3, d);
+	CHECK_STR(hexs(d, hex), "a9993e364706816aba3e25717850c26c9cd0d89d");
+	cls_sha1((const uint8_t *)"abcdbcdecdefdefgefghfghighijhijkijkljklmklmnlmnomnopnopq", 56, d);
+	CHECK_STR(hexs(d, hex), "84983e441c3bd26ebaae4aa1f95129e5e54670f1");
+	memset(m, 'a', sizeof(m));
+	for (unsigned int i = 0; i < sizeof(a) / sizeof(a[0]); i++) {
+		cls_sha1(m, a[i].n, d);
+		CHECK_STR(hexs(d, hex), a[i].hex);
+	}
+	/* the captured messages carry SHA-1 of their R-UDP message at offset 8 */
+	cls_sha1(icmp_t0_105_2 + 28, sizeof(icmp_t0_105_2) - 28, d);
+	CHECK(memcmp(d, icmp_t0_105_2 + 8, 20) == 0);
+}
+
+/* A VPN-over-ICMP message: type, id+seq, data_len random bytes, their SHA-1 in front. */
+static uint32_t
+se_icmp(uint8_t *b, uint8_t type, uint32_t idseq, uint32_t data_len)
+{
+	uint32_t o = put8(b, 0, type);
+
+	o = put8(b, o, 0), o = put16(b, o, 0x5555); /* checksum: not checked */
+	o = put32(b, o, idseq);
+	rndfill(b, o + 20, data_len);
+	cls_sha1(b + o + 20, data_len, b + o);
+	return o + 20 + data_len;
+}
+
+/* An ICMP flow: feeds a[0..k) in directions dirs[0..k). */
+static struct flow
+icmp_run(const uint8_t *const *a, const uint32_t *n, const uint8_t *dirs, unsigned int k, uint8_t proto)
+{
+	struct flow f;
+
+	harness_flow(&f, proto);
+	for (unsigned int i = 0; i < k; i++)
+		harness_feed(&h, &f, dirs[i], a[i], n[i], 0, 0);
+	return f;
+}
+
+static struct flow
+icmp2(const uint8_t *a, uint32_t na, const uint8_t *b, uint32_t nb)
+{
+	const uint8_t *p[2] = { a, b };
+	uint32_t n[2] = { na, nb };
+	uint8_t d[2] = { CLS_C2S, CLS_C2S };
+
+	return icmp_run(p, n, d, 2, 1);
+}
+
+static void
+test_icmp_real(void)
+{
+	const uint8_t *p[12];
+	uint32_t n[12];
+	uint8_t d[12], unreach[243];
+	struct flow f;
+	unsigned int k = 0;
+
+	f = icmp2(icmp_t0_105_2, sizeof(icmp_t0_105_2), icmp_t0_67_2, sizeof(icmp_t0_67_2));
+	expect(&f, "softether", CLS_LIKELY, "over-icmp-two-messages-sha1-of-payload-fixed-id-seq", 2);
+	classify_reason(&h.db, &f, reason, sizeof(reason));
+	CHECK_STR(reason, "softether/softether-over-icmp-message/"
+			  "over-icmp-two-messages-sha1-of-payload-fixed-id-seq/likely@pkt2");
+	/* the connection request as echo reply, then as information request */
+	f = icmp2(icmp_t0_67_2, sizeof(icmp_t0_67_2), icmp_t15_67_2, sizeof(icmp_t15_67_2));
+	expect(&f, "softether", CLS_LIKELY, "over-icmp-two-messages-sha1-of-payload-fixed-id-seq", 2);
+
+	/*
+	 * The capture's order: the server's six port unreachables come first (so
+	 * the flow's "client" is the server), then the client's messages.
+	 */
+	unreach[0] = 3, unreach[1] = 3;
+	rndfill(unreach, 2, sizeof(unreach) - 2);
+	for (; k < 6; k++)
+		p[k] = unreach, n[k] = sizeof(unreach), d[k] = CLS_C2S;
+	p[k] = icmp_t0_105_2, n[k] = sizeof(icmp_t0_105_2), d[k++] = CLS_S2C;
+	p[k] = icmp_t8_142_2, n[k] = sizeof(icmp_t8_142_2), d[k++] = CLS_S2C;
+	f = icmp_run(p, n, d, k, 1);
+	expect(&f, "softether", CLS_LIKELY, "over-icmp-two-messages-sha1-of-payload-fixed-id-seq", 8);
+
+	/* one message: owned, undecided */
+	f = icmp_run(p + 6, n + 6, d + 6, 1, 1);
+	expect_none(&f);
+	CHECK_EQ(f.cls.owner, classifier_id_by_name("softether"));
+
+	/* the kernel's echo reply (other side, a copy of the request) does not count; the next message does */
+	p[0] = icmp_t8_142_2, n[0] = sizeof(icmp_t8_142_2), d[0] = CLS_C2S;
+	p[1] = icmp_t0_142_1, n[1] = sizeof(icmp_t0_142_1), d[1] = CLS_S2C;
+	p[2] = unreach, n[2] = sizeof(unreach), d[2] = CLS_S2C;
+	p[3] = icmp_t0_67_2, n[3] = sizeof(icmp_t0_67_2), d[3] = CLS_C2S;
+	f = icmp_run(p, n, d, 3, 1);
+	expect_none(&f);
+	f = icmp_run(p, n, d, 4, 1);
+	expect(&f, "softether", CLS_LIKELY, "over-icmp-two-messages-sha1-of-payload-fixed-id-seq", 4);
+	/* the kernel's reply alone: owned, undecided */
+	p[0] = icmp_t0_142_1, n[0] = sizeof(icmp_t0_142_1), d[0] = CLS_S2C;
+	f = icmp_run(p, n, d, 1, 1);
+	expect_none(&f);
+	CHECK_EQ(f.cls.owner, classifier_id_by_name("softether"));
+
+	/* not ICMP: the same bytes on ESP, GRE, ICMPv6 (SoftEther uses ICMPv4 only) */
+	static const uint8_t protos[] = { 50, 47, 58 };
+	for (unsigned int i = 0; i < sizeof(protos); i++) {
+		p[0] = icmp_t0_105_2, n[0] = sizeof(icmp_t0_105_2), d[0] = CLS_C2S;
+		p[1] = icmp_t0_67_2, n[1] = sizeof(icmp_t0_67_2), d[1] = CLS_C2S;
+		f = icmp_run(p, n, d, 2, protos[i]);
+		expect_not(&f, "softether");
+		CHECK(f.cls.owner != classifier_id_by_name("softether"));
+	}
+}
+
+static void
+test_icmp_malformed(void)
+{
+	uint8_t m[sizeof(icmp_t0_105_2)];
+	struct flow f;
+
+	/* every truncation of the second message */
+	for (uint32_t k = 0; k < sizeof(icmp_t0_105_2); k++) {
+		f = icmp2(icmp_t0_67_2, sizeof(icmp_t0_67_2), icmp_t0_105_2, k);
+		expect_none(&f);
+		f = icmp2(icmp_t0_105_2, k, icmp_t0_67_2, sizeof(icmp_t0_67_2));
+		expect_none(&f);
+	}
+	/* every byte of the digest and the message changed; the checksum is not read */
+	for (uint32_t i = 0; i < sizeof(m); i++) {
+		memcpy(m, icmp_t0_105_2, sizeof(m));
+		m[i] ^= 0x04;
+		f = icmp2(icmp_t0_67_2, sizeof(icmp_t0_67_2), m, sizeof(m));
+		if (i == 2 || i == 3) {
+			expect(&f, "softether", CLS_LIKELY, "over-icmp-two-messages-sha1-of-payload-fixed-id-seq", 2);
+			continue;
+		}
+		/* type 0 ^ 4 = 4, code 4, identifier/sequence number changed, digest or message changed */
+		expect_none(&f);
+	}
+	/* other types and codes, with a valid digest */
+	static const uint8_t types[] = { 3, 5, 11, 13, 14, 17, 0x80 };
+	for (unsigned int i = 0; i < sizeof(types); i++) {
+		memcpy(m, icmp_t0_105_2, sizeof(m));
+		m[0] = types[i];
+		f = icmp2(icmp_t0_67_2, sizeof(icmp_t0_67_2), m, sizeof(m));
+		expect_none(&f);
+	}
+	memcpy(m, icmp_t0_105_2, sizeof(m));
+	m[1] = 1;
+	f = icmp2(icmp_t0_67_2, sizeof(icmp_t0_67_2), m, sizeof(m));
+	expect_none(&f);
+}
+
+/* Message sizes 39..1355, the four types, the identifier/sequence number rule. */
+static void
+test_icmp_boundaries(void)
+{
+	static const uint32_t ok[] = { 39, 40, 77, 1355 }, bad[] = { 0, 1, 20, 38, 1356, 1400 };
+	static const uint8_t types[] = { 0, 8, 15, 16 };
+	uint8_t a[1500], b[1500];
+	uint32_t na, nb;
+	struct flow f;
+
+	for (unsigned int i = 0; i < sizeof(ok) / sizeof(ok[0]); i++)
+		for (unsigned int t = 0; t < sizeof(types); t++) {
+			na = se_icmp(a, types[t], 0x18acd7cb, ok[i]);
+			nb = se_icmp(b, types[(t + 1) % 4], 0x18acd7cb, ok[(i + 1) % 4]);
+			f = icmp2(a, na, b, nb);
+			expect(&f, "softether", CLS_LIKELY, "over-icmp-two-messages-sha1-of-payload-fixed-id-seq", 2);
+		}
+	for (unsigned int i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		na = se_icmp(a, 0, 0x18acd7cb, 77);
+		nb = se_icmp(b, 0, 0x18acd7cb, bad[i]);
+		f = icmp2(a, na, b, nb);
+		expect_none(&f);
+		f = icmp2(b, nb, a, na);
+		expect_none(&f);
+	}
+	/* another identifier or sequence number: ignored, the flow stays owned */
+	na = se_icmp(a, 0, 0x18acd7cb, 77);
+	nb = se_icmp(b, 0, 0x18acd7cc, 77);
+	f = icmp2(a, na, b, nb);
+	expect_none(&f);
+	CHECK_EQ(f.cls.owner, classifier_id_by_name("softether"));
+	/* owned: after 12 packets without a second message, given up */
+	harness_flow(&f, 1);
+	harness_feed(&h, &f, CLS_C2S, a, na, 0, 0);
+	for (int i = 0; i < 13; i++)
+		harness_feed(&h, &f, (uint8_t)(i & 1), b, nb, 0, 0);
+	expect_none(&f);
+}
+
+/* Pings and an ICMP tunnel with a fixed identifier, random ICMP: nothing. */
+static void
+test_icmp_ordinary(void)
+{
+	uint8_t a[1500], ip[84];
+	struct flow f;
+	uint32_t n;
+
+	for (int size = 56; size <= 1472; size += 1416 / 2) {
+		harness_flow(&f, 1);
+		for (uint16_t seq = 1; seq <= 8; seq++) {
+			for (int dir = 0; dir < 2; dir++) {
+				/* Linux ping: 8-byte header, 16-byte timeval, then 0x10, 0x11, ... */
+				uint32_t o = put8(a, 0, dir ? 0 : 8);
+
+				o = put8(a, o, 0), o = put16(a, o, 0x1234), o = put16(a, o, 0x4a4b), o = put16(a, o, seq);
+				o = rndfill(a, o, 16);
+				for (int i = 16; i < size; i++)
+					a[o++] = (uint8_t)(i & 0xff);
+				harness_feed(&h, &f, (uint8_t)dir, a, o, 0, 0);
+			}
+		}
+		expect_none(&f);
+		CHECK_EQ(f.cls.owner, 0);
+	}
+	/* Windows ping: 32 bytes "abcdefghijklmnopqrstuvwabcdefghi", also in a long variant */
+	harness_flow(&f, 1);
+	for (uint16_t seq = 1; seq <= 8; seq++) {
+		uint32_t o = put32(a, 0, 0x08000000);
+
+		o = put16(a, o, 1), o = put16(a, o, seq);
+		for (int i = 0; i < 500; i++)
+			a[o++] = (uint8_t)('a' + i % 23);
+		harness_feed(&h, &f, CLS_C2S, a, seq & 1 ? 40 : o, 0, 0);
+	}
+	expect_none(&f);
+	/* an ICMP tunnel (as icmp-tunnel.pcap in the wild corpus): id 65279, seq 0, an IPv4 packet inside */
+	harness_flow(&f, 1);
+	for (int k = 0; k < 8; k++) {
+		n = put32(a, 0, 0x08000000);
+		n = put32(a, n, 0xfeff0000);
+		memset(ip, 0, sizeof(ip));
+		put16(ip, 0, 0x4500), put16(ip, 2, sizeof(ip)), put8(ip, 8, 64), put8(ip, 9, 1);
+		rndfill(ip, 20, sizeof(ip) - 20);
+		memcpy(a + n, ip, sizeof(ip)), n += sizeof(ip);
+		harness_feed(&h, &f, CLS_C2S, a, n, 0, 0);
+	}
+	expect_none(&f);
+	/* random ICMP: any type, and echo types behind the pattern */
+	for (int k = 0; k < 3000; k++) {
+		harness_flow(&f, 1);
+		for (int i = 0; i < 8; i++) {
+			n = 1 + (rnd8() | (uint32_t)(rnd8() & 3) << 8);
+			rndfill(a, 0, n);
+			if (k & 1)
+				a[0] = (uint8_t)"\x00\x08\x0f\x10"[rnd8() & 3], a[1] = 0;
+			harness_feed(&h, &f, (uint8_t)(rnd8() & 1), a, n, 0, 0);
+		}
+		expect_none(&f);
+	}
+}
+
+/* ESP (IP 50) whose SPI starts 00 00 matches the ICMP pattern and must still be esp. */
+static void
+test_icmp_no_stealing(void)
+{
+	uint8_t a[120];
+	struct flow f;
+
+	harness_flow(&f, 50);
+	for (uint32_t seq = 1; seq <= 3; seq++) {
+		memset(a, 0x5a, sizeof(a));
+		put32(a, 0, 0x00001234), put32(a, 4, seq);
+		harness_feed(&h, &f, CLS_C2S, a, sizeof(a), 0, 0);
+	}
+	expect(&f, "esp", CLS_LIKELY, "esp-one-dir-spi-constant-seq-consecutive", 3);
+}
+
 int
 main(void)
 {
@@ -476,6 +842,12 @@ main(void)
 	test_dns_ordinary();
 	test_dns_random();
 	expect_wireguard_openvpn_decide(DNS);
+	test_sha1();
+	test_icmp_real();
+	test_icmp_malformed();
+	test_icmp_boundaries();
+	test_icmp_ordinary();
+	test_icmp_no_stealing();
 	harness_free(&h);
 	CHECK_DONE();
 }
