@@ -856,6 +856,7 @@ tinc.pcap,udp,198.18.0.1,655,tinc,allow,tcp/655
 softether.pcap,tcp,198.19.0.1,443,softether,block,
 softether.pcap,udp,198.19.0.1,53,softether,block,
 softether.pcap,udp,198.19.0.1,137,softether,block,
+softether.pcap,1,198.19.0.1,0,softether,block,
 decoy-udp.pcap,udp,198.19.0.1,500,unknown,pass,
 decoy-udp.pcap,udp,198.19.0.1,4500,unknown,pass,
 decoy-udp.pcap,udp,198.19.0.1,1701,unknown,pass,

@@ -8,9 +8,9 @@
                                          IKE on UDP 500 (marker removed), ESP on IP 50
 
 A "server endpoint" is an (l4, ip, port) on one of the server-side addresses
-(SERVER_IPS); every TCP/UDP packet in a capture belongs to one of them.  GRE
-(IP protocol 47) and ESP (50) packets count as flows too, with l4 "47"/"50"
-and port 0.
+(SERVER_IPS); every TCP/UDP packet in a capture belongs to one of them.  ICMP
+(IP protocol 1), GRE (47) and ESP (50) packets count as flows too, with l4
+"1"/"47"/"50" and port 0.
 """
 import csv
 import ipaddress
@@ -20,7 +20,7 @@ import sys
 
 SERVER_IPS = {"198.18.0.1", "198.19.0.1", "fd00:7d::1"}
 LINKTYPE_ETHERNET = 1
-IP_PROTO_FLOWS = (47, 50)  # GRE, ESP: flows keyed by (proto, server_ip, 0)
+IP_PROTO_FLOWS = (1, 47, 50)  # ICMP, GRE, ESP: flows keyed by (proto, server_ip, 0)
 VPN_APPS = ("wireguard", "openvpn", "ike", "esp", "l2tp", "pptp", "gre",
             "openconnect", "tinc", "softether")
 
@@ -275,8 +275,8 @@ def _vpn_signature_ok(app, l4, flow):
         if l4 != "50":
             return "esp over non-ESP"
         return None if any(len(d) >= 8 and d[:4] != b"\0\0\0\0" for d in c2s + s2c) else "no ESP packet"
-    if app == "softether" and l4 == "udp":
-        # the SoftEther client's one-way probes (DNS to :53, NetBIOS to :137)
+    if app == "softether" and l4 in ("udp", "1"):
+        # the SoftEther client's one-way probes (DNS to :53, NetBIOS to :137, ICMP)
         return None if c2s else "no client payload"
     if not c2s or not s2c:
         return "no payload in one direction"

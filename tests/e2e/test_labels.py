@@ -41,8 +41,12 @@ for pcap, rows in sorted(labels.items()):
          f"{pcap}: packets in flows + uninspected = received")
     matched = set()
     for row in rows:
-        hits = [f for f in flows if str(f["l4"]) == row["l4"] and f["dst_ip"] == row["server_ip"]
-                and str(f["dst_port"]) == row["server_port"]]
+        # A flow's client is its first sender. An IP-protocol flow (GRE, ESP, ICMP: no ports) may
+        # start with a packet from the server (an ICMP port unreachable answering an earlier
+        # probe), so for those the labelled server may be either end.
+        portless = row["l4"] not in ("tcp", "udp")
+        hits = [f for f in flows if str(f["l4"]) == row["l4"] and str(f["dst_port"]) == row["server_port"]
+                and (f["dst_ip"] == row["server_ip"] or (portless and f["src_ip"] == row["server_ip"]))]
         if not c.check(hits, f"{pcap}: no flow to {row['l4']} {row['server_ip']}:{row['server_port']}"):
             continue
         mkey = (pcap, row["l4"], row["server_ip"], row["server_port"])
