@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include <rte_eal.h>
+#include <rte_hash_crc.h>
 
 #include "check.h"
 #include "flow.h"
@@ -390,6 +391,37 @@ static void test_paced_ageing(void)
 	flow_table_free(t);
 }
 
+/* The key's hash is the table's own (rte_hash_crc), and its order is memcmp's, for random endpoints. */
+static void test_key_hash_and_order(void)
+{
+	uint32_t rnd = 777;
+	unsigned int bad_hash = 0, bad_order = 0;
+	for (unsigned int i = 0; i < 20000; i++) {
+		struct pkt_info pi;
+		memset(&pi, 0, sizeof(pi));
+		pi.ip_version = (i & 1) ? 6 : 4;
+		pi.l4_proto = (i & 2) ? 6 : 17;
+		for (unsigned int k = 0; k < (pi.ip_version == 6 ? 16u : 4u); k++) {
+			rnd = rnd * 1103515245u + 12345u;
+			pi.src[k] = (uint8_t)(rnd >> 16);
+			/* Often equal prefixes, so the later words and the ports decide. */
+			pi.dst[k] = (i % 3 == 0 || k < 15) && (i & 4) ? pi.src[k] : (uint8_t)(rnd >> 24);
+		}
+		rnd = rnd * 1103515245u + 12345u;
+		pi.src_port = (uint16_t)(rnd >> 16);
+		pi.dst_port = (i & 8) ? pi.src_port : (uint16_t)rnd;
+		struct flow_key k;
+		bool lo;
+		uint32_t h = flow_key_make(&pi, &k, &lo);
+		bad_hash += h != rte_hash_crc(&k, sizeof(k), 0);
+		int c = memcmp(pi.src, pi.dst, 16);
+		bool want = c < 0 || (c == 0 && pi.src_port <= pi.dst_port);
+		bad_order += lo != want;
+	}
+	CHECK_EQ(bad_hash, 0);
+	CHECK_EQ(bad_order, 0);
+}
+
 int main(void)
 {
 	char *argv[] = {"test_flow", "--no-huge", "-m", "128", "--no-pci", "--no-shconf", "--no-telemetry",
@@ -399,6 +431,7 @@ int main(void)
 		return 1;
 	}
 	test_symmetric_key();
+	test_key_hash_and_order();
 	test_directions_and_timeout();
 	test_eviction();
 	test_emergency_timeouts();
