@@ -6,8 +6,8 @@
 #   sudo pcaps/make-captures.sh            # writes pcaps/*.pcap, labels.csv, registry.csv
 #   NO_INSTALL=1 sudo pcaps/make-captures.sh   # skip apt-get
 #   KEEP_WORK=1 sudo pcaps/make-captures.sh    # keep the temp dir (logs, captures)
-#   sudo pcaps/make-captures.sh tinc.pcap l2tp-1701.pcap   # only these captures
-#   sudo pcaps/make-captures.sh stage2     # a group: stage1 or stage2
+#   sudo pcaps/make-captures.sh tinc-7655.pcap l2tp-11701.pcap   # only these captures
+#   sudo pcaps/make-captures.sh ports      # a group: stage1, stage2 or ports
 #   sudo TDR_PREFIX=tdrx pcaps/make-captures.sh   # namespaces tdrx-cli/tdrx-srv ...
 #
 # Idempotent: it removes namespaces/processes left by an earlier run, builds
@@ -25,7 +25,7 @@ VETH_C="${TDR_VETH_CLI:-$TDR_PREFIX-c0}"
 VETH_S="${TDR_VETH_SRV:-$TDR_PREFIX-s0}"
 WG_IF="${TDR_WG_IF:-${TDR_PREFIX}w}"
 PY="${PYTHON:-python3}"
-# Captures to make: pcap names or the groups stage1, stage2; none = all.
+# Captures to make: pcap names or the groups stage1, stage2, ports; none = all.
 SELECT=("$@")
 
 log() { printf '[make-captures] %s\n' "$*" >&2; }
@@ -84,7 +84,8 @@ install_deps() {
                 # stage 2
                 strongswan-charon strongswan-swanctl libcharon-extra-plugins
                 xl2tpd pptpd pptp-linux ppp ocserv openconnect tinc
-                softether-vpnserver softether-vpnclient softether-vpncmd util-linux)
+                softether-vpnserver softether-vpnclient softether-vpncmd util-linux
+                nftables)  # pptp-11723.pcap
     local missing=() p
     for p in "${pkgs[@]}"; do
         dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
@@ -113,7 +114,7 @@ print_versions() {
         echo "$($PY --version 2>&1)"
         local p
         for p in strongswan-charon libcharon-extra-plugins xl2tpd pptpd pptp-linux ppp ocserv \
-                 openconnect tinc softether-vpnserver softether-vpnclient; do
+                 openconnect tinc softether-vpnserver softether-vpnclient nftables; do
             echo "$p $(dpkg-query -W -f='${Version}' "$p")"
         done
     } | tee "$WORK/out/versions.txt" >&2
@@ -662,9 +663,14 @@ EOF
 }
 
 # ---------------------------------------------------------------- PPTP
-# pptp_capture PCAP (pptpd and pptp-linux have TCP 1723 compiled in)
+# pptp_capture PCAP PORT
+# pptpd and pptp-linux have no port setting: both have TCP 1723 compiled in.
+# For another PORT, nftables NAT moves the control connection on the wire
+# between the namespaces: the client namespace sends what pptp addresses to
+# 198.18.0.1:1723 to PORT instead, and the server namespace hands PORT to
+# pptpd's 1723. The bytes are pptp's and pptpd's own; GRE is not touched.
 pptp_capture() {
-    local pcap=$1 d=$WORK/pptp
+    local pcap=$1 port=$2 d=$WORK/pptp-$2
     mkdir -p "$d"
     # pptpd runs this instead of pppd (there is no /dev/ppp): the real
     # pptpctrl then wraps the stub's LCP frames in enhanced GRE
@@ -683,6 +689,18 @@ EOF
     bg "$NS_S" "$WORK/log/$pcap-pptpd.log" pptpd -f -c "$d/pptpd.conf" -l 198.18.0.1 -p "$d/pptpd.pid"
     local spid=$BG_PID
     wait_for 10 pptpd sh -c "ip netns exec $NS_S ss -ltn | grep -q '198.18.0.1:1723'"
+    if [[ $port != 1723 ]]; then
+        ip netns exec "$NS_C" nft -f - <<EOF
+table ip tdr-pptp {
+    chain out { type nat hook output priority -100; ip daddr 198.18.0.1 tcp dport 1723 dnat to 198.18.0.1:$port; }
+}
+EOF
+        ip netns exec "$NS_S" nft -f - <<EOF
+table ip tdr-pptp {
+    chain pre { type nat hook prerouting priority -100; ip daddr 198.18.0.1 tcp dport $port dnat to 198.18.0.1:1723; }
+}
+EOF
+    fi
     cap_start "$pcap"
     # the real pptp client; --nolaunchpppd: PPP frames come from the stub on stdin
     ip netns exec "$NS_C" sh -c "'$PY' '$HERE/traffic.py' ppp-stub 0x7d7d0001 </dev/null |
@@ -690,6 +708,10 @@ EOF
     sleep 1
     cap_stop
     stop_pid "$spid"
+    if [[ $port != 1723 ]]; then
+        ip netns exec "$NS_C" nft delete table ip tdr-pptp
+        ip netns exec "$NS_S" nft delete table ip tdr-pptp
+    fi
 }
 
 # ----------------------------------------------------------- OpenConnect
@@ -893,12 +915,30 @@ stage2() {
     cap stage2 ike_capture ikev2-libipsec.pcap   3 198.18.0.1 2 libipsec no  yes
     cap stage2 ike_capture ikev1-main.pcap       4 198.19.0.1 1 libipsec no  no
     cap stage2 l2tp_capture l2tp-1701.pcap 1701
-    cap stage2 pptp_capture pptp-1723.pcap
+    cap stage2 pptp_capture pptp-1723.pcap 1723
     cap stage2 openconnect_capture openconnect-ocserv.pcap 443
     cap stage2 tinc_capture tinc.pcap 655
     cap stage2 softether_capture softether.pcap 443
     cap stage2 decoy_capture decoy-udp.pcap udp
     cap stage2 decoy_capture decoy-tcp.pcap tcp
+}
+
+# The stage-2 protocols again, each on a port that is not its usual one (same
+# functions, same addresses as their standard-port captures):
+# - strongSwan with port/port_nat_t 7500/7501 on both sides. As neither port
+#   is 500, charon puts the non-ESP marker on every message, IKE_SA_INIT
+#   included (7500 <-> 7500); after NAT detection the client floats to its
+#   7501 and the server stays on 7500, so IKE_AUTH and ESP-in-UDP go
+#   7501 -> 7500, a second flow to the same server port.
+# - xl2tpd, ocserv, tinc: their own port settings; SoftEther: an extra listener.
+# - PPTP: through NAT, see pptp_capture.
+stage2_ports() {
+    cap "stage2 ports" ike_capture ikev2-natt-7500.pcap 5 198.19.0.1 2 libipsec yes yes 7500 7501
+    cap "stage2 ports" l2tp_capture l2tp-11701.pcap 11701
+    cap "stage2 ports" pptp_capture pptp-11723.pcap 11723
+    cap "stage2 ports" openconnect_capture openconnect-ocserv-8443.pcap 8443
+    cap "stage2 ports" tinc_capture tinc-7655.pcap 7655
+    cap "stage2 ports" softether_capture softether-8888.pcap 8888
 }
 
 # ------------------------------------------------------------------- files
@@ -967,6 +1007,17 @@ decoy-udp.pcap,udp,198.19.0.1,1701,unknown,pass,
 decoy-udp.pcap,udp,198.19.0.1,655,unknown,pass,
 decoy-tcp.pcap,tcp,198.19.0.1,1723,unknown,pass,
 decoy-tcp.pcap,tcp,198.19.0.1,655,unknown,pass,
+ikev2-natt-7500.pcap,udp,198.19.0.1,7500,ike,block,
+l2tp-11701.pcap,udp,198.19.0.1,11701,l2tp,block,
+pptp-11723.pcap,tcp,198.18.0.1,11723,pptp,allow,47/0
+pptp-11723.pcap,47,198.18.0.1,0,gre,allow,tcp/11723
+openconnect-ocserv-8443.pcap,tcp,198.19.0.1,8443,openconnect,block,udp/8443
+openconnect-ocserv-8443.pcap,udp,198.19.0.1,8443,openconnect,block,tcp/8443
+tinc-7655.pcap,tcp,198.18.0.1,7655,tinc,allow,udp/7655
+tinc-7655.pcap,udp,198.18.0.1,7655,tinc,allow,tcp/7655
+softether-8888.pcap,tcp,198.19.0.1,8888,softether,block,
+softether-8888.pcap,udp,198.19.0.1,53,softether,block,
+softether-8888.pcap,udp,198.19.0.1,137,softether,block,
 EOF
 }
 
@@ -979,9 +1030,9 @@ main() {
     local s
     for s in "${SELECT[@]}"; do
         case $s in
-            stage1 | stage2) ;;
+            stage1 | stage2 | ports) ;;
             *) grep -q "^$s," "$WORK/out/labels.csv" ||
-                   die "no capture named $s (pcap names: labels.csv; groups: stage1, stage2)" ;;
+                   die "no capture named $s (pcap names: labels.csv; groups: stage1, stage2, ports)" ;;
         esac
     done
     print_versions
@@ -990,6 +1041,7 @@ main() {
 
     stage1
     stage2
+    stage2_ports
 
     local o=$WORK/out
     # demo.pcap: every merged flow has its own server endpoint (https-tls13 is on
@@ -1027,7 +1079,7 @@ main() {
     # written in full; versions.txt stays that of the last full run).
     for s in "${SELECT[@]}"; do
         case $s in
-            stage1 | stage2) ;;
+            stage1 | stage2 | ports) ;;
             *) [[ -f $o/$s ]] || die "$s was not made" ;;
         esac
     done
