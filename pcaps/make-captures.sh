@@ -5,17 +5,28 @@
 #
 #   sudo pcaps/make-captures.sh            # writes pcaps/*.pcap, labels.csv, registry.csv
 #   NO_INSTALL=1 sudo pcaps/make-captures.sh   # skip apt-get
+#   KEEP_WORK=1 sudo pcaps/make-captures.sh    # keep the temp dir (logs, captures)
+#   sudo pcaps/make-captures.sh tinc-7655.pcap l2tp-11701.pcap   # only these captures
+#   sudo pcaps/make-captures.sh ports      # a group: stage1, stage2 or ports
+#   sudo TDR_PREFIX=tdrx pcaps/make-captures.sh   # namespaces tdrx-cli/tdrx-srv ...
 #
 # Idempotent: it removes namespaces/processes left by an earlier run, builds
 # everything in a temp dir and only replaces the files in pcaps/ at the end.
 set -euo pipefail
 
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
-NS_C=tdr-cli
-NS_S=tdr-srv
-VETH_C=tdr-c0
-VETH_S=tdr-s0
+# Names of the namespaces, the veth pair and wireguard-go's interfaces (whose
+# UAPI sockets in /var/run/wireguard are shared by all namespaces). Another
+# prefix, or each name on its own, lets two runs go on at the same time.
+TDR_PREFIX="${TDR_PREFIX:-tdr}"
+NS_C="${TDR_NS_CLI:-$TDR_PREFIX-cli}"
+NS_S="${TDR_NS_SRV:-$TDR_PREFIX-srv}"
+VETH_C="${TDR_VETH_CLI:-$TDR_PREFIX-c0}"
+VETH_S="${TDR_VETH_SRV:-$TDR_PREFIX-s0}"
+WG_IF="${TDR_WG_IF:-${TDR_PREFIX}w}"
 PY="${PYTHON:-python3}"
+# Captures to make: pcap names or the groups stage1, stage2, ports; none = all.
+SELECT=("$@")
 
 log() { printf '[make-captures] %s\n' "$*" >&2; }
 die() { log "ERROR: $*"; exit 1; }
@@ -42,7 +53,7 @@ teardown_net() {
     kill_ns_procs "$NS_S"
     ip netns del "$NS_C" 2>/dev/null || true
     ip netns del "$NS_S" 2>/dev/null || true
-    rm -f /var/run/wireguard/tdrw*.sock
+    rm -f "/var/run/wireguard/$WG_IF"*.sock
 }
 
 cleanup() {
@@ -53,7 +64,11 @@ cleanup() {
         kill "$pid" 2>/dev/null
     done
     teardown_net
-    [[ -n $WORK && -d $WORK ]] && rm -rf "$WORK"
+    if [[ ${KEEP_WORK:-0} == 1 ]]; then
+        log "temp dir kept: $WORK"
+    elif [[ -n $WORK && -d $WORK ]]; then
+        rm -rf "$WORK"
+    fi
     if [[ $rc -ne 0 ]]; then
         log "failed (exit $rc); namespaces and processes cleaned up"
     fi
@@ -70,7 +85,8 @@ install_deps() {
                 # stage 2
                 strongswan-charon strongswan-swanctl libcharon-extra-plugins
                 xl2tpd pptpd pptp-linux ppp ocserv openconnect tinc
-                softether-vpnserver softether-vpnclient softether-vpncmd util-linux)
+                softether-vpnserver softether-vpnclient softether-vpncmd util-linux
+                nftables)  # pptp-11723.pcap
     local missing=() p
     for p in "${pkgs[@]}"; do
         dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
@@ -99,7 +115,7 @@ print_versions() {
         echo "$($PY --version 2>&1)"
         local p
         for p in strongswan-charon libcharon-extra-plugins xl2tpd pptpd pptp-linux ppp ocserv \
-                 openconnect tinc softether-vpnserver softether-vpnclient; do
+                 openconnect tinc softether-vpnserver softether-vpnclient nftables; do
             echo "$p $(dpkg-query -W -f='${Version}' "$p")"
         done
     } | tee "$WORK/out/versions.txt" >&2
@@ -146,14 +162,30 @@ bg() {
     PIDS+=("$BG_PID")
 }
 
+# the pids of PID's children, grandchildren...
+descendants() {
+    local c
+    for c in $(pgrep -P "$1"); do
+        echo "$c"
+        descendants "$c"
+    done
+}
+
+# stop PID and the processes it started (SoftEther's vpnserver/vpnclient
+# execsvc run the service in a child of their own, which outlives its parent)
 stop_pid() {
-    local pid=$1 i
-    kill "$pid" 2>/dev/null || return 0
+    local pid=$1 i p up
+    local pids=("$pid" $(descendants "$pid"))
+    kill "${pids[@]}" 2>/dev/null || true
     for i in $(seq 1 50); do
-        kill -0 "$pid" 2>/dev/null || break
+        up=0
+        for p in "${pids[@]}"; do
+            kill -0 "$p" 2>/dev/null && up=1
+        done
+        ((up)) || break
         sleep 0.1
     done
-    kill -9 "$pid" 2>/dev/null || true
+    kill -9 "${pids[@]}" 2>/dev/null || true
     wait "$pid" 2>/dev/null || true
 }
 
@@ -188,6 +220,42 @@ cap_stop() {
 }
 
 cping() { ip netns exec "$NS_C" ping -c "${2:-3}" -i 0.2 -W 2 "$1"; }
+
+# want GROUPS PCAP: true when this run makes PCAP, i.e. no names were given,
+# or PCAP or one of its (space-separated) GROUPS was
+want() {
+    local groups=$1 pcap=$2 s g
+    ((${#SELECT[@]})) || return 0
+    for s in "${SELECT[@]}"; do
+        [[ $s == "$pcap" ]] && return 0
+        for g in $groups; do
+            [[ $s == "$g" ]] && return 0
+        done
+    done
+    return 1
+}
+
+# cap GROUPS FUNC PCAP [ARGS...]: FUNC PCAP ARGS..., if this run makes PCAP
+ASKED=()
+cap() {
+    local groups=$1
+    shift
+    want "$groups" "$2" || return 0
+    ASKED+=("$2")
+    "$@"
+    # nothing of this capture may run on into the next one
+    local i ns left=""
+    for i in $(seq 1 50); do
+        left=$(ip netns pids "$NS_C"; ip netns pids "$NS_S")
+        [[ -z $left ]] && return 0
+        sleep 0.1
+    done
+    for ns in "$NS_C" "$NS_S"; do
+        left=$(ip netns pids "$ns" | xargs -r ps -o pid=,args= -p)
+        [[ -z $left ]] || log "WARNING: left running in $ns after $2, stopped now:"$'\n'"$left"
+        kill_ns_procs "$ns"
+    done
+}
 
 # --------------------------------------------------------------------- PKI
 make_pki() {
@@ -229,7 +297,7 @@ EOF
 # wg_capture PCAP IFSUFFIX SERVER_ADDR LISTEN_PORT ENDPOINT
 wg_capture() {
     local pcap=$1 n=$2 addr=$3 port=$4 endpoint=$5
-    local d=$WORK/wg$n sif=tdrws$n cif=tdrwc$n
+    local d=$WORK/wg$n sif=${WG_IF}s$n cif=${WG_IF}c$n
     mkdir -p "$d"
     wg genkey >"$d/s.key"; wg pubkey <"$d/s.key" >"$d/s.pub"
     wg genkey >"$d/c.key"; wg pubkey <"$d/c.key" >"$d/c.pub"
@@ -324,6 +392,7 @@ tls-auth $p/ta.key
 
 # ----------------------------------------------------------------- non-VPN
 dns_capture() {
+    local pcap=$1
     bg "$NS_S" "$WORK/log/dnsmasq.log" dnsmasq --keep-in-foreground --log-queries --log-facility=- \
         --conf-file=/dev/null --no-resolv --no-hosts --no-poll --user=root --group=root \
         --pid-file="$WORK/dnsmasq.pid" --bind-interfaces \
@@ -333,7 +402,7 @@ dns_capture() {
     local spid=$BG_PID
     wait_for 10 dnsmasq grep -q "started" "$WORK/log/dnsmasq.log"
     sleep 0.3
-    cap_start dns.pcap
+    cap_start "$pcap"
     ip netns exec "$NS_C" "$PY" "$HERE/traffic.py" dns 198.18.0.1 fd00:7d::1 >&2
     cap_stop
     stop_pid "$spid"
@@ -360,7 +429,7 @@ tls_capture() {
 }
 
 ssh_capture() {
-    local d=$WORK/ssh
+    local pcap=$1 d=$WORK/ssh
     mkdir -p "$d" /run/sshd
     ssh-keygen -q -t ed25519 -N '' -f "$d/host" -C tundra-host
     ssh-keygen -q -t ed25519 -N '' -f "$d/id" -C tundra-client
@@ -380,7 +449,7 @@ EOF
     bg "$NS_S" "$WORK/log/sshd.log" /usr/sbin/sshd -D -e -f "$d/sshd_config"
     local spid=$BG_PID
     wait_for 10 sshd grep -q "Server listening" "$WORK/log/sshd.log"
-    cap_start ssh.pcap
+    cap_start "$pcap"
     ip netns exec "$NS_C" ssh -F /dev/null -i "$d/id" -o BatchMode=yes -o StrictHostKeyChecking=no \
         -o UserKnownHostsFile=/dev/null -o LogLevel=ERROR root@198.19.0.1 \
         'echo hello from tdr-srv; uname -sr' >&2
@@ -389,13 +458,31 @@ EOF
 }
 
 noise_capture() {
+    local pcap=$1
     bg "$NS_S" "$WORK/log/noise-srv.log" "$PY" -u "$HERE/traffic.py" noise-server 198.19.0.1
     local spid=$BG_PID
     wait_for 10 "noise server" grep -q ready "$WORK/log/noise-srv.log"
-    cap_start udp-random.pcap
+    cap_start "$pcap"
     ip netns exec "$NS_C" "$PY" -u "$HERE/traffic.py" noise-client 198.19.0.1 >&2
     cap_stop
     stop_pid "$spid"
+}
+
+stage1() {
+    cap stage1 wg_capture wireguard-udp51820.pcap 1 198.18.0.1 51820 198.18.0.1:51820
+    cap stage1 wg_capture wireguard-udp443-v6.pcap 2 fd00:7d::1 443 "[fd00:7d::1]:443"
+
+    cap stage1 ovpn_capture openvpn-udp1194.pcap      udp 198.18.0.1 1194 none
+    cap stage1 ovpn_capture openvpn-udp-tlscrypt.pcap udp 198.19.0.1 5000 tls-crypt
+    cap stage1 ovpn_capture openvpn-udp-tlsauth.pcap  udp 198.19.0.1 1194 tls-auth
+    cap stage1 ovpn_capture openvpn-tcp443.pcap       tcp 198.19.0.1 443  none
+    cap stage1 ovpn_capture openvpn-tcp-tlscrypt.pcap tcp 198.18.0.1 1194 tls-crypt
+
+    cap stage1 dns_capture dns.pcap
+    cap stage1 tls_capture https-tls13.pcap 198.18.0.1 1.3
+    cap stage1 tls_capture https-tls12.pcap 198.19.0.1 1.2
+    cap stage1 ssh_capture ssh.pcap
+    cap stage1 noise_capture udp-random.pcap
 }
 
 # ======================================================================
@@ -421,13 +508,16 @@ bg_priv() {
 }
 
 # ------------------------------------------------------------- strongSwan
-# ike_capture PCAP N SERVER_IP VERSION(1|2) KERNEL(libipsec|netlink) ENCAP(yes|no) MOBIKE(yes|no)
+# ike_capture PCAP N SERVER_IP VERSION(1|2) KERNEL(libipsec|netlink) ENCAP(yes|no) MOBIKE(yes|no) \
+#             [PORT NATT_PORT]
+# PORT and NATT_PORT (default 500 and 4500) are charon's port and port_nat_t on
+# both sides; the client's remote_port is the server's PORT.
 # With kernel-libipsec, ESP is done in userspace by charon; strongSwan 5.9.8's
 # libipsec can only send ESP inside UDP (port 4500), so it enforces UDP
 # encapsulation.  With kernel-netlink only, the IKE exchanges are real but the
 # kernel (no CONFIG_INET_ESP) refuses the CHILD_SA, so there is no ESP at all.
 ike_capture() {
-    local pcap=$1 n=$2 ip=$3 ver=$4 kern=$5 encap=$6 mobike=$7
+    local pcap=$1 n=$2 ip=$3 ver=$4 kern=$5 encap=$6 mobike=$7 port=${8:-500} natt=${9:-4500}
     local d=$WORK/ike$n side plugins
     mkdir -p "$d"
     plugins="random nonce aes sha1 sha2 hmac gmp x509 pubkey pem pkcs1 kdf"
@@ -438,8 +528,8 @@ ike_capture() {
 charon {
     load_modular = no
     load = $plugins
-    port = 500
-    port_nat_t = 4500
+    port = $port
+    port_nat_t = $natt
     install_virtual_ip = no
     filelog {
         log {
@@ -459,7 +549,8 @@ EOF
         if [[ $side == srv ]]; then
             addrs="local_addrs = $ip"; lid=srv; rid=cli; lts=10.66.$n.1; rts=10.66.$n.2
         else
-            addrs="remote_addrs = $ip"; lid=cli; rid=srv; lts=10.66.$n.2; rts=10.66.$n.1
+            addrs="remote_addrs = $ip
+        remote_port = $port"; lid=cli; rid=srv; lts=10.66.$n.2; rts=10.66.$n.1
         fi
         cat >"$d/swanctl-$side.conf" <<EOF
 connections {
@@ -528,13 +619,15 @@ EOF
 }
 
 # -------------------------------------------------------------- xl2tpd
+# l2tp_capture PCAP PORT: LNS and LAC both on UDP PORT ([global] port), the
+# LAC dialling the LNS's PORT
 l2tp_capture() {
-    local pcap=l2tp-1701.pcap d=$WORK/l2tp
+    local pcap=$1 port=$2 d=$WORK/l2tp-$2
     mkdir -p "$d"
-    cat >"$d/lns.conf" <<'EOF'
+    cat >"$d/lns.conf" <<EOF
 [global]
 listen-addr = 198.19.0.1
-port = 1701
+port = $port
 [lns default]
 ip range = 10.67.0.10-10.67.0.20
 local ip = 10.67.0.1
@@ -542,37 +635,43 @@ require authentication = no
 hostname = tdr-lns
 length bit = yes
 EOF
-    cat >"$d/lac.conf" <<'EOF'
+    cat >"$d/lac.conf" <<EOF
 [global]
 listen-addr = 198.19.0.2
-port = 1701
+port = $port
 [lac tdr]
-lns = 198.19.0.1
+lns = 198.19.0.1:$port
 autodial = yes
 redial = no
 hostname = tdr-lac
 length bit = yes
 EOF
-    bg "$NS_S" "$WORK/log/xl2tpd-lns.log" xl2tpd -D -c "$d/lns.conf" -p "$d/lns.pid" -C "$d/lns.ctl"
+    bg "$NS_S" "$WORK/log/$pcap-lns.log" xl2tpd -D -c "$d/lns.conf" -p "$d/lns.pid" -C "$d/lns.ctl"
     local spid=$BG_PID
-    wait_for 10 "xl2tpd (lns)" sh -c "ip netns exec $NS_S ss -lun | grep -q '198.19.0.1:1701'"
+    wait_for 10 "xl2tpd (lns)" sh -c "ip netns exec $NS_S ss -lun | grep -q '198.19.0.1:$port '"
     cap_start "$pcap"
-    bg "$NS_C" "$WORK/log/xl2tpd-lac.log" xl2tpd -D -c "$d/lac.conf" -p "$d/lac.pid" -C "$d/lac.ctl"
+    bg "$NS_C" "$WORK/log/$pcap-lac.log" xl2tpd -D -c "$d/lac.conf" -p "$d/lac.pid" -C "$d/lac.ctl"
     local cpid=$BG_PID
     # tunnel and session come up; pppd then fails (no /dev/ppp) and the LNS
     # sends CDN for the session
-    wait_for 15 "L2TP call (lac)" grep -q "Call established" "$WORK/log/xl2tpd-lac.log"
+    wait_for 15 "L2TP call (lac)" grep -q "Call established" "$WORK/log/$pcap-lac.log"
     sleep 2
     stop_pid "$cpid"
     cap_stop
     stop_pid "$spid"
-    grep -hE "Connection established|Call established|disconnect|pppd" "$WORK/log/xl2tpd-lac.log" \
-        "$WORK/log/xl2tpd-lns.log" | head -8 | sed 's/^/    /' >&2 || true
+    grep -hE "Connection established|Call established|disconnect|pppd" "$WORK/log/$pcap-lac.log" \
+        "$WORK/log/$pcap-lns.log" | head -8 | sed 's/^/    /' >&2 || true
 }
 
 # ---------------------------------------------------------------- PPTP
+# pptp_capture PCAP PORT
+# pptpd and pptp-linux have no port setting: both have TCP 1723 compiled in.
+# For another PORT, nftables NAT moves the control connection on the wire
+# between the namespaces: the client namespace sends what pptp addresses to
+# 198.18.0.1:1723 to PORT instead, and the server namespace hands PORT to
+# pptpd's 1723. The bytes are pptp's and pptpd's own; GRE is not touched.
 pptp_capture() {
-    local pcap=pptp-1723.pcap d=$WORK/pptp
+    local pcap=$1 port=$2 d=$WORK/pptp-$2
     mkdir -p "$d"
     # pptpd runs this instead of pppd (there is no /dev/ppp): the real
     # pptpctrl then wraps the stub's LCP frames in enhanced GRE
@@ -588,28 +687,47 @@ localip 10.68.0.1
 remoteip 10.68.0.10-20
 EOF
     printf 'name tdr-pptpd\nnoauth\n' >"$d/pptpd-options"
-    bg "$NS_S" "$WORK/log/pptpd.log" pptpd -f -c "$d/pptpd.conf" -l 198.18.0.1 -p "$d/pptpd.pid"
+    bg "$NS_S" "$WORK/log/$pcap-pptpd.log" pptpd -f -c "$d/pptpd.conf" -l 198.18.0.1 -p "$d/pptpd.pid"
     local spid=$BG_PID
     wait_for 10 pptpd sh -c "ip netns exec $NS_S ss -ltn | grep -q '198.18.0.1:1723'"
+    if [[ $port != 1723 ]]; then
+        ip netns exec "$NS_C" nft -f - <<EOF
+table ip tdr-pptp {
+    chain out { type nat hook output priority -100; ip daddr 198.18.0.1 tcp dport 1723 dnat to 198.18.0.1:$port; }
+}
+EOF
+        ip netns exec "$NS_S" nft -f - <<EOF
+table ip tdr-pptp {
+    chain pre { type nat hook prerouting priority -100; ip daddr 198.18.0.1 tcp dport $port dnat to 198.18.0.1:1723; }
+}
+EOF
+    fi
     cap_start "$pcap"
     # the real pptp client; --nolaunchpppd: PPP frames come from the stub on stdin
     ip netns exec "$NS_C" sh -c "'$PY' '$HERE/traffic.py' ppp-stub 0x7d7d0001 </dev/null |
-        timeout 10 pptp 198.18.0.1 --nolaunchpppd --loglevel 2" >"$WORK/log/pptp-cli.log" 2>&1 || true
+        timeout 10 pptp 198.18.0.1 --nolaunchpppd --loglevel 2" >"$WORK/log/$pcap-cli.log" 2>&1 || true
     sleep 1
     cap_stop
     stop_pid "$spid"
+    if [[ $port != 1723 ]]; then
+        ip netns exec "$NS_C" nft delete table ip tdr-pptp
+        ip netns exec "$NS_S" nft delete table ip tdr-pptp
+    fi
 }
 
 # ----------------------------------------------------------- OpenConnect
+# openconnect_capture PCAP PORT: ocserv's tcp-port and udp-port; openconnect
+# is given https://198.19.0.1:PORT/ and learns the DTLS port from ocserv
 openconnect_capture() {
-    local pcap=openconnect-ocserv.pcap d=$WORK/ocserv p=$WORK/pki
+    local pcap=$1 port=$2 d=$WORK/ocserv-$2 p=$WORK/pki url=https://198.19.0.1/
+    [[ $port == 443 ]] || url=https://198.19.0.1:$port/
     mkdir -p "$d"
     echo "tdr:*:$(openssl passwd -6 -salt tundra7d tundra-throwaway-pw)" >"$d/ocpasswd"
     cat >"$d/ocserv.conf" <<EOF
 auth = "plain[passwd=$d/ocpasswd]"
 listen-host = 198.19.0.1
-tcp-port = 443
-udp-port = 443
+tcp-port = $port
+udp-port = $port
 run-as-user = nobody
 run-as-group = nogroup
 socket-file = /run/ocserv-tdr.sock
@@ -646,26 +764,30 @@ EOF
         openssl dgst -sha256 -binary | base64)
     # private /run: the socket must be reachable by the workers (user nobody),
     # and $WORK is mode 0700
-    bg_priv "$NS_S" "$WORK/log/ocserv.log" - ocserv -f -d 2 -c "$d/ocserv.conf"
+    bg_priv "$NS_S" "$WORK/log/$pcap-ocserv.log" - ocserv -f -d 2 -c "$d/ocserv.conf"
     local spid=$BG_PID
-    wait_for 10 ocserv sh -c "ip netns exec $NS_S ss -ltn | grep -q '198.19.0.1:443'"
+    wait_for 10 ocserv sh -c "ip netns exec $NS_S ss -ltn | grep -q '198.19.0.1:$port '"
     cap_start "$pcap"
-    ip netns exec "$NS_C" sh -c "echo tundra-throwaway-pw | exec openconnect --protocol=anyconnect \
-        --user tdr --passwd-on-stdin --non-inter --servercert 'pin-sha256:$pin' \
-        --script '$d/vpnc-script' --interface tdrocc https://198.19.0.1/" >"$WORK/log/openconnect.log" 2>&1 &
+    # openconnect itself is the background process (no shell in between), so that
+    # stop_pid stops it: a client left running reconnects when ocserv stops, into
+    # the next capture
+    ip netns exec "$NS_C" openconnect --protocol=anyconnect --user tdr --passwd-on-stdin --non-inter \
+        --servercert "pin-sha256:$pin" --script "$d/vpnc-script" --interface tdrocc "$url" \
+        <<<"tundra-throwaway-pw" >"$WORK/log/$pcap-cli.log" 2>&1 &
     local cpid=$!
     PIDS+=("$cpid")
-    wait_for 20 "openconnect (DTLS up)" grep -q "Established DTLS" "$WORK/log/openconnect.log"
+    wait_for 20 "openconnect (DTLS up)" grep -q "Established DTLS" "$WORK/log/$pcap-cli.log"
     cping 10.69.0.1 4 >&2
     stop_pid "$cpid"
     cap_stop
     stop_pid "$spid"
-    grep -E "CSTP connected|Established DTLS|Configured as" "$WORK/log/openconnect.log" | sed 's/^/    /' >&2 || true
+    grep -E "CSTP connected|Established DTLS|Configured as" "$WORK/log/$pcap-cli.log" | sed 's/^/    /' >&2 || true
 }
 
 # ---------------------------------------------------------------- tinc
+# tinc_capture PCAP PORT: both nodes' Port (tinc.conf and the host files)
 tinc_capture() {
-    local pcap=tinc.pcap d=$WORK/tinc name n
+    local pcap=$1 port=$2 d=$WORK/tinc-$2 name n
     for name in srv cli; do
         mkdir -p "$d/$name/hosts"
         if [[ $name == srv ]]; then n=1; else n=2; fi
@@ -682,21 +804,23 @@ EOF
         chmod 755 "$d/$name/tinc-up"
         echo "Subnet = 10.70.0.$n/32" >"$d/$name/hosts/$name"
     done
-    printf 'BindToAddress = 198.18.0.1\nPort = 655\n' >>"$d/srv/tinc.conf"
+    printf 'BindToAddress = 198.18.0.1\nPort = %s\n' "$port" >>"$d/srv/tinc.conf"
     echo "ConnectTo = srv" >>"$d/cli/tinc.conf"
-    printf 'Address = 198.18.0.1\nPort = 655\n' >>"$d/srv/hosts/srv"
+    printf 'Address = 198.18.0.1\nPort = %s\n' "$port" >>"$d/srv/hosts/srv"
+    echo "Port = $port" >>"$d/cli/hosts/cli"
     for name in srv cli; do
         tincd -c "$d/$name" -K 2048 </dev/null >>"$WORK/log/tinc-keys.log" 2>&1
     done
     cp "$d/srv/hosts/srv" "$d/cli/hosts/"
     cp "$d/cli/hosts/cli" "$d/srv/hosts/"
-    bg "$NS_S" "$WORK/log/tincd-srv.out" tincd -c "$d/srv" -D -d 1 --pidfile "$d/srv.pid" --logfile="$WORK/log/tincd-srv.log"
+    local lg=$WORK/log/$pcap-tincd
+    bg "$NS_S" "$lg-srv.out" tincd -c "$d/srv" -D -d 1 --pidfile "$d/srv.pid" --logfile="$lg-srv.log"
     local spid=$BG_PID
-    wait_for 10 "tincd (server)" sh -c "ip netns exec $NS_S ss -ltn | grep -q '198.18.0.1:655'"
+    wait_for 10 "tincd (server)" sh -c "ip netns exec $NS_S ss -ltn | grep -q '198.18.0.1:$port '"
     cap_start "$pcap"
-    bg "$NS_C" "$WORK/log/tincd-cli.out" tincd -c "$d/cli" -D -d 1 --pidfile "$d/cli.pid" --logfile="$WORK/log/tincd-cli.log"
+    bg "$NS_C" "$lg-cli.out" tincd -c "$d/cli" -D -d 1 --pidfile "$d/cli.pid" --logfile="$lg-cli.log"
     local cpid=$BG_PID
-    wait_for 15 "tinc meta connection" grep -q "Connection with srv .* activated" "$WORK/log/tincd-cli.log"
+    wait_for 15 "tinc meta connection" grep -q "Connection with srv .* activated" "$lg-cli.log"
     local i
     for i in $(seq 1 30); do  # the first pings go while the UDP path is being probed
         ip netns exec "$NS_C" ping -c1 -W1 -q 10.70.0.1 >/dev/null 2>&1 && break
@@ -709,13 +833,15 @@ EOF
 }
 
 # ------------------------------------------------------------ SoftEther
+# softether_capture PCAP PORT: the client connects to 198.19.0.1:PORT (a
+# listener is added on the server when PORT is not one of its defaults)
 softether_capture() {
-    local pcap=softether.pcap d=$WORK/softether
+    local pcap=$1 port=$2 d=$WORK/softether-$2
     mkdir -p "$d/srv" "$d/cli"
     local srvcmd=(ip netns exec "$NS_S" vpncmd 127.0.0.1:5555 /SERVER)
     local clicmd=(ip netns exec "$NS_C" vpncmd localhost /CLIENT /CMD)
-    local selog=$WORK/log/vpncmd.log
-    bg_priv "$NS_S" "$WORK/log/vpnserver-1.log" "$d/srv" /usr/libexec/softether/vpnserver/vpnserver execsvc
+    local selog=$WORK/log/$pcap-vpncmd.log
+    bg_priv "$NS_S" "$WORK/log/$pcap-vpnserver-1.log" "$d/srv" /usr/libexec/softether/vpnserver/vpnserver execsvc
     local spid=$BG_PID
     wait_for 20 "vpnserver" sh -c "ip netns exec $NS_S ss -ltn | grep -q ':5555 '"
     sleep 1
@@ -724,6 +850,8 @@ softether_capture() {
         "${srvcmd[@]}" /HUB:DEFAULT /CMD UserPasswordSet tdr /PASSWORD:tundra-throwaway-pw
         "${srvcmd[@]}" /HUB:DEFAULT /CMD SecureNatEnable
         "${srvcmd[@]}" /HUB:DEFAULT /CMD DhcpDisable
+        # a listener besides the default ones (443, 992, 1194, 5555)
+        case $port in 443 | 992 | 1194 | 5555) ;; *) "${srvcmd[@]}" /CMD ListenerCreate "$port" ;; esac
         "${srvcmd[@]}" /CMD Flush
     } >>"$selog" 2>&1 || die "vpncmd (server) failed, see $selog"
     # no NetBIOS/DNS look-ups of the client's name, no NAT-T: restart with an edited config
@@ -738,17 +866,17 @@ softether_capture() {
     ip -n "$NS_S" rule add ipproto udp dport 137 prohibit
     grep -q "DisableGetHostNameWhenAcceptTcp true" "$d/srv/vpn_server.config" &&
         grep -q 'declare tdr' "$d/srv/vpn_server.config" || die "vpn_server.config not as expected"
-    bg_priv "$NS_S" "$WORK/log/vpnserver-2.log" "$d/srv" /usr/libexec/softether/vpnserver/vpnserver execsvc
+    bg_priv "$NS_S" "$WORK/log/$pcap-vpnserver-2.log" "$d/srv" /usr/libexec/softether/vpnserver/vpnserver execsvc
     spid=$BG_PID
-    wait_for 20 "vpnserver (restarted)" sh -c "ip netns exec $NS_S ss -ltn | grep -q ':5555 '"
+    wait_for 20 "vpnserver (restarted)" sh -c "ip netns exec $NS_S ss -ltn | grep -q ':$port '"
 
-    bg_priv "$NS_C" "$WORK/log/vpnclient.log" "$d/cli" /usr/libexec/softether/vpnclient/vpnclient execsvc
+    bg_priv "$NS_C" "$WORK/log/$pcap-vpnclient.log" "$d/cli" /usr/libexec/softether/vpnclient/vpnclient execsvc
     local cpid=$BG_PID
     wait_for 20 "vpnclient" sh -c "ip netns exec $NS_C ss -ltn | grep -qE ':993[0-9] '"
     sleep 1
     {
         "${clicmd[@]}" NicCreate se0
-        "${clicmd[@]}" AccountCreate tdr /SERVER:198.19.0.1:443 /HUB:DEFAULT /USERNAME:tdr /NICNAME:se0
+        "${clicmd[@]}" AccountCreate tdr /SERVER:198.19.0.1:$port /HUB:DEFAULT /USERNAME:tdr /NICNAME:se0
         "${clicmd[@]}" AccountPasswordSet tdr /PASSWORD:tundra-throwaway-pw /TYPE:standard
         "${clicmd[@]}" AccountDetailSet tdr /MAXTCP:1 /INTERVAL:1 /TTL:0 /HALF:no /BRIDGE:no \
             /MONITOR:no /NOTRACK:no /NOQOS:no /DISABLEUDP:yes
@@ -770,30 +898,48 @@ softether_capture() {
 }
 
 # --------------------------------------------------------------- decoys
+# decoy_capture PCAP TRANSPORT(udp|tcp)
 decoy_capture() {
-    bg "$NS_S" "$WORK/log/decoy-srv.log" "$PY" -u "$HERE/traffic.py" decoy-server 198.19.0.1
+    local pcap=$1 l4=$2
+    bg "$NS_S" "$WORK/log/decoy-srv-$l4.log" "$PY" -u "$HERE/traffic.py" decoy-server 198.19.0.1
     local spid=$BG_PID
-    wait_for 10 "decoy server" grep -q ready "$WORK/log/decoy-srv.log"
-    cap_start decoy-udp.pcap
-    ip netns exec "$NS_C" "$PY" -u "$HERE/traffic.py" decoy-client 198.19.0.1 udp >&2
-    cap_stop
-    cap_start decoy-tcp.pcap
-    ip netns exec "$NS_C" "$PY" -u "$HERE/traffic.py" decoy-client 198.19.0.1 tcp >&2
+    wait_for 10 "decoy server" grep -q ready "$WORK/log/decoy-srv-$l4.log"
+    cap_start "$pcap"
+    ip netns exec "$NS_C" "$PY" -u "$HERE/traffic.py" decoy-client 198.19.0.1 "$l4" >&2
     cap_stop
     stop_pid "$spid"
 }
 
 stage2() {
-    ike_capture ikev2-udp500.pcap     1 198.18.0.1 2 netlink  no  no
-    ike_capture ikev2-natt-4500.pcap  2 198.19.0.1 2 libipsec yes yes
-    ike_capture ikev2-libipsec.pcap   3 198.18.0.1 2 libipsec no  yes
-    ike_capture ikev1-main.pcap       4 198.19.0.1 1 libipsec no  no
-    l2tp_capture
-    pptp_capture
-    openconnect_capture
-    tinc_capture
-    softether_capture
-    decoy_capture
+    cap stage2 ike_capture ikev2-udp500.pcap     1 198.18.0.1 2 netlink  no  no
+    cap stage2 ike_capture ikev2-natt-4500.pcap  2 198.19.0.1 2 libipsec yes yes
+    cap stage2 ike_capture ikev2-libipsec.pcap   3 198.18.0.1 2 libipsec no  yes
+    cap stage2 ike_capture ikev1-main.pcap       4 198.19.0.1 1 libipsec no  no
+    cap stage2 l2tp_capture l2tp-1701.pcap 1701
+    cap stage2 pptp_capture pptp-1723.pcap 1723
+    cap stage2 openconnect_capture openconnect-ocserv.pcap 443
+    cap stage2 tinc_capture tinc.pcap 655
+    cap stage2 softether_capture softether.pcap 443
+    cap stage2 decoy_capture decoy-udp.pcap udp
+    cap stage2 decoy_capture decoy-tcp.pcap tcp
+}
+
+# The stage-2 protocols again, each on a port that is not its usual one (same
+# functions, same addresses as their standard-port captures):
+# - strongSwan with port/port_nat_t 7500/7501 on both sides. As neither port
+#   is 500, charon puts the non-ESP marker on every message, IKE_SA_INIT
+#   included (7500 <-> 7500); after NAT detection the client floats to its
+#   7501 and the server stays on 7500, so IKE_AUTH and ESP-in-UDP go
+#   7501 -> 7500, a second flow to the same server port.
+# - xl2tpd, ocserv, tinc: their own port settings; SoftEther: an extra listener.
+# - PPTP: through NAT, see pptp_capture.
+stage2_ports() {
+    cap "stage2 ports" ike_capture ikev2-natt-7500.pcap 5 198.19.0.1 2 libipsec yes yes 7500 7501
+    cap "stage2 ports" l2tp_capture l2tp-11701.pcap 11701
+    cap "stage2 ports" pptp_capture pptp-11723.pcap 11723
+    cap "stage2 ports" openconnect_capture openconnect-ocserv-8443.pcap 8443
+    cap "stage2 ports" tinc_capture tinc-7655.pcap 7655
+    cap "stage2 ports" softether_capture softether-8888.pcap 8888
 }
 
 # ------------------------------------------------------------------- files
@@ -867,56 +1013,96 @@ tls-split-hello.pcap,tcp,198.19.0.1,443,unknown,pass,
 tls-split-hello.pcap,tcp,198.18.0.1,443,unknown,pass,
 tls-split-hello.pcap,tcp,198.19.0.1,8443,unknown,pass,
 tls-split-hello.pcap,tcp,198.18.0.1,8443,unknown,pass,
+ikev2-natt-7500.pcap,udp,198.19.0.1,7500,ike,block,
+l2tp-11701.pcap,udp,198.19.0.1,11701,l2tp,block,
+pptp-11723.pcap,tcp,198.18.0.1,11723,pptp,allow,47/0
+pptp-11723.pcap,47,198.18.0.1,0,gre,allow,tcp/11723
+openconnect-ocserv-8443.pcap,tcp,198.19.0.1,8443,openconnect,block,udp/8443
+openconnect-ocserv-8443.pcap,udp,198.19.0.1,8443,openconnect,block,tcp/8443
+tinc-7655.pcap,tcp,198.18.0.1,7655,tinc,allow,udp/7655
+tinc-7655.pcap,udp,198.18.0.1,7655,tinc,allow,tcp/7655
+softether-8888.pcap,tcp,198.19.0.1,8888,softether,block,
+softether-8888.pcap,udp,198.19.0.1,53,softether,block,
+softether-8888.pcap,udp,198.19.0.1,137,softether,block,
+softether-8888.pcap,1,198.19.0.1,0,softether,block,
 EOF
 }
 
 # -------------------------------------------------------------------- main
 main() {
     [[ ${NO_INSTALL:-0} == 1 ]] || install_deps
-    WORK=$(mktemp -d /tmp/tdr-captures.XXXXXX)
+    WORK=$(mktemp -d "/tmp/$TDR_PREFIX-captures.XXXXXX")
     mkdir -p "$WORK/out" "$WORK/log"
+    write_labels  # every capture has labels: the names that may be asked for
+    local s
+    for s in "${SELECT[@]}"; do
+        case $s in
+            stage1 | stage2 | ports) ;;
+            *) grep -q "^$s," "$WORK/out/labels.csv" ||
+                   die "no capture named $s (pcap names: labels.csv; groups: stage1, stage2, ports)" ;;
+        esac
+    done
     print_versions
     setup_net
     make_pki
 
-    wg_capture wireguard-udp51820.pcap 1 198.18.0.1 51820 198.18.0.1:51820
-    wg_capture wireguard-udp443-v6.pcap 2 fd00:7d::1 443 "[fd00:7d::1]:443"
-
-    ovpn_capture openvpn-udp1194.pcap      udp 198.18.0.1 1194 none
-    ovpn_capture openvpn-udp-tlscrypt.pcap udp 198.19.0.1 5000 tls-crypt
-    ovpn_capture openvpn-udp-tlsauth.pcap  udp 198.19.0.1 1194 tls-auth
-    ovpn_capture openvpn-tcp443.pcap       tcp 198.19.0.1 443  none
-    ovpn_capture openvpn-tcp-tlscrypt.pcap tcp 198.18.0.1 1194 tls-crypt
-
-    dns_capture
-    tls_capture https-tls13.pcap 198.18.0.1 1.3
-    tls_capture https-tls12.pcap 198.19.0.1 1.2
-    ssh_capture
-    noise_capture
+    stage1
     stage2
     # ClientHellos split over TCP segments: its own namespaces, its own checks.
     "$HERE/make-split-hello.sh" "$WORK/out"
+    stage2_ports
 
+    local o=$WORK/out
     # demo.pcap: every merged flow has its own server endpoint (https-tls13 is on
     # 198.18.0.1:443, openvpn-tcp443 on 198.19.0.1:443), so labels stay unambiguous.
-    "$PY" "$HERE/pcaptool.py" merge "$WORK/out/demo.pcap" \
-        "$WORK/out/wireguard-udp51820.pcap" "$WORK/out/openvpn-udp1194.pcap" \
-        "$WORK/out/openvpn-tcp443.pcap" "$WORK/out/dns.pcap" "$WORK/out/https-tls13.pcap" >&2
+    local demo_in=("$o/wireguard-udp51820.pcap" "$o/openvpn-udp1194.pcap" "$o/openvpn-tcp443.pcap"
+                   "$o/dns.pcap" "$o/https-tls13.pcap")
+    if ls "${demo_in[@]}" >/dev/null 2>&1; then
+        "$PY" "$HERE/pcaptool.py" merge "$o/demo.pcap" "${demo_in[@]}" >&2
+    fi
 
     # ikev2-esp.pcap: the ikev2-libipsec session as it looks without NAT-T (IKE stays on
     # UDP 500, ESP on IP protocol 50). Derived, because strongSwan's libipsec only sends
     # ESP in UDP and the capture kernel has no ESP (see ike_capture).
-    "$PY" "$HERE/pcaptool.py" unencap "$WORK/out/ikev2-esp.pcap" "$WORK/out/ikev2-libipsec.pcap" >&2
+    if [[ -f $o/ikev2-libipsec.pcap ]]; then
+        "$PY" "$HERE/pcaptool.py" unencap "$o/ikev2-esp.pcap" "$o/ikev2-libipsec.pcap" >&2
+    fi
 
     write_registry
     write_labels
-    "$PY" "$HERE/pcaptool.py" check "$WORK/out/labels.csv" "$WORK/out" >&2 ||
+    local made=() f
+    for f in "$o/"*.pcap; do
+        [[ -e $f ]] && made+=("$(basename "$f")")
+    done
+    if ((${#SELECT[@]} == 0)); then
+        "$PY" "$HERE/pcaptool.py" check "$o/labels.csv" "$o" >&2 ||
+            die "labels.csv does not match the captures (files left untouched)"
+        cp "$o/"*.pcap "$o/labels.csv" "$o/registry.csv" "$o/versions.txt" "$HERE/"
+        chmod 644 "$HERE/"*.pcap "$HERE/labels.csv" "$HERE/registry.csv" "$HERE/versions.txt"
+        log "done:"
+        (cd "$HERE" && ls -l ./*.pcap labels.csv registry.csv versions.txt) >&2
+        return
+    fi
+    # Only some captures: every name asked for must have been made, only their labels
+    # are checked, and only they are replaced (labels.csv and registry.csv are
+    # written in full; versions.txt stays that of the last full run).
+    for s in "${SELECT[@]}"; do
+        case $s in
+            stage1 | stage2 | ports) ;;
+            *) [[ -f $o/$s ]] || die "$s was not made" ;;
+        esac
+    done
+    ((${#made[@]})) || die "nothing captured"
+    for f in "${made[@]}"; do  # a capture function must write only the file it is given
+        [[ " ${ASKED[*]} " == *" $f "* ]] || die "$f was written, but not asked for (files left untouched)"
+    done
+    awk -F, 'NR == FNR { m[$1] = 1; next } FNR == 1 || ($1 in m)' <(printf '%s\n' "${made[@]}") \
+        "$o/labels.csv" >"$WORK/labels-made.csv"
+    "$PY" "$HERE/pcaptool.py" check "$WORK/labels-made.csv" "$o" >&2 ||
         die "labels.csv does not match the captures (files left untouched)"
-
-    cp "$WORK/out/"*.pcap "$WORK/out/labels.csv" "$WORK/out/registry.csv" "$WORK/out/versions.txt" "$HERE/"
-    chmod 644 "$HERE/"*.pcap "$HERE/labels.csv" "$HERE/registry.csv" "$HERE/versions.txt"
-    log "done:"
-    (cd "$HERE" && ls -l ./*.pcap labels.csv registry.csv versions.txt) >&2
+    (cd "$o" && cp "${made[@]}" labels.csv registry.csv "$HERE/")
+    (cd "$HERE" && chmod 644 "${made[@]}" labels.csv registry.csv && ls -l "${made[@]}") >&2
+    log "done: ${made[*]}"
 }
 
 main "$@"

@@ -304,8 +304,13 @@ def _vpn_signature_ok(app, l4, flow):
     if app == "ike":
         if l4 != "udp":
             return "ike over non-UDP"
-        marker = flow.get("port") != 500
+        # The non-ESP marker is on UDP 4500, and strongSwan puts it on every
+        # message where neither port is 500 (e.g. 7500/7501). An IKE header
+        # starts with the non-zero initiator SPI, so 4 zero bytes are the marker.
         a, b = c2s[0], s2c[0]
+        marker = a[:4] == b"\0\0\0\0"
+        if flow.get("port") == 4500 and not marker:
+            return "no non-ESP marker on 4500"
         if not (_ike_ok(a, marker) and _ike_ok(b, marker)):
             return "first payloads are not IKE (version byte 0x10/0x20, length field)"
         if not marker:
@@ -354,6 +359,9 @@ def cmd_check(labels_path, pdir):
         if row["verdict"] != want:
             print(f"ERROR {row}: verdict should be {want}")
             errors += 1
+    for pcap in sorted(set(f for f in os.listdir(pdir) if f.endswith(".pcap")) - set(by_pcap)):
+        print(f"ERROR {pcap}: no labels")
+        errors += 1
     for pcap, rows in sorted(by_pcap.items()):
         path = os.path.join(pdir, pcap)
         if not os.path.exists(path):

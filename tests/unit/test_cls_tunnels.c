@@ -172,6 +172,27 @@ test_ike(void)
 	feed(&f, CLS_S2C, b, nb, 4500, 4500);
 	expect(&f, "ike", CLS_LIKELY, "ikev2-spi-pair-both-dirs", 3);
 
+	/*
+	 * strongSwan with port/port_nat_t 7500/7501 (pcaps/ikev2-natt-7500.pcap):
+	 * every message carries the marker, as neither port is 500. IKE_SA_INIT
+	 * on 7500 <-> 7500, then IKE_AUTH from the client's 7501 to the server's
+	 * 7500 (a flow of its own).
+	 */
+	harness_flow(&f, 17);
+	na = natt(a, b, ikev2_sa_init(b, ISPI, 0, 0x08));
+	nb = natt(b, c, ikev2_sa_init(c, ISPI, RSPI, 0x20));
+	feed(&f, CLS_C2S, a, na, 7500, 7500);
+	feed(&f, CLS_S2C, b, nb, 7500, 7500);
+	expect(&f, "ike", CLS_CONFIRMED, "ikev2-sa-init+response-spi-match", 2);
+	classify_reason(&h.db, &f, reason, sizeof(reason));
+	CHECK(strstr(reason, "/ikev2-natt-sa-init-request/") != NULL);
+	harness_flow(&f, 17);
+	na = natt(a, c, ikev2_sk(c, ISPI, RSPI, 35, 0x08, 1));
+	nb = natt(b, c, ikev2_sk(c, ISPI, RSPI, 35, 0x20, 1));
+	CHECK_EQ(feed(&f, CLS_C2S, a, na, 7501, 7500), FLOW_INSPECTING);
+	feed(&f, CLS_S2C, b, nb, 7501, 7500);
+	expect(&f, "ike", CLS_LIKELY, "ikev2-spi-pair-both-dirs", 2);
+
 	/* IKEv1 quick mode (encrypted, E flag) mid-session on 500. */
 	harness_flow(&f, 17);
 	na = ike_hdr(a, ISPI, RSPI, 8, 0x10, 32, 0x01, 0x11223344);
@@ -677,6 +698,16 @@ test_pptp_gre(void)
 	feed(&f, CLS_C2S, a, na, 50000, 1723);
 	feed(&f, CLS_S2C, b, nb, 50000, 1723);
 	expect(&f, "pptp", CLS_LIKELY, "control-messages-both-dirs-magic-cookie", 2);
+
+	/* The same on another port (pcaps/pptp-11723.pcap). */
+	harness_flow(&f, 6);
+	pptp_handshake(&f, 11723);
+	na = pptp_sccrx(a, 1);
+	nb = pptp_sccrx(b, 2);
+	CHECK_EQ(feed(&f, CLS_C2S, a, na, 50000, 11723), FLOW_INSPECTING);
+	feed(&f, CLS_S2C, NULL, 0, 50000, 11723);
+	feed(&f, CLS_S2C, b, nb, 50000, 11723);
+	expect(&f, "pptp", CLS_CONFIRMED, "sccrq+sccrp", 6);
 
 	/* Negatives: bad cookie; a reply that is not an SCCRP; wrong length. */
 	harness_flow(&f, 6);
