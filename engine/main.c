@@ -1073,10 +1073,22 @@ static int cmd_classify(int argc, char **argv)
 	static uint8_t reader_linear[FLOW_LINEAR_MAX];
 	unsigned int nb[MAX_WORKERS] = {0};
 	int input_rc;
+	/*
+	 * Mbufs the reader may still take before it must look at the pool again:
+	 * counting the pool walks every lcore's cache, too dear per packet. The
+	 * pool had at least READER_MIN_FREE_MBUFS + spare free at the last look,
+	 * and only the reader allocates, so that many more are safe.
+	 */
+	int64_t spare = -1;
 	for (;;) {
 		struct rte_mbuf *m;
 		/* Never fail on a busy pool: wait for the workers to free mbufs. */
-		while (rte_mempool_avail_count(e.mp) < READER_MIN_FREE_MBUFS) {
+		while (spare < 0) {
+			unsigned int avail = rte_mempool_avail_count(e.mp);
+			if (avail >= READER_MIN_FREE_MBUFS) {
+				spare = (int64_t)avail - READER_MIN_FREE_MBUFS;
+				break;
+			}
 			for (unsigned int i = 0; i < e.n_workers; i++)
 				hand_over(&e, rings[i], batch[i], &nb[i], false);
 			drain_records(&e, 1);
@@ -1085,6 +1097,7 @@ static int cmd_classify(int argc, char **argv)
 		input_rc = pcap_in_next(in, e.mp, e.sh->ts_offset, &m, err, sizeof(err));
 		unsigned int wi = 0;
 		if (input_rc == 1) {
+			spare -= m->nb_segs;
 			wi = flow_worker_of(m, e.n_workers, reader_linear);
 			batch[wi][nb[wi]++] = m;
 		}
