@@ -90,6 +90,9 @@ static __rte_always_inline uint16_t stage_parse(struct worker *w, struct rte_mbu
 						struct burst *b, uint32_t *n_keys, const bool offline)
 {
 	uint32_t nk = 0;
+	/* The mbuf headers first (reading a packet's address needs its header), then the data a few ahead. */
+	for (uint16_t i = PREFETCH_OFFSET; i < n; i++)
+		rte_prefetch0(pkts[i]);
 	for (uint16_t i = 0; i < PREFETCH_OFFSET && i < n; i++)
 		rte_prefetch0(rte_pktmbuf_mtod(pkts[i], void *));
 	for (uint16_t i = 0; i < n; i++) {
@@ -151,6 +154,15 @@ static __rte_always_inline void stage_flow(struct worker *w, struct rte_mbuf **p
 		const struct pkt_info *pi = &b->pi[i];
 		b->flow[i] = f;
 		b->dir[i] = dir;
+		/*
+		 * The classify stage runs after the whole burst's lookups: start
+		 * loading the lines it reads (window counters, classifier state,
+		 * decision path, reassembly index) now.
+		 */
+		if (f->phase == FLOW_INSPECTING) {
+			rte_prefetch0((const char *)f + 2 * RTE_CACHE_LINE_SIZE);
+			rte_prefetch0((const char *)f + 3 * RTE_CACHE_LINE_SIZE);
+		}
 		f->pkts[dir]++;
 		b->pkt_no[i] = (uint16_t)RTE_MIN(f->pkts[0] + f->pkts[1], (uint32_t)UINT16_MAX);
 		f->bytes[dir] += rte_pktmbuf_pkt_len(pkts[i]) - pi->l3_off;
