@@ -131,7 +131,9 @@ if ft and ft[-1].get("table_bytes_per_slot"):
                      "as tundra reports it (--stats-json flows.table_bytes)")
 if len(ft) >= 2 and all("max_rss_kib" in r for r in ft):
     a, b = ft[0], ft[-1]
-    fts["rss_bytes_per_flow"] = round((b["max_rss_kib"] - a["max_rss_kib"]) * 1024 / max(1, b["flows"] - a["flows"]))
+    rss = round((b["max_rss_kib"] - a["max_rss_kib"]) * 1024 / max(1, b["flows"] - a["flows"]))
+    # Tables in hugepages (--hugepages) are not in RSS: then RSS says nothing about flows.
+    fts["rss_bytes_per_flow"] = rss if rss > 0 else None
 for r in ft:
     if r["flows"] >= 10_000_000 and r.get("table_bytes"):
         fts["table_gib_at_10m"] = round(r["table_bytes"] / 2**30, 2)
@@ -251,7 +253,7 @@ stage_rows += [(f"new flows {r['target_flows'] // 1000}k", r) for r in ft]
 stage_rows = [(n, r) for n, r in stage_rows if r and r.get("stage_cycles_per_packet")]
 if stage_rows:
     plot("cycles", "set style data histograms\nset style histogram rowstacked\nset style fill solid 0.7\n"
-         "set boxwidth 0.6\nset grid ytics\nset yrange [0:*]\nset key outside right\n"
+         "set boxwidth 0.6\nset grid ytics\nset yrange [0:*]\nset key outside right\nset xtics rotate by -20\n"
          'set title "tundra worker cycles per packet by stage (1 burst in 64 timed)"\nset ylabel "cycles/packet"\n'
          "plot " + ", ".join(f'"DATA" using {i + 2}{":xtic(1)" if i == 0 else ""} title "{st}"'
                              for i, st in enumerate(STAGES)) + "\n",
@@ -261,7 +263,7 @@ if ft and all(r.get("table_bytes") for r in ft):
     plot("memory", 'set title "flow table memory vs flows (capacity 1.25x flows, 1 worker)"\n'
          'set xlabel "flows"\nset ylabel "MiB"\nset logscale xy\nset grid\nset key left\n'
          'plot "DATA" using 1:2 with linespoints pt 7 title "flow table (DPDK heap)", '
-         '"" using 1:3 with linespoints pt 5 title "process max RSS"\n',
+         '"" using 1:3 with linespoints pt 5 title "process max RSS (without hugepages)"\n',
          "".join(f"{r['flows']} {r['table_bytes'] / 2**20:.1f} {r.get('max_rss_kib', 0) / 1024:.1f}\n" for r in ft))
 if reg and all(r.get("lookups_per_s") for r in reg):
     plot("registry", 'set title "registry: lookups/s and load time vs prefixes"\nset logscale x\n'
@@ -353,7 +355,8 @@ for r in ft:
              f"{f((r.get('table_bytes') or 0) / 2**20, 1)} | {f(r.get('table_bytes_per_slot'), 1)} | "
              f"{f(r.get('max_rss_kib', 0) / 1024, 1)} | {f(r.get('evicted'))} |")
 L.append(f"\nMemory per flow: **{f(fts.get('bytes_per_flow'))} bytes** ({fts.get('method', 'not measured')}); "
-         f"by process RSS: {f(fts.get('rss_bytes_per_flow'))} bytes per flow. "
+         + (f"by process RSS: {f(fts.get('rss_bytes_per_flow'))} bytes per flow. " if fts.get('rss_bytes_per_flow')
+            else "process RSS does not show it (the tables were in hugepages). ") +
          f"Flow table at 10 M flows: {f(fts.get('table_gib_at_10m'))} GiB.\n")
 L.append("## Registry\n")
 L.append("| prefixes | load s | reload s | `tundra registry check` load s | tables MiB | lookups/s | ns/lookup |\n"
