@@ -41,6 +41,13 @@ const struct tie_rule tie_rules[] = {
 	 * flow's port on that node.
 	 */
 	{"tinc-meta+udp", "tie:tinc-meta+udp", "tinc", 6, TIE_CHILD_UDP, NULL, 17, TIE_PORT_AT_SERVER, 1},
+	/*
+	 * SoftEther's client runs its session over TLS (nothing SoftEther-specific
+	 * in clear) and, to the same server, its VPN-over-DNS transport, decided
+	 * on its own bytes (never from port 53): TLS flows between those two
+	 * hosts belong to that client's session.
+	 */
+	{"softether-dns+tls", "tie:softether-dns+tls", "softether", 17, TIE_CHILD_TLS, NULL, 6, TIE_HOSTS, 1},
 };
 const unsigned int tie_n_rules = sizeof(tie_rules) / sizeof(tie_rules[0]);
 

@@ -424,6 +424,34 @@ static void test_crowd(void)
 	free(l);
 }
 
+/* SoftEther: its VPN-over-DNS flow ties every TLS flow between the same two hosts, any port; nothing else. */
+static void test_softether(void)
+{
+	enum { DNS, TLS443, TLS5555, TLS_OTHER_CLIENT, TCP_PLAIN, ICMP, TLS_BY_ICMP, N };
+	struct flow f[N];
+	struct tie_link l[N];
+	f[DNS] = mk("10.0.6.2", 40000, "10.0.6.1", 53, 17, "softether", S(100), S(101));
+	f[TLS443] = tls(mk("10.0.6.2", 50000, "10.0.6.1", 443, 6, NULL, S(99), S(200)));
+	f[TLS5555] = tls(mk("10.0.6.2", 50001, "10.0.6.1", 5555, 6, NULL, S(150), S(200)));
+	f[TLS_OTHER_CLIENT] = tls(mk("10.0.7.2", 50000, "10.0.6.1", 443, 6, NULL, S(99), S(200)));
+	f[TCP_PLAIN] = mk("10.0.6.2", 50002, "10.0.6.1", 80, 6, NULL, S(99), S(200));
+	/* Its ICMP transport is decided too, but is no parent: nothing ties to it. */
+	f[ICMP] = mk("10.0.8.1", 0, "10.0.8.2", 0, 1, "softether", S(100), S(101));
+	f[TLS_BY_ICMP] = tls(mk("10.0.8.2", 50000, "10.0.8.1", 443, 6, NULL, S(99), S(200)));
+	CHECK_EQ(tie_all(f, N, &timeouts, l), 2);
+	CHECK(l[TLS443].rule != 0 && l[TLS5555].rule != 0);
+	CHECK(l[TLS_OTHER_CLIENT].rule == 0 && l[TCP_PLAIN].rule == 0 && l[TLS_BY_ICMP].rule == 0 && l[ICMP].rule == 0);
+	if (l[TLS443].rule) {
+		CHECK_STR(tie_rules[l[TLS443].rule - 1].name, "softether-dns+tls");
+		struct flow r = f[TLS443];
+		tie_relabel(&r, &l[TLS443]);
+		CHECK_EQ(r.app, app("softether"));
+		CHECK_EQ(r.result, CLS_LIKELY);
+		CHECK_STR(r.check, "tie:softether-dns+tls");
+	}
+	CHECK(l[DNS].rule != 0 && l[DNS].n == 2);
+}
+
 int main(void)
 {
 	CHECK(app("ike") && app("esp") && app("pptp") && app("gre") && app("openconnect") && app("tinc"));
@@ -435,5 +463,6 @@ int main(void)
 	test_choice();
 	test_bounded();
 	test_crowd();
+	test_softether();
 	CHECK_DONE();
 }
