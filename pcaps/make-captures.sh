@@ -1001,7 +1001,7 @@ tinc.pcap,tcp,198.18.0.1,655,tinc,allow,udp/655
 tinc.pcap,udp,198.18.0.1,655,tinc,allow,tcp/655
 softether.pcap,tcp,198.19.0.1,443,softether,block,udp/53
 softether.pcap,udp,198.19.0.1,53,softether,block,tcp/443
-softether.pcap,udp,198.19.0.1,137,softether,block,
+softether.pcap,udp,198.19.0.1,137,unknown,pass,
 softether.pcap,1,198.19.0.1,0,softether,block,
 decoy-udp.pcap,udp,198.19.0.1,500,unknown,pass,
 decoy-udp.pcap,udp,198.19.0.1,4500,unknown,pass,
@@ -1023,7 +1023,7 @@ tinc-7655.pcap,tcp,198.18.0.1,7655,tinc,allow,udp/7655
 tinc-7655.pcap,udp,198.18.0.1,7655,tinc,allow,tcp/7655
 softether-8888.pcap,tcp,198.19.0.1,8888,softether,block,udp/53
 softether-8888.pcap,udp,198.19.0.1,53,softether,block,tcp/8888
-softether-8888.pcap,udp,198.19.0.1,137,softether,block,
+softether-8888.pcap,udp,198.19.0.1,137,unknown,pass,
 softether-8888.pcap,1,198.19.0.1,0,softether,block,
 EOF
 }
