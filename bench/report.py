@@ -51,6 +51,9 @@ def tundra_run(prefix):
         r["flows_created"] = fl.get("created")
         r["evicted"] = fl.get("evicted")
         r["outcome"] = st.get("outcome")
+        if st.get("rx_bytes") and r["seconds"]:
+            # Frame bytes as the port counted them (no preamble or inter-frame gap).
+            r["gbps"] = round(st["rx_bytes"] * 8 / r["seconds"] / 1e9, 2)
         if fl.get("table_slots"):
             r["table_slots"], r["table_bytes"] = fl["table_slots"], fl.get("table_bytes")
             r["table_bytes_per_slot"] = round(fl.get("table_bytes", 0) / fl["table_slots"], 1)
@@ -191,6 +194,7 @@ res["headline"] = {
     "testpmd_rxonly_mpps": g(res, "testpmd", "rxonly", "mpps"),
     "testpmd_io_mpps": g(res, "testpmd", "io", "mpps"),
     "tundra_live_1w_mpps": g(res, "tundra_live", "1", "mpps"),
+    "tundra_live_1w_gbps": g(res, "tundra_live", "1", "gbps"),
     "tundra_live_1w_cycles_per_packet": g(res, "tundra_live", "1", "cycles_per_packet"),
     "tundra_classify_1w_mpps": g(res, "tundra_classify", "1", "mpps"),
     "tundra_classify_1w_cycles_per_packet": g(res, "tundra_classify", "1", "cycles_per_packet"),
@@ -298,16 +302,18 @@ L.append(f"`tundra-gen`: {f(t.get('sessions'))} sessions ({f(t.get('vpn_sessions
          f"written in {f(t.get('gen_seconds'))} s ({f(t.get('gen_pps'))} packets/s). Live source: "
          f"{f(g(res, 'live_source', 'packets'))} packets replayed from memory (net_pcap `infinite_rx`).\n")
 L.append("## Throughput\n")
-L.append("| run | Mpps | cycles/packet | ratio |\n|---|---:|---:|---:|")
-L.append(f"| testpmd rxonly (ceiling) | {f(g(res, 'testpmd', 'rxonly', 'mpps'), 3)} | | 1.00 |")
-L.append(f"| testpmd io (pcap -> null) | {f(g(res, 'testpmd', 'io', 'mpps'), 3)} | | {f(ratio(tp_io, tp_rx))} |")
+L.append("| run | Mpps | Gbit/s | cycles/packet | ratio |\n|---|---:|---:|---:|---:|")
+L.append(f"| testpmd rxonly (ceiling) | {f(g(res, 'testpmd', 'rxonly', 'mpps'), 3)} | | | 1.00 |")
+L.append(f"| testpmd io (pcap -> null) | {f(g(res, 'testpmd', 'io', 'mpps'), 3)} | | | {f(ratio(tp_io, tp_rx))} |")
 for k, r in res["tundra_live"].items():
     n = f"tundra live, {k} worker{'s' if k != '1' else ''}{' (oversubscribed)' if star(r) else ''}"
-    L.append(f"| {n} | {f(g(r, 'mpps'), 3)} | {f(g(r, 'cycles_per_packet'))} | {f(ratio(g(r, 'pps'), tp_rx))} |")
+    L.append(f"| {n} | {f(g(r, 'mpps'), 3)} | {f(g(r, 'gbps'))} | {f(g(r, 'cycles_per_packet'))} | "
+             f"{f(ratio(g(r, 'pps'), tp_rx))} |")
 for k, r in res["tundra_classify"].items():
     n = f"tundra classify, {k} worker{'s' if k != '1' else ''}{' (oversubscribed)' if star(r) else ''}"
-    L.append(f"| {n} | {f(g(r, 'mpps'), 3)} | {f(g(r, 'cycles_per_packet'))} | {f(ratio(g(r, 'pps'), ndpps))} x nDPI |")
-L.append(f"| nDPI 4.2 (ndpi_bench, 1 thread) | {f(g(res, 'ndpi', 'mpps'), 3)} | | 1.00 |")
+    L.append(f"| {n} | {f(g(r, 'mpps'), 3)} | {f(g(r, 'gbps'))} | {f(g(r, 'cycles_per_packet'))} | "
+             f"{f(ratio(g(r, 'pps'), ndpps))} x nDPI |")
+L.append(f"| nDPI 4.2 (ndpi_bench, 1 thread) | {f(g(res, 'ndpi', 'mpps'), 3)} | | | 1.00 |")
 L.append(f"\nLive ratios are against testpmd rxonly on the same source; classify ratios against nDPI "
          f"on the same pcap. Oversubscribed: more polling threads than the {CPUS} CPUs, so those rows show "
          "contention, not scaling. Per-worker Mpps = the 1-worker figure.\n")
