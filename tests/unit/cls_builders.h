@@ -74,6 +74,14 @@ static inline uint32_t rndfill(uint8_t *b, uint32_t o, uint32_t n)
 	return o + n;
 }
 
+/* An ESP packet (RFC 4303): SPI, sequence number, then body random bytes. */
+static inline uint32_t esp(uint8_t *b, uint32_t spi, uint32_t seq, uint32_t body)
+{
+	uint32_t o = put32(b, 0, spi);
+	o = put32(b, o, seq);
+	return rndfill(b, o, body);
+}
+
 /* One packet of a flow between client port cp and server port sp. */
 static inline int feed(struct flow *f, uint8_t dir, const uint8_t *p, uint32_t len, uint16_t cp, uint16_t sp)
 {

@@ -487,15 +487,6 @@ test_tailscale(void)
 
 /* -------------------------------------------------------- cisco-ipsec */
 
-static uint32_t
-esp(uint8_t *b, uint32_t spi, uint32_t seq, uint32_t body)
-{
-	uint32_t o = put32(b, 0, spi);
-
-	o = put32(b, o, seq);
-	return rndfill(b, o, body);
-}
-
 static void
 test_cisco(void)
 {

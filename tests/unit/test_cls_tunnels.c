@@ -271,17 +271,6 @@ test_ike(void)
 
 /* ---------------------------------------------------------------- ESP */
 
-static uint32_t
-esp(uint8_t *b, uint32_t spi, uint32_t seq, uint32_t body)
-{
-	uint32_t o = put32(b, 0, spi);
-
-	o = put32(b, o, seq);
-	for (uint32_t i = 0; i < body; i++)
-		b[o + i] = rnd8();
-	return o + body;
-}
-
 static void
 test_esp(void)
 {
