@@ -103,6 +103,23 @@ natt(uint8_t *dst, const uint8_t *msg, uint32_t n)
 	return n + 4;
 }
 
+
+/* IKE_SA_INIT and its response behind the non-ESP marker, both sides on port. */
+static void natt_sa_init(uint16_t port)
+{
+	uint8_t a[1500], b[1500], c[1500];
+	struct flow f;
+	char why[160];
+	harness_flow(&f, 17);
+	uint32_t na = natt(a, b, ikev2_sa_init(b, ISPI, 0, 0x08));
+	uint32_t nb = natt(b, c, ikev2_sa_init(c, ISPI, RSPI, 0x20));
+	feed(&f, CLS_C2S, a, na, port, port);
+	feed(&f, CLS_S2C, b, nb, port, port);
+	expect(&f, "ike", CLS_CONFIRMED, "ikev2-sa-init+response-spi-match", 2);
+	classify_reason(&h.db, &f, why, sizeof(why));
+	CHECK(strstr(why, "/ikev2-natt-sa-init-request/") != NULL);
+}
+
 static void
 test_ike(void)
 {
@@ -154,14 +171,7 @@ test_ike(void)
 	expect(&f, "ike", CLS_CONFIRMED, "ikev1-aggressive+response-spi-match", 3);
 
 	/* NAT-T on 4500: IKE_SA_INIT behind the marker. */
-	harness_flow(&f, 17);
-	na = natt(a, b, ikev2_sa_init(b, ISPI, 0, 0x08));
-	nb = natt(b, c, ikev2_sa_init(c, ISPI, RSPI, 0x20));
-	feed(&f, CLS_C2S, a, na, 4500, 4500);
-	feed(&f, CLS_S2C, b, nb, 4500, 4500);
-	expect(&f, "ike", CLS_CONFIRMED, "ikev2-sa-init+response-spi-match", 2);
-	classify_reason(&h.db, &f, reason, sizeof(reason));
-	CHECK(strstr(reason, "/ikev2-natt-sa-init-request/") != NULL);
+	natt_sa_init(4500);
 
 	/* NAT-T on 4500 after NAT detection: IKE_AUTH (both SPIs) -> response. */
 	harness_flow(&f, 17);
@@ -178,14 +188,7 @@ test_ike(void)
 	 * on 7500 <-> 7500, then IKE_AUTH from the client's 7501 to the server's
 	 * 7500 (a flow of its own).
 	 */
-	harness_flow(&f, 17);
-	na = natt(a, b, ikev2_sa_init(b, ISPI, 0, 0x08));
-	nb = natt(b, c, ikev2_sa_init(c, ISPI, RSPI, 0x20));
-	feed(&f, CLS_C2S, a, na, 7500, 7500);
-	feed(&f, CLS_S2C, b, nb, 7500, 7500);
-	expect(&f, "ike", CLS_CONFIRMED, "ikev2-sa-init+response-spi-match", 2);
-	classify_reason(&h.db, &f, reason, sizeof(reason));
-	CHECK(strstr(reason, "/ikev2-natt-sa-init-request/") != NULL);
+	natt_sa_init(7500);
 	harness_flow(&f, 17);
 	na = natt(a, c, ikev2_sk(c, ISPI, RSPI, 35, 0x08, 1));
 	nb = natt(b, c, ikev2_sk(c, ISPI, RSPI, 35, 0x20, 1));
