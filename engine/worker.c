@@ -353,14 +353,16 @@ static __rte_always_inline void worker_loop(struct worker *w, const bool offline
 		uint32_t got = 0;
 		for (uint16_t k = 0; k < w->n_rxq; k++) {
 			const struct worker_rxq *q = &w->rxq[k];
-			uint64_t t_rx = rte_rdtsc();
+			/* The next non-empty burst is a sampled one: time its RX too. */
+			const bool timed = (w->stats.bursts & STAGE_SAMPLE_MASK) == 0;
+			uint64_t t_rx = timed ? rte_rdtsc() : 0;
 			uint16_t n = rte_eth_rx_burst(q->port, q->queue, pkts, WORKER_BURST);
 			if (!offline)
 				watch_backlog(w, q, n);
 			if (n == 0)
 				continue;
 			uint64_t t0 = rte_rdtsc();
-			if (unlikely((w->stats.bursts & STAGE_SAMPLE_MASK) == 0)) {
+			if (unlikely(timed)) {
 				w->stats.stage_cycles[STAGE_IO] += t0 - t_rx;
 				process_burst(w, q, pkts, n, offline, true);
 			} else {
