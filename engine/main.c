@@ -687,7 +687,6 @@ static int setup_engine(struct engine *e, int offline)
 		w->lcore = lcore;
 		w->offline = (uint8_t)offline;
 		w->shared = e->sh;
-		w->age_budget = 64;
 		w->shed_backlog = e->o.shed_backlog;
 		if ((int)i == e->o.stall_worker) {
 			w->stall_at_poll = 1000;

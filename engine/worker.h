@@ -62,7 +62,6 @@ struct worker {
 	struct rte_ring *records;          /* flow records for the control lcore */
 	struct engine_shared *shared;
 	uint64_t now;                      /* ns; capture time offline, wall clock live */
-	uint32_t age_budget;               /* flow slots visited per poll for idle timeouts */
 	/*
 	 * Overload (live only): when the RX backlog reaches shed_backlog
 	 * descriptors (PMDs that report it) or shed_after bursts in a row came
