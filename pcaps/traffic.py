@@ -64,39 +64,7 @@ def cmd_dns(servers):
 # ------------------------------------------------------------------- noise
 def cmd_noise_server(addr, lifetime=30.0):
     """Receive (and drop) UDP datagrams, accept TCP and answer with random bytes."""
-    fam = socket.AF_INET6 if ":" in addr else socket.AF_INET
-    rnd = random.Random(SEED + 1)
-    socks = []
-    for port in UDP_NOISE_PORTS:
-        u = socket.socket(fam, socket.SOCK_DGRAM)
-        u.bind((addr, port))
-        socks.append(u)
-    listeners = []
-    for port in TCP_NOISE_PORTS:
-        t = socket.socket(fam, socket.SOCK_STREAM)
-        t.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        t.bind((addr, port))
-        t.listen(8)
-        listeners.append(t)
-    print("noise-server ready", flush=True)
-    conns = []
-    deadline = time.time() + lifetime
-    while time.time() < deadline:
-        r, _, _ = select.select(socks + listeners + conns, [], [], 0.5)
-        for s in r:
-            if s in listeners:
-                c, _ = s.accept()
-                conns.append(c)
-            elif s in conns:
-                data = s.recv(65536)
-                if not data:
-                    conns.remove(s)
-                    s.close()
-                else:
-                    s.sendall(bytes(rnd.getrandbits(8) for _ in range(rnd.randint(20, 300))))
-            else:
-                s.recvfrom(65536)
-    return 0
+    return _sink_server(addr, UDP_NOISE_PORTS, TCP_NOISE_PORTS, SEED + 1, lifetime, "noise-server")
 
 
 def cmd_noise_client(addr):
@@ -170,10 +138,11 @@ DECOY_TCP_PORTS = [1723, 655]
 
 
 def cmd_decoy_server(addr):
-    return _sink_server(addr, DECOY_UDP_PORTS, DECOY_TCP_PORTS, SEED + 3)
+    return _sink_server(addr, DECOY_UDP_PORTS, DECOY_TCP_PORTS, SEED + 3, name="decoy-server")
 
 
-def _sink_server(addr, udp_ports, tcp_ports, seed, lifetime=30.0):
+def _sink_server(addr, udp_ports, tcp_ports, seed, lifetime=30.0, name="sink-server"):
+    """Drops UDP datagrams, accepts TCP and answers each segment with random bytes, for lifetime s."""
     fam = socket.AF_INET6 if ":" in addr else socket.AF_INET
     rnd = random.Random(seed)
     socks, listeners, conns = [], [], []
@@ -187,7 +156,7 @@ def _sink_server(addr, udp_ports, tcp_ports, seed, lifetime=30.0):
         t.bind((addr, port))
         t.listen(8)
         listeners.append(t)
-    print("decoy-server ready", flush=True)
+    print(f"{name} ready", flush=True)
     deadline = time.time() + lifetime
     while time.time() < deadline:
         r, _, _ = select.select(socks + listeners + conns, [], [], 0.5)
