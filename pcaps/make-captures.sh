@@ -15,6 +15,9 @@
 set -euo pipefail
 
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+LOG_TAG=make-captures
+# shellcheck source=netns-lib.sh
+. "$HERE/netns-lib.sh"
 # Names of the namespaces, the veth pair and wireguard-go's interfaces (whose
 # UAPI sockets in /var/run/wireguard are shared by all namespaces). Another
 # prefix, or each name on its own, lets two runs go on at the same time.
@@ -28,25 +31,11 @@ PY="${PYTHON:-python3}"
 # Captures to make: pcap names or the groups stage1, stage2, ports; none = all.
 SELECT=("$@")
 
-log() { printf '[make-captures] %s\n' "$*" >&2; }
-die() { log "ERROR: $*"; exit 1; }
 
 [[ $(id -u) -eq 0 ]] || die "run as root (sudo $0)"
 
 WORK=""
 PIDS=()
-
-kill_ns_procs() {
-    local ns=$1 pid
-    ip netns list 2>/dev/null | grep -qw "^$ns" || return 0
-    for pid in $(ip netns pids "$ns" 2>/dev/null); do
-        kill "$pid" 2>/dev/null || true
-    done
-    sleep 0.3
-    for pid in $(ip netns pids "$ns" 2>/dev/null); do
-        kill -9 "$pid" 2>/dev/null || true
-    done
-}
 
 teardown_net() {
     kill_ns_procs "$NS_C"
@@ -151,52 +140,6 @@ setup_net() {
     done
     ip netns exec "$NS_C" ping -c1 -W1 -q 198.19.0.1 >/dev/null || die "veth link not working"
     sleep 2  # let link-local setup noise (MLD reports) happen before the first capture
-}
-
-# run CMD... in a namespace in the background; sets BG_PID
-bg() {
-    local ns=$1 logf=$2
-    shift 2
-    ip netns exec "$ns" "$@" >"$logf" 2>&1 &
-    BG_PID=$!
-    PIDS+=("$BG_PID")
-}
-
-# the pids of PID's children, grandchildren...
-descendants() {
-    local c
-    for c in $(pgrep -P "$1"); do
-        echo "$c"
-        descendants "$c"
-    done
-}
-
-# stop PID and the processes it started (SoftEther's vpnserver/vpnclient
-# execsvc run the service in a child of their own, which outlives its parent)
-stop_pid() {
-    local pid=$1 i p up
-    local pids=("$pid" $(descendants "$pid"))
-    kill "${pids[@]}" 2>/dev/null || true
-    for i in $(seq 1 50); do
-        up=0
-        for p in "${pids[@]}"; do
-            kill -0 "$p" 2>/dev/null && up=1
-        done
-        ((up)) || break
-        sleep 0.1
-    done
-    kill -9 "${pids[@]}" 2>/dev/null || true
-    wait "$pid" 2>/dev/null || true
-}
-
-wait_for() {  # wait_for SECONDS DESCRIPTION CMD...
-    local secs=$1 what=$2 i
-    shift 2
-    for i in $(seq 1 $((secs * 10))); do
-        "$@" >/dev/null 2>&1 && return 0
-        sleep 0.1
-    done
-    die "timed out waiting for $what"
 }
 
 CAP_PID=""
@@ -1049,7 +992,9 @@ main() {
     stage1
     stage2
     # ClientHellos split over TCP segments: its own namespaces, its own checks.
-    "$HERE/make-split-hello.sh" "$WORK/out"
+    if want stage2 tls-split-hello.pcap; then
+        "$HERE/make-split-hello.sh" "$WORK/out"
+    fi
     stage2_ports
 
     local o=$WORK/out

@@ -15,6 +15,9 @@
 set -euo pipefail
 
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+LOG_TAG=make-negatives
+# shellcheck source=netns-lib.sh
+. "$HERE/netns-lib.sh"
 DEST="$HERE/negatives"
 NS_C=tdn-cli
 NS_S=tdn-srv
@@ -59,25 +62,11 @@ N_RAND_TCP4=620
 N_RAND_TCP6=80
 SEED=5100
 
-log() { printf '[make-negatives] %s\n' "$*" >&2; }
-die() { log "ERROR: $*"; exit 1; }
 
 [[ $(id -u) -eq 0 ]] || die "run as root (sudo $0)"
 
 WORK=""
 PIDS=()
-
-kill_ns_procs() {
-    local ns=$1 pid
-    ip netns list 2>/dev/null | grep -qw "^$ns" || return 0
-    for pid in $(ip netns pids "$ns" 2>/dev/null); do
-        kill "$pid" 2>/dev/null || true
-    done
-    sleep 0.3
-    for pid in $(ip netns pids "$ns" 2>/dev/null); do
-        kill -9 "$pid" 2>/dev/null || true
-    done
-}
 
 teardown_net() {
     kill_ns_procs "$NS_C"
@@ -185,36 +174,6 @@ setup_net() {
     done
     ip netns exec "$NS_C" ping -c1 -W1 -q "$SRV4_H2" >/dev/null || die "veth link not working"
     sleep 2  # link-local setup noise (MLD reports) before the first capture
-}
-
-# run CMD... in a namespace in the background; sets BG_PID
-bg() {
-    local ns=$1 logf=$2
-    shift 2
-    ip netns exec "$ns" "$@" >"$logf" 2>&1 &
-    BG_PID=$!
-    PIDS+=("$BG_PID")
-}
-
-stop_pid() {
-    local pid=$1 i
-    kill "$pid" 2>/dev/null || return 0
-    for i in $(seq 1 50); do
-        kill -0 "$pid" 2>/dev/null || break
-        sleep 0.1
-    done
-    kill -9 "$pid" 2>/dev/null || true
-    wait "$pid" 2>/dev/null || true
-}
-
-wait_for() {  # wait_for SECONDS DESCRIPTION CMD...
-    local secs=$1 what=$2 i
-    shift 2
-    for i in $(seq 1 $((secs * 10))); do
-        "$@" >/dev/null 2>&1 && return 0
-        sleep 0.1
-    done
-    die "timed out waiting for $what"
 }
 
 listening() {  # listening NS PROTO(t|u) ADDR:PORT

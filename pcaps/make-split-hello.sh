@@ -20,6 +20,9 @@
 set -euo pipefail
 
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+LOG_TAG=make-split-hello
+# shellcheck source=netns-lib.sh
+. "$HERE/netns-lib.sh"
 OUT="${1:-$HERE}"
 NS_C=tdr-shc
 NS_S=tdr-shs
@@ -29,8 +32,6 @@ PCAP=tls-split-hello.pcap
 MSS=200
 PY="${PYTHON:-python3}"
 
-log() { printf '[make-split-hello] %s\n' "$*" >&2; }
-die() { log "ERROR: $*"; exit 1; }
 
 [[ $(id -u) -eq 0 ]] || die "run as root (sudo $0)"
 for t in ip tcpdump openssl curl ethtool "$PY"; do
@@ -62,24 +63,6 @@ cleanup() {
 }
 trap cleanup EXIT
 trap 'exit 130' INT TERM
-
-wait_for() {  # wait_for SECONDS DESCRIPTION CMD...
-    local secs=$1 what=$2 i
-    shift 2
-    for i in $(seq 1 $((secs * 10))); do
-        "$@" >/dev/null 2>&1 && return 0
-        sleep 0.1
-    done
-    die "timed out waiting for $what"
-}
-
-bg() {  # bg NS LOG CMD...: sets BG_PID
-    local ns=$1 logf=$2
-    shift 2
-    ip netns exec "$ns" "$@" >"$logf" 2>&1 &
-    BG_PID=$!
-    PIDS+=("$BG_PID")
-}
 
 setup_net() {
     teardown_net
