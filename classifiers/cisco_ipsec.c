@@ -40,7 +40,7 @@
  * OpenVPN does not. RTP/SRTP (Asterisk's and Jitsi's 10000) change bytes
  * 2..3 every packet and STUN keeps bytes 4..7 constant: both fail.
  * The control lcore ties a decided flow to an IKE flow between the same
- * hosts (engine/tie.c, rule ike+cisco-ipsec: reported in tied_to); the
+ * hosts (engine/control/tie.c, rule ike+cisco-ipsec: reported in tied_to); the
  * Cisco Unity vendor id in that IKE exchange is not checked.
  *
  * Decision:

@@ -39,7 +39,7 @@
  *       (one-way traffic, or a window that sees one side first).
  * An ESP flow is tied to the IKE flow that negotiated it (IKE on UDP 500,
  * then ESP on protocol 50 between the same hosts) on the control lcore, not
- * here: engine/tie.c, rule ike+esp (host pair; the child SA SPIs are inside
+ * here: engine/control/tie.c, rule ike+esp (host pair; the child SA SPIs are inside
  * the encrypted IKE_AUTH, so they cannot be matched).
  */
 #include "classifier.h"

@@ -48,7 +48,7 @@
  *       same 128-bit SPI pair (for v2 with the opposite I flag). LIKELY, not
  *       CONFIRMED, because the SPIs' birth was not seen.
  * Not here: ESP flows between the same hosts are tied to this flow on the
- * control lcore (engine/tie.c, rule ike+esp; by host pair, since the child
+ * control lcore (engine/control/tie.c, rule ike+esp; by host pair, since the child
  * SA SPIs are inside the encrypted IKE_AUTH); IKE over TCP (RFC 8229,
  * "IKETCP" prefix) is not classified.
  */

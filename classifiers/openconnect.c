@@ -52,7 +52,7 @@
  *   LIKELY "cleartext-cstp-connect-cscosslc-tunnel": at TCP stream offset 0
  *       an HTTP/1.x `CONNECT /CSCOSSLC/tunnel` request with X-CSTP-
  *       headers: only visible where TLS is terminated upstream.
- * Cross-flow, on the control lcore (engine/tie.c, rule openconnect-dtls+tls):
+ * Cross-flow, on the control lcore (engine/control/tie.c, rule openconnect-dtls+tls):
  * an undecided TLS flow from the same client to the same server address and
  * port as a decided DTLS channel is reported openconnect, likely.
  * Known ambiguity: the two DTLS captures in the wild corpus that nDPI labels

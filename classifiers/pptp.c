@@ -39,7 +39,7 @@
  *       a packet from the other direction in between must be well formed.
  * TCP: no reassembly; a message must start its segment and lie inside it.
  * Not here: the GRE flow is tied to the control connection between the
- * same hosts on the control lcore (engine/tie.c, rule pptp+gre). By host
+ * same hosts on the control lcore (engine/control/tie.c, rule pptp+gre). By host
  * pair, not call id: the control connection is decided at SCCRP, before
  * the Outgoing-Call-Request/Reply carry the call ids, and tundra keys GRE
  * by the two addresses, so a host pair has one GRE flow anyway.

@@ -32,7 +32,7 @@
  *     UDP flow of tinc.pcap is undecided here); the control lcore ties
  *     it to the TCP meta connection between the same hosts whose server
  *     port is the UDP flow's port on that node, and reports it tinc,
- *     likely (engine/tie.c, rule tinc-meta+udp). protocols.md is right on
+ *     likely (engine/control/tie.c, rule tinc-meta+udp). protocols.md is right on
  *     the ID line.
  *
  * Decision (never from the port):

@@ -17,7 +17,7 @@
  * Each payload is copied into its own heap buffer of exactly its length so
  * AddressSanitizer sees any read past it. Pattern-less classifiers (esp,
  * gre) are candidates for every payload of their transports, offered after
- * the pattern candidates as engine/classify.c does. The engine contract of
+ * the pattern candidates as engine/packet/classify.c does. The engine contract of
  * classifiers/classifiers.c is followed (no Hyperscan needed), and its
  * rules are asserted: a validator that does not own the flow and answers
  * CLS_NO leaves st untouched, nobody but the engine writes st->owner, every

@@ -5,7 +5,7 @@
  * may have slack), then the result's promises are asserted.
  *
  * clang -std=gnu11 -g -O1 -fsanitize=fuzzer,address,undefined \
- *	-fno-sanitize-recover=all -Iengine engine/parse.c tests/fuzz/fuzz_parse.c \
+ *	-fno-sanitize-recover=all -Iengine/packet engine/packet/parse.c tests/fuzz/fuzz_parse.c \
  *	-o /tmp/fuzz_parse && /tmp/fuzz_parse -max_total_time=60 tests/data/parse
  */
 #include <stdint.h>

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * libFuzzer target for ClientHello reassembly in the engine's real
- * classification stage (engine/classify.c, with Hyperscan): up to 8 TCP
+ * classification stage (engine/packet/classify.c, with Hyperscan): up to 8 TCP
  * flows share one worker's pool and are fed segments with sequence numbers
  * chosen by the input -- in order, retransmitted, overlapping, with gaps --
  * interleaved across flows, with flows ending in the middle and time

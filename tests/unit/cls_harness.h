@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * Drives classifiers through the engine's real classification stage
- * (engine/classify.c: the one Hyperscan database, candidates, ownership,
+ * (engine/packet/classify.c: the one Hyperscan database, candidates, ownership,
  * window) without DPDK, so a classifier test checks what the engine will
  * do, not a re-implementation of it. Payloads are copied into buffers of
  * exactly their length so ASan catches any over-read.

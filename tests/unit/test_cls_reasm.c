@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * ClientHello reassembly in the engine's classification stage
- * (engine/classify.c through cls_harness.h): a TLS ClientHello split over
+ * (engine/packet/classify.c through cls_harness.h): a TLS ClientHello split over
  * TCP segments -- 2, 3, many, every byte alone, every cut point -- gives
  * the JA4 and SNI the whole one gives and reaches the validators as one
  * payload; retransmissions (exact, partial, coalesced) are ignored; a gap,

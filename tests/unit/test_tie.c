@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
- * The tie table (engine/tie.c): which flows of one session are tied, that
+ * The tie table (engine/control/tie.c): which flows of one session are tied, that
  * the result does not depend on the order records arrive in (offline and
  * live), that nothing ties across host pairs, VLANs or to a TLS flow on
  * another port, that offline ties need both flows alive at once, and that
