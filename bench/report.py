@@ -60,7 +60,8 @@ def tundra_run(prefix):
         cy = st.get("cycles") or {}
         n = cy.get("sampled_pkts")
         if n:
-            r["stage_cycles_per_packet"] = {k: round(cy[k] / n, 1) for k in STAGES if k in cy}
+            stage = cy.get("stage") or cy  # reports of earlier builds kept the stages in "cycles" itself
+            r["stage_cycles_per_packet"] = {k: round(stage[k] / n, 1) for k in STAGES if k in stage}
             r["stage_sampled_pkts"] = n
             r["stage_fast_share"] = round(cy.get("sampled_fast_pkts", 0) / n, 3)
     return r

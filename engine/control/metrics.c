@@ -3,6 +3,7 @@
 
 #include <arpa/inet.h>
 #include <inttypes.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -20,6 +21,46 @@ static void counter(FILE *f, const char *name, const char *help, const char *typ
 	fprintf(f, "# HELP %s %s\n# TYPE %s %s\n", name, help, name, type);
 }
 
+/* One sample line: name{labels} value, labels joined from up to three parts. */
+static void sample(FILE *f, const char *prefix, const char *metric, const char *l1, const char *l2, const char *l3,
+		   uint64_t v)
+{
+	const char *parts[3] = {l1, l2, l3};
+	fprintf(f, "%s%s", prefix, metric);
+	bool open = false;
+	for (unsigned int i = 0; i < 3; i++) {
+		if (parts[i] == NULL)
+			continue;
+		fprintf(f, "%s%s", open ? "," : "{", parts[i]);
+		open = true;
+	}
+	fprintf(f, "%s %" PRIu64 "\n", open ? "}" : "", v);
+}
+
+/* Every counter of the list under its metric; HELP and TYPE once per metric (same metrics are adjacent). */
+static void worker_counters(FILE *f, const struct worker_stats *s)
+{
+	const char *last = "";
+	for (unsigned int k = 0; k < n_counter_descs; k++) {
+		const struct counter_desc *d = &counter_descs[k];
+		if (d->metric[0] == '\0')
+			continue;
+		if (strcmp(d->metric, last) != 0) {
+			char name[96];
+			snprintf(name, sizeof(name), "tundra_%s", d->metric);
+			counter(f, name, d->help, d->type == GAUGE ? "gauge" : "counter");
+			last = d->metric;
+		}
+		for (unsigned int i = 0; i < counter_width(d); i++) {
+			char lab[64];
+			if (d->labels)
+				snprintf(lab, sizeof(lab), "%s=\"%s\"", d->labels->label, d->labels->names[i]);
+			sample(f, "tundra_", d->metric, d->metric_label, d->labels ? lab : NULL, NULL,
+			       counter_value(s, d, i));
+		}
+	}
+}
+
 char *metrics_render(const struct telemetry_view *v, size_t *len)
 {
 	char *buf = NULL;
@@ -28,78 +69,44 @@ char *metrics_render(const struct telemetry_view *v, size_t *len)
 		return NULL;
 	struct worker_stats s;
 	telemetry_sum(v, &s);
-	counter(f, "tundra_packets_total", "Packets received, by outcome (each packet has exactly one).", "counter");
-	for (unsigned int o = 0; o < OUT_COUNT; o++)
-		fprintf(f, "tundra_packets_total{outcome=\"%s\"} %" PRIu64 "\n", outcome_name(o), s.outcome[o]);
-	counter(f, "tundra_packets_handled_total", "Packets by what became of them.", "counter");
-	for (unsigned int d = 0; d < DISP_COUNT; d++)
-		fprintf(f, "tundra_packets_handled_total{disposition=\"%s\"} %" PRIu64 "\n", disposition_name(d),
-			s.disp[d]);
-	counter(f, "tundra_received_packets_total", "Packets received by the pipeline.", "counter");
-	fprintf(f, "tundra_received_packets_total %" PRIu64 "\n", s.rx_pkts);
-	counter(f, "tundra_received_bytes_total", "Bytes received by the pipeline.", "counter");
-	fprintf(f, "tundra_received_bytes_total %" PRIu64 "\n", s.rx_bytes);
-	counter(f, "tundra_flows_active", "Flows in the flow tables.", "gauge");
-	fprintf(f, "tundra_flows_active %" PRIu64 "\n", s.flows_active);
-	counter(f, "tundra_flows_total", "Flow table events.", "counter");
-	fprintf(f, "tundra_flows_total{event=\"created\"} %" PRIu64 "\n", s.flows_created);
-	fprintf(f, "tundra_flows_total{event=\"expired\"} %" PRIu64 "\n", s.flows_expired);
-	fprintf(f, "tundra_flows_total{event=\"evicted\"} %" PRIu64 "\n", s.flows_evicted);
-	counter(f, "tundra_flows_decided_total", "Flows judged, by first verdict.", "counter");
-	for (unsigned int k = 0; k < VERDICT_COUNT; k++)
-		fprintf(f, "tundra_flows_decided_total{verdict=\"%s\"} %" PRIu64 "\n", k == 0 ? "pass" : k == 1 ? "allow" : "block",
-			s.flows_decided[k]);
-	counter(f, "tundra_records_lost_total", "Flow records and events not handed over (ring full).", "counter");
-	fprintf(f, "tundra_records_lost_total %" PRIu64 "\n", s.records_lost);
-	counter(f, "tundra_clienthello_reassembly_total",
-		"TLS ClientHellos split over TCP segments, by outcome (no_buffer: pool empty).", "counter");
-	fprintf(f, "tundra_clienthello_reassembly_total{result=\"done\"} %" PRIu64 "\n", s.cls.reasm_done);
-	fprintf(f, "tundra_clienthello_reassembly_total{result=\"gave_up\"} %" PRIu64 "\n", s.cls.reasm_gave_up);
-	fprintf(f, "tundra_clienthello_reassembly_total{result=\"no_buffer\"} %" PRIu64 "\n", s.cls.reasm_no_buffer);
-	counter(f, "tundra_shed_episodes_total", "Times a worker fell behind and passed new flows uninspected.",
-		"counter");
-	fprintf(f, "tundra_shed_episodes_total %" PRIu64 "\n", s.shed_episodes);
-
-	counter(f, "tundra_worker_packets_total", "Packets received, by worker.", "counter");
-	for (unsigned int i = 0; i < v->n_workers; i++)
-		fprintf(f, "tundra_worker_packets_total{worker=\"%u\"} %" PRIu64 "\n", i, v->workers[i]->stats.rx_pkts);
-	counter(f, "tundra_worker_busy_cycles_total", "TSC cycles spent on bursts, by worker.", "counter");
-	for (unsigned int i = 0; i < v->n_workers; i++)
-		fprintf(f, "tundra_worker_busy_cycles_total{worker=\"%u\"} %" PRIu64 "\n", i,
-			v->workers[i]->stats.busy_cycles);
-	counter(f, "tundra_worker_stage_cycles_total",
-		"TSC cycles by pipeline stage in the sampled bursts (1 in 64), by worker.", "counter");
-	for (unsigned int i = 0; i < v->n_workers; i++)
-		for (unsigned int st = 0; st < STAGE_COUNT; st++)
-			fprintf(f, "tundra_worker_stage_cycles_total{worker=\"%u\",stage=\"%s\"} %" PRIu64 "\n", i,
-				stage_name(st), v->workers[i]->stats.stage_cycles[st]);
-	counter(f, "tundra_worker_stage_packets_total", "Packets in the sampled bursts, by worker.", "counter");
-	for (unsigned int i = 0; i < v->n_workers; i++)
-		fprintf(f, "tundra_worker_stage_packets_total{worker=\"%u\"} %" PRIu64 "\n", i,
-			v->workers[i]->stats.stage_pkts);
+	worker_counters(f, &s);
+	/* Per worker, each metric's samples together: one HELP/TYPE block per metric. */
+	for (unsigned int k = 0; k < n_counter_descs; k++) {
+		const struct counter_desc *d = &counter_descs[k];
+		if (!d->per_worker || d->metric[0] == '\0' || (k > 0 && strcmp(counter_descs[k - 1].metric, d->metric) == 0))
+			continue;
+		char name[96];
+		snprintf(name, sizeof(name), "tundra_worker_%s", d->metric);
+		counter(f, name, d->help, d->type == GAUGE ? "gauge" : "counter");
+		for (unsigned int i = 0; i < v->n_workers; i++) {
+			char wl[32];
+			snprintf(wl, sizeof(wl), "worker=\"%u\"", i);
+			const struct worker_stats *ws = &v->workers[i]->stats;
+			for (unsigned int j = 0; j < counter_width(d); j++) {
+				char lab[64];
+				if (d->labels)
+					snprintf(lab, sizeof(lab), "%s=\"%s\"", d->labels->label, d->labels->names[j]);
+				sample(f, "tundra_worker_", d->metric, wl, d->metric_label, d->labels ? lab : NULL,
+				       counter_value(ws, d, j));
+			}
+		}
+	}
 	counter(f, "tundra_worker_stuck", "1 while a worker's heartbeat has stopped.", "gauge");
 	for (unsigned int i = 0; i < v->n_workers; i++)
 		fprintf(f, "tundra_worker_stuck{worker=\"%u\"} %u\n", i, v->stuck ? v->stuck[i] : 0);
 
-	const struct control_stats *c = v->ctl;
-	counter(f, "tundra_registry_generation", "Registry generation serving (0: none).", "gauge");
-	fprintf(f, "tundra_registry_generation %" PRIu64 "\n", c->registry_generation);
-	counter(f, "tundra_registry_entries", "Entries of the registry serving.", "gauge");
-	fprintf(f, "tundra_registry_entries %" PRIu64 "\n", c->registry_entries);
-	counter(f, "tundra_registry_reloads_total", "Registry reloads by result.", "counter");
-	fprintf(f, "tundra_registry_reloads_total{result=\"ok\"} %" PRIu64 "\n", c->reloads);
-	fprintf(f, "tundra_registry_reloads_total{result=\"failed\"} %" PRIu64 "\n", c->reload_failures);
-	fprintf(f, "tundra_registry_reloads_total{result=\"refused\"} %" PRIu64 "\n", c->reload_refusals);
-	counter(f, "tundra_registry_alarm", "1 while enforce is asked for but no registry serves.", "gauge");
-	fprintf(f, "tundra_registry_alarm %" PRIu64 "\n", c->registry_alarm);
-	counter(f, "tundra_enforce_active", "1 while blocked flows are dropped.", "gauge");
-	fprintf(f, "tundra_enforce_active %" PRIu64 "\n", c->enforce_active);
-	counter(f, "tundra_ties_total", "Flows tied to a flow of the same VPN session, and of them relabelled.",
-		"counter");
-	fprintf(f, "tundra_ties_total{kind=\"tied\"} %" PRIu64 "\n", c->ties);
-	fprintf(f, "tundra_ties_total{kind=\"relabelled\"} %" PRIu64 "\n", c->tie_relabels);
-	counter(f, "tundra_tie_evicted_total", "Flows the full tie table forgot (their ties are lost).", "counter");
-	fprintf(f, "tundra_tie_evicted_total %" PRIu64 "\n", c->tie_evicted);
+	const char *last = "";
+	for (unsigned int k = 0; k < n_control_counter_descs; k++) {
+		const struct control_counter_desc *d = &control_counter_descs[k];
+		if (strcmp(d->metric, last) != 0) {
+			char name[96];
+			snprintf(name, sizeof(name), "tundra_%s", d->metric);
+			counter(f, name, d->help, d->type == GAUGE ? "gauge" : "counter");
+			last = d->metric;
+		}
+		sample(f, "tundra_", d->metric, d->metric_label, NULL, NULL,
+		       *(const uint64_t *)(const void *)((const char *)v->ctl + d->off));
+	}
 
 	counter(f, "tundra_port_packets_total", "Port counters from the driver.", "counter");
 	for (unsigned int i = 0; i < v->n_ports; i++) {

@@ -2,24 +2,56 @@
 #include "stats.h"
 
 #include <inttypes.h>
+#include <stdbool.h>
+#include <string.h>
+
+#define LABEL_NAME(E, name, help) name,
+static const char *const outcome_names[] = {TUNDRA_OUTCOMES(LABEL_NAME)};
+static const char *const disposition_names[] = {TUNDRA_DISPOSITIONS(LABEL_NAME)};
+static const char *const stage_names[] = {TUNDRA_STAGES(LABEL_NAME)};
+static const char *const verdict_names[] = {TUNDRA_VERDICTS(LABEL_NAME)};
+#undef LABEL_NAME
+
+const struct label_set labels_outcome = {"outcome", OUT_COUNT, outcome_names};
+const struct label_set labels_disposition = {"disposition", DISP_COUNT, disposition_names};
+const struct label_set labels_stage = {"stage", STAGE_COUNT, stage_names};
+const struct label_set labels_verdict = {"verdict", VERDICT_COUNT, verdict_names};
+
+#define COUNTER_LABELS_ONE NULL
+#define COUNTER_LABELS_OUTCOME &labels_outcome
+#define COUNTER_LABELS_DISPOSITION &labels_disposition
+#define COUNTER_LABELS_STAGE &labels_stage
+#define COUNTER_LABELS_VERDICT &labels_verdict
+
+const struct counter_desc counter_descs[] = {
+#define COUNTER_DESC(field, labels, group, key, metric, mlabel, type, pw, help)                              \
+	{#field, offsetof(struct worker_stats, field), COUNTER_LABELS_##labels, group, key, metric, mlabel, type, pw, help},
+	TUNDRA_WORKER_COUNTERS(COUNTER_DESC)
+#undef COUNTER_DESC
+};
+const unsigned int n_counter_descs = sizeof(counter_descs) / sizeof(counter_descs[0]);
+
+const struct control_counter_desc control_counter_descs[] = {
+#define CONTROL_DESC(field, key, metric, mlabel, type, help)                                                 \
+	{offsetof(struct control_stats, field), key, metric, mlabel, type, help},
+	TUNDRA_CONTROL_COUNTERS(CONTROL_DESC)
+#undef CONTROL_DESC
+};
+const unsigned int n_control_counter_descs = sizeof(control_counter_descs) / sizeof(control_counter_descs[0]);
 
 const char *outcome_name(unsigned int o)
 {
-	static const char *const n[OUT_COUNT] = {"nonip", "malformed", "fragment", "no_flow",
-						 "inspecting", "pass", "allow", "block", "shed"};
-	return o < OUT_COUNT ? n[o] : "?";
+	return o < OUT_COUNT ? outcome_names[o] : "?";
 }
 
 const char *disposition_name(unsigned int d)
 {
-	static const char *const n[DISP_COUNT] = {"tx", "tx_failed", "dropped", "consumed"};
-	return d < DISP_COUNT ? n[d] : "?";
+	return d < DISP_COUNT ? disposition_names[d] : "?";
 }
 
 const char *stage_name(unsigned int st)
 {
-	static const char *const n[STAGE_COUNT] = {"io", "parse", "flow", "classify", "verdict"};
-	return st < STAGE_COUNT ? n[st] : "?";
+	return st < STAGE_COUNT ? stage_names[st] : "?";
 }
 
 void stats_sum(struct worker_stats *const *w, unsigned int n, struct worker_stats *out)
@@ -57,41 +89,134 @@ int stats_reconcile(const struct worker_stats *s, FILE *err)
 	return bad;
 }
 
+/* The value of one counter: a number, or for an array an object keyed by label value. */
+static void json_counter(const struct worker_stats *s, const struct counter_desc *d, FILE *out)
+{
+	if (d->labels == NULL) {
+		fprintf(out, "%" PRIu64, counter_value(s, d, 0));
+		return;
+	}
+	fputc('{', out);
+	for (unsigned int i = 0; i < d->labels->n; i++)
+		fprintf(out, "%s\"%s\":%" PRIu64, i ? "," : "", d->labels->names[i], counter_value(s, d, i));
+	fputc('}', out);
+}
+
 void stats_print_json(const struct worker_stats *s, const struct control_stats *c, FILE *out)
 {
-	fprintf(out, "{\"rx_pkts\":%" PRIu64 ",\"rx_bytes\":%" PRIu64, s->rx_pkts, s->rx_bytes);
-	fprintf(out, ",\"outcome\":{");
-	for (unsigned int o = 0; o < OUT_COUNT; o++)
-		fprintf(out, "%s\"%s\":%" PRIu64, o ? "," : "", outcome_name(o), s->outcome[o]);
-	fprintf(out, "},\"disposition\":{");
-	for (unsigned int d = 0; d < DISP_COUNT; d++)
-		fprintf(out, "%s\"%s\":%" PRIu64, d ? "," : "", disposition_name(d), s->disp[d]);
-	fprintf(out,
-		"},\"flows\":{\"created\":%" PRIu64 ",\"expired\":%" PRIu64 ",\"expired_emergency\":%" PRIu64
-		",\"evicted\":%" PRIu64
-		",\"flushed\":%" PRIu64 ",\"table_slots\":%" PRIu64 ",\"table_bytes\":%" PRIu64 ",\"pass\":%" PRIu64 ",\"allow\":%" PRIu64 ",\"block\":%" PRIu64
-		"},\"records_lost\":%" PRIu64 ",\"hs_errors\":%" PRIu64 ",\"reasm_done\":%" PRIu64
-		",\"reasm_gave_up\":%" PRIu64 ",\"reasm_no_buffer\":%" PRIu64 ",\"reverdicts\":%" PRIu64
-		",\"verdict_events\":%" PRIu64 ",\"shed_episodes\":%" PRIu64,
-		s->flows_created, s->flows_expired, s->flows_expired_emergency, s->flows_evicted, s->flows_flushed,
-		s->flow_slots, s->flow_mem_bytes,
-		s->flows_decided[VERDICT_PASS], s->flows_decided[VERDICT_ALLOW],
-		s->flows_decided[VERDICT_BLOCK], s->records_lost, s->cls.hs_errors, s->cls.reasm_done,
-		s->cls.reasm_gave_up, s->cls.reasm_no_buffer, s->reverdicts, s->verdict_events,
-		s->shed_episodes);
-	fprintf(out, ",\"cycles\":{\"busy\":%" PRIu64 ",\"bursts\":%" PRIu64 ",\"sampled_pkts\":%" PRIu64
-		",\"sampled_fast_pkts\":%" PRIu64, s->busy_cycles, s->bursts, s->stage_pkts, s->stage_fast_pkts);
-	for (unsigned int st = 0; st < STAGE_COUNT; st++)
-		fprintf(out, ",\"%s\":%" PRIu64, stage_name(st), s->stage_cycles[st]);
-	fputc('}', out);
-	if (c)
-		fprintf(out,
-			",\"control\":{\"registry_generation\":%" PRIu64 ",\"registry_entries\":%" PRIu64
-			",\"reloads\":%" PRIu64 ",\"reload_failures\":%" PRIu64 ",\"reload_refusals\":%" PRIu64
-			",\"registry_alarm\":%" PRIu64 ",\"enforce_active\":%" PRIu64 ",\"verdict_events\":%" PRIu64 ",\"stuck_workers\":%" PRIu64
-			",\"ties\":%" PRIu64 ",\"tie_relabels\":%" PRIu64 ",\"tie_evicted\":%" PRIu64 "}",
-			c->registry_generation, c->registry_entries, c->reloads, c->reload_failures,
-			c->reload_refusals, c->registry_alarm, c->enforce_active, c->verdict_events,
-			c->stuck_workers, c->ties, c->tie_relabels, c->tie_evicted);
+	/* Counters of one group are adjacent in the list: each group is one nested object. */
+	const char *group = "";
+	bool first = true, first_in_group = true;
+	fputc('{', out);
+	for (unsigned int k = 0; k < n_counter_descs; k++) {
+		const struct counter_desc *d = &counter_descs[k];
+		if (strcmp(d->group, group) != 0) {
+			if (group[0])
+				fputc('}', out);
+			group = d->group;
+			if (group[0]) {
+				fprintf(out, "%s\"%s\":{", first ? "" : ",", group);
+				first = false;
+				first_in_group = true;
+			}
+		}
+		bool *f = group[0] ? &first_in_group : &first;
+		fprintf(out, "%s\"%s\":", *f ? "" : ",", d->key);
+		*f = false;
+		json_counter(s, d, out);
+	}
+	if (group[0])
+		fputc('}', out);
+	if (c) {
+		fputs(",\"control\":{", out);
+		for (unsigned int k = 0; k < n_control_counter_descs; k++) {
+			const struct control_counter_desc *d = &control_counter_descs[k];
+			fprintf(out, "%s\"%s\":%" PRIu64, k ? "," : "", d->key,
+				*(const uint64_t *)(const void *)((const char *)c + d->off));
+		}
+		fputc('}', out);
+	}
 	fputs("}\n", out);
+}
+
+void stats_print_summary(const struct worker_stats *s, FILE *out)
+{
+	/* Arrays one line each, then each group's single counters on a line of their own. */
+	for (unsigned int k = 0; k < n_counter_descs; k++) {
+		const struct counter_desc *d = &counter_descs[k];
+		/* The stage split is shown per packet below. */
+		if (d->labels == NULL || d->labels == &labels_stage)
+			continue;
+		fprintf(out, "  %s%s%s:", d->group, d->group[0] ? " " : "", d->key);
+		for (unsigned int i = 0; i < d->labels->n; i++)
+			fprintf(out, " %s=%" PRIu64, d->labels->names[i], counter_value(s, d, i));
+		fputc('\n', out);
+	}
+	const char *group = NULL;
+	for (unsigned int k = 0; k < n_counter_descs; k++) {
+		const struct counter_desc *d = &counter_descs[k];
+		if (d->labels != NULL)
+			continue;
+		if (group == NULL || strcmp(d->group, group) != 0) {
+			if (group != NULL)
+				fputc('\n', out);
+			group = d->group;
+			fprintf(out, "  %s:", group[0] ? group : "counters");
+		}
+		fprintf(out, " %s=%" PRIu64, d->key, counter_value(s, d, 0));
+	}
+	if (group != NULL)
+		fputc('\n', out);
+	fprintf(out, "  workers: %.0f cycles/packet busy, %.1f packets/burst",
+		s->rx_pkts ? (double)s->busy_cycles / (double)s->rx_pkts : 0.0,
+		s->bursts ? (double)s->rx_pkts / (double)s->bursts : 0.0);
+	if (s->stage_pkts) {
+		fputs("\n  stages (cycles/packet, 1 burst in 64 timed):", out);
+		for (unsigned int st = 0; st < STAGE_COUNT; st++)
+			fprintf(out, " %s=%.0f", stage_name(st), (double)s->stage_cycles[st] / (double)s->stage_pkts);
+	}
+	fputc('\n', out);
+}
+
+static void reference_names(const char *json, const char *tel, const char *metric, const char *mlabel,
+			    const struct label_set *labels, bool pw, const char *help, FILE *out)
+{
+	fprintf(out, "| `%s` | `%s` | ", json, tel);
+	if (metric[0]) {
+		fprintf(out, "`tundra_%s", metric);
+		if (mlabel || labels)
+			fprintf(out, "{%s%s%s%s}", mlabel ? mlabel : "", mlabel && labels ? "," : "",
+				labels ? labels->label : "", labels ? "=…" : "");
+		fputc('`', out);
+		if (pw)
+			fprintf(out, ", per worker `tundra_worker_%s`", metric);
+	} else {
+		fputs("—", out);
+	}
+	fprintf(out, " | %s", help);
+	if (labels) {
+		fputs(" Values:", out);
+		for (unsigned int i = 0; i < labels->n; i++)
+			fprintf(out, "%s `%s`", i ? "," : "", labels->names[i]);
+		fputc('.', out);
+	}
+	fputs(" |\n", out);
+}
+
+void stats_print_reference(FILE *out)
+{
+	fputs("| --stats-json | telemetry | /metrics | meaning |\n|---|---|---|---|\n", out);
+	for (unsigned int k = 0; k < n_counter_descs; k++) {
+		const struct counter_desc *d = &counter_descs[k];
+		char json[96], tel[96];
+		snprintf(json, sizeof(json), "%s%s%s%s", d->group, d->group[0] ? "." : "", d->key, d->labels ? ".*" : "");
+		snprintf(tel, sizeof(tel), "%s%s%s%s", d->group, d->group[0] ? "_" : "", d->key, d->labels ? "_*" : "");
+		reference_names(json, tel, d->metric, d->metric_label, d->labels, d->per_worker, d->help, out);
+	}
+	for (unsigned int k = 0; k < n_control_counter_descs; k++) {
+		const struct control_counter_desc *d = &control_counter_descs[k];
+		char json[96];
+		snprintf(json, sizeof(json), "control.%s", d->key);
+		reference_names(json, d->key, d->metric, d->metric_label, NULL, false, d->help, out);
+	}
 }

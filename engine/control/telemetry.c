@@ -2,6 +2,7 @@
 #include "telemetry.h"
 
 #include <stdio.h>
+#include <string.h>
 
 #include <rte_ethdev.h>
 #include <rte_telemetry.h>
@@ -13,30 +14,27 @@ static void add_u64(struct rte_tel_data *d, const char *name, uint64_t v)
 	rte_tel_data_add_dict_u64(d, name, v);
 }
 
-static void add_totals(struct rte_tel_data *d, const struct worker_stats *s)
+/*
+ * Counters as telemetry names: group_key, and key_value for each element of
+ * an array ("outcome_pass", "flows_decided_allow"); with strip_group, the
+ * counters of that group only, without its prefix (/tundra/flows).
+ */
+static void add_counters(struct rte_tel_data *d, const struct worker_stats *s, const char *only_group)
 {
-	add_u64(d, "rx_pkts", s->rx_pkts);
-	add_u64(d, "rx_bytes", s->rx_bytes);
-	for (unsigned int o = 0; o < OUT_COUNT; o++) {
-		char name[40];
-		snprintf(name, sizeof(name), "outcome_%s", outcome_name(o));
-		add_u64(d, name, s->outcome[o]);
+	for (unsigned int k = 0; k < n_counter_descs; k++) {
+		const struct counter_desc *c = &counter_descs[k];
+		if (only_group && strcmp(c->group, only_group) != 0)
+			continue;
+		const char *g = only_group || c->group[0] == '\0' ? "" : c->group;
+		for (unsigned int i = 0; i < counter_width(c); i++) {
+			char name[64];
+			if (c->labels)
+				snprintf(name, sizeof(name), "%s%s%s_%s", g, g[0] ? "_" : "", c->key, c->labels->names[i]);
+			else
+				snprintf(name, sizeof(name), "%s%s%s", g, g[0] ? "_" : "", c->key);
+			add_u64(d, name, counter_value(s, c, i));
+		}
 	}
-	for (unsigned int k = 0; k < DISP_COUNT; k++) {
-		char name[40];
-		snprintf(name, sizeof(name), "disposition_%s", disposition_name(k));
-		add_u64(d, name, s->disp[k]);
-	}
-	add_u64(d, "flows_active", s->flows_active);
-	add_u64(d, "flows_created", s->flows_created);
-	add_u64(d, "flows_expired", s->flows_expired);
-	add_u64(d, "flows_evicted", s->flows_evicted);
-	add_u64(d, "records_lost", s->records_lost);
-	add_u64(d, "reasm_done", s->cls.reasm_done);
-	add_u64(d, "reasm_gave_up", s->cls.reasm_gave_up);
-	add_u64(d, "reasm_no_buffer", s->cls.reasm_no_buffer);
-	add_u64(d, "shed_episodes", s->shed_episodes);
-	add_u64(d, "verdict_events", s->verdict_events);
 }
 
 void telemetry_sum(const struct telemetry_view *v, struct worker_stats *out)
@@ -88,7 +86,7 @@ static int cmd_stats(const char *cmd, const char *params, struct rte_tel_data *d
 	struct worker_stats s;
 	sum(&s);
 	rte_tel_data_start_dict(d);
-	add_totals(d, &s);
+	add_counters(d, &s, NULL);
 	add_u64(d, "reconciled", stats_reconcile(&s, NULL) == 0);
 	return 0;
 }
@@ -105,16 +103,7 @@ static int cmd_workers(const char *cmd, const char *params, struct rte_tel_data 
 		const struct worker_stats *s = &view->workers[i]->stats;
 		rte_tel_data_start_dict(w);
 		add_u64(w, "lcore", view->workers[i]->lcore);
-		add_totals(w, s);
-		add_u64(w, "busy_cycles", s->busy_cycles);
-		add_u64(w, "bursts", s->bursts);
-		add_u64(w, "polls", s->polls);
-		add_u64(w, "stage_sampled_pkts", s->stage_pkts);
-		for (unsigned int st = 0; st < STAGE_COUNT; st++) {
-			char key[32];
-			snprintf(key, sizeof(key), "stage_%s_cycles", stage_name(st));
-			add_u64(w, key, s->stage_cycles[st]);
-		}
+		add_counters(w, s, NULL);
 		add_u64(w, "stuck", view->stuck ? view->stuck[i] : 0);
 		char name[24];
 		snprintf(name, sizeof(name), "worker%u", i);
@@ -131,13 +120,10 @@ static int cmd_registry(const char *cmd, const char *params, struct rte_tel_data
 	rte_tel_data_start_dict(d);
 	rte_tel_data_add_dict_string(d, "file", view->registry_path ? view->registry_path : "");
 	rte_tel_data_add_dict_string(d, "mode", view->mode);
-	add_u64(d, "generation", c->registry_generation);
-	add_u64(d, "entries", c->registry_entries);
-	add_u64(d, "reloads", c->reloads);
-	add_u64(d, "reload_failures", c->reload_failures);
-	add_u64(d, "reload_refusals", c->reload_refusals);
-	add_u64(d, "alarm", c->registry_alarm);
-	add_u64(d, "enforce_active", c->enforce_active);
+	for (unsigned int k = 0; k < n_control_counter_descs; k++) {
+		const struct control_counter_desc *cd = &control_counter_descs[k];
+		add_u64(d, cd->key, *(const uint64_t *)(const void *)((const char *)c + cd->off));
+	}
 	return 0;
 }
 
@@ -148,15 +134,7 @@ static int cmd_flows(const char *cmd, const char *params, struct rte_tel_data *d
 	struct worker_stats s;
 	sum(&s);
 	rte_tel_data_start_dict(d);
-	add_u64(d, "active", s.flows_active);
-	add_u64(d, "created", s.flows_created);
-	add_u64(d, "expired", s.flows_expired);
-	add_u64(d, "evicted", s.flows_evicted);
-	add_u64(d, "ended_at_shutdown", s.flows_flushed);
-	add_u64(d, "decided_pass", s.flows_decided[VERDICT_PASS]);
-	add_u64(d, "decided_allow", s.flows_decided[VERDICT_ALLOW]);
-	add_u64(d, "decided_block", s.flows_decided[VERDICT_BLOCK]);
-	add_u64(d, "reverdicts", s.reverdicts);
+	add_counters(d, &s, "flows");
 	return 0;
 }
 

@@ -16,7 +16,7 @@
 #include <rte_ring.h>
 
 #include "flow.h"
-#include "stats.h"
+#include "counters.h"
 #include "worker.h"
 
 #define DIST_MAX_PORTS 2

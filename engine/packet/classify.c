@@ -83,9 +83,10 @@ void classify_db_free(struct classify_db *cdb)
 }
 
 int classify_ctx_init(struct classify_ctx *ctx, const struct classify_db *cdb, uint16_t window_pkts,
-		      uint32_t window_bytes, unsigned int reasm_bufs)
+		      uint32_t window_bytes, unsigned int reasm_bufs, struct worker_stats *ctr)
 {
 	memset(ctx, 0, sizeof(*ctx));
+	ctx->ctr = ctr;
 	ctx->cdb = cdb;
 	ctx->window_pkts = window_pkts;
 	ctx->window_bytes = window_bytes;
@@ -225,7 +226,7 @@ static void reasm_put(struct classify_ctx *ctx, struct flow *f)
 
 void classify_reasm_drop(struct classify_ctx *ctx, struct flow *f)
 {
-	ctx->stats.reasm_gave_up++;
+	ctx->ctr->reasm_gave_up++;
 	reasm_put(ctx, f);
 }
 
@@ -277,7 +278,7 @@ static bool client_hello(struct classify_ctx *ctx, struct flow *f, const struct 
 		return false;
 	uint16_t i = reasm_get(ctx, f);
 	if (i == 0) {
-		ctx->stats.reasm_no_buffer++;
+		ctx->ctr->reasm_no_buffer++;
 		return false;
 	}
 	struct classify_reasm *r = &ctx->reasm[i];
@@ -362,9 +363,9 @@ static bool reasm_packet(struct classify_ctx *ctx, struct flow *f, struct cls_pk
 	struct tls_client_hello ch;
 	if (s == RS_DONE && tls_parse_client_hello(first.payload, first.len, false, &ch) == TLS_OK) {
 		note_client_hello(f, &ch);
-		ctx->stats.reasm_done++;
+		ctx->ctr->reasm_done++;
 	} else {
-		ctx->stats.reasm_gave_up++;
+		ctx->ctr->reasm_gave_up++;
 	}
 	bool changed = inspect(ctx, f, &first, true);
 	reasm_put(ctx, f);
@@ -425,7 +426,7 @@ static bool inspect(struct classify_ctx *ctx, struct flow *f, const struct cls_p
 	struct candidates c = {.cdb = ctx->cdb, .l4 = p->l4};
 	if (ctx->cdb->n_patterns && hs_scan(ctx->cdb->db, (const char *)p->payload, p->len, 0, ctx->scratch,
 					    on_match, &c) != HS_SUCCESS)
-		ctx->stats.hs_errors++;
+		ctx->ctr->hs_errors++;
 	/* Table order: the first validator that claims the payload wins. */
 	bool decided = false;
 	for (unsigned int id = 1; id <= tundra_n_classifiers; id++)

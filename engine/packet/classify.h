@@ -13,6 +13,7 @@
 #include <hs/hs.h>
 
 #include "classifier.h"
+#include "counters.h"
 #include "flow.h"
 
 /* Candidate bookkeeping is a fixed array on the stack: bounded on purpose. */
@@ -49,14 +50,6 @@ struct classify_db {
 /* With the pool empty, a reassembly whose flow was idle this long is given up for a new one. */
 #define CLASSIFY_REASM_IDLE_NS 2000000000ull
 
-/* Counters a worker publishes; all uint64_t (stats_sum adds them word by word). */
-struct classify_stats {
-	uint64_t hs_errors;
-	uint64_t reasm_done;        /* split ClientHellos reassembled and parsed */
-	uint64_t reasm_gave_up;     /* started but never whole: gap, server spoke, flow ended, ... */
-	uint64_t reasm_no_buffer;   /* pool empty: that flow gets no JA4 */
-};
-
 struct classify_reasm {
 	struct flow *flow;          /* owner, NULL when free */
 	uint32_t next_seq;          /* TCP sequence number of the next byte wanted */
@@ -73,7 +66,7 @@ struct classify_ctx {
 	hs_scratch_t *scratch;
 	uint16_t window_pkts;       /* payload packets per direction */
 	uint32_t window_bytes;      /* payload bytes per direction */
-	struct classify_stats stats;
+	struct worker_stats *ctr;   /* the worker's counters (hs_errors, reasm_*) */
 	/* Reassembly pool: slots 1..reasm_bufs (0 = none), data at (i - 1) * CLASSIFY_REASM_STRIDE. */
 	uint16_t reasm_bufs;
 	uint16_t reasm_n_free;
@@ -86,9 +79,12 @@ struct classify_ctx {
 
 int classify_db_build(struct classify_db *cdb, char *err, size_t errlen);
 void classify_db_free(struct classify_db *cdb);
-/* reasm_bufs: ClientHello buffers (CLASSIFY_REASM_BUFS in the engine; 0 = no reassembly). */
+/*
+ * reasm_bufs: ClientHello buffers (CLASSIFY_REASM_BUFS in the engine; 0 = no
+ * reassembly). ctr: where the context counts (it must outlive the context).
+ */
 int classify_ctx_init(struct classify_ctx *ctx, const struct classify_db *cdb, uint16_t window_pkts,
-		      uint32_t window_bytes, unsigned int reasm_bufs);
+		      uint32_t window_bytes, unsigned int reasm_bufs, struct worker_stats *ctr);
 void classify_ctx_free(struct classify_ctx *ctx);
 
 /*

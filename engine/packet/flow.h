@@ -12,6 +12,7 @@
 #include <stdint.h>
 
 #include "classifier.h"
+#include "counters.h"
 #include "parse.h"
 
 struct flow_key {
@@ -29,8 +30,6 @@ enum flow_phase {
 	FLOW_DECIDED,        /* a classifier decided: app set */
 	FLOW_UNDECIDED,      /* window closed with no decision: app unknown */
 };
-
-enum verdict { VERDICT_PASS = 0, VERDICT_ALLOW, VERDICT_BLOCK, VERDICT_COUNT };
 
 enum flow_end {
 	FLOW_END_IDLE = 0,   /* idle timeout */

@@ -107,8 +107,7 @@ const char *policy_action_name(uint8_t a)
 
 const char *verdict_name(uint8_t v)
 {
-	static const char *const names[VERDICT_COUNT] = {"pass", "allow", "block"};
-	return v < VERDICT_COUNT ? names[v] : "?";
+	return v < VERDICT_COUNT ? labels_verdict.names[v] : "?";
 }
 
 const char *mode_name(uint8_t mode)

@@ -321,7 +321,6 @@ static inline void publish_table_stats(struct worker *w)
 	w->stats.flows_active = fs.active;
 	w->stats.flow_slots = fs.slots;
 	w->stats.flow_mem_bytes = fs.mem_bytes;
-	w->stats.cls = w->cls.stats;
 }
 
 /* Decides whether the worker is falling behind; cheap, and sampled. */

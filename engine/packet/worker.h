@@ -17,7 +17,7 @@
 #include "classify.h"
 #include "flow.h"
 #include "registry.h"
-#include "stats.h"
+#include "counters.h"
 #include "verdict.h"
 
 #define WORKER_BURST 32

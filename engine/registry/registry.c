@@ -1322,3 +1322,16 @@ const char *registry_sector_name(uint8_t sector)
 {
 	return sector < SECTOR_COUNT ? sector_names[sector] : "unknown";
 }
+
+/*
+ * EAL memory a registry file needs: two 64 MiB first-level tables (IPv4 FIB,
+ * IPv6 LPM) plus up to ~2 KiB of tables and entry per line (~40 bytes
+ * of CSV). Without hugepages this is anonymous memory, touched only when used.
+ */
+uint64_t registry_mem_estimate_mb(const char *path)
+{
+	struct stat rs;
+	if (path == NULL || stat(path, &rs) != 0)
+		return 0;
+	return 160 + (uint64_t)rs.st_size * 64 / (1 << 20);
+}

@@ -80,4 +80,7 @@ void registry_free(struct registry *r);
 
 const char *registry_sector_name(uint8_t sector);
 
+/* EAL memory (MiB) loading the file at path takes, for sizing -m; 0 when there is none. */
+uint64_t registry_mem_estimate_mb(const char *path);
+
 #endif

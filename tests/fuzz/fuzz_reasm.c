@@ -49,6 +49,7 @@
 
 static struct classify_db db;
 static struct classify_ctx ctx[8];
+static struct worker_stats ctr[8];
 static const unsigned int pool_sizes[4] = { 1, 2, 3, CLASSIFY_REASM_BUFS };
 
 struct fz_flow {
@@ -69,7 +70,7 @@ fz_init(void)
 	if (classify_db_build(&db, err, sizeof(err)) != 0)
 		__builtin_trap();
 	for (unsigned int i = 0; i < 8; i++)
-		if (classify_ctx_init(&ctx[i], &db, i & 4 ? 3 : 8, i & 4 ? 600 : 4096, pool_sizes[i & 3]) != 0)
+		if (classify_ctx_init(&ctx[i], &db, i & 4 ? 3 : 8, i & 4 ? 600 : 4096, pool_sizes[i & 3], &ctr[i]) != 0)
 			__builtin_trap();
 }
 
@@ -215,8 +216,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		if (z[k].f.ja4[0] || z[k].f.reasm)
 			fprintf(stderr, "flow %u: ja4 %s sni %s holding %u\n", k, z[k].f.ja4, z[k].f.tls_sni, z[k].f.reasm);
 	fprintf(stderr, "pool %u: done %llu gave_up %llu no_buffer %llu\n", c->reasm_bufs,
-		(unsigned long long)c->stats.reasm_done, (unsigned long long)c->stats.reasm_gave_up,
-		(unsigned long long)c->stats.reasm_no_buffer);
+		(unsigned long long)c->ctr->reasm_done, (unsigned long long)c->ctr->reasm_gave_up,
+		(unsigned long long)c->ctr->reasm_no_buffer);
 #endif
 	for (unsigned int k = 0; k < FZ_FLOWS; k++)
 		classify_flow_end(c, &z[k].f);

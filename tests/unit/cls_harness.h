@@ -23,6 +23,7 @@
 struct harness {
 	struct classify_db db;
 	struct classify_ctx ctx;
+	struct worker_stats ctr;    /* what the context counts */
 };
 
 /* reasm_bufs: ClientHello reassembly buffers (the engine's CLASSIFY_REASM_BUFS by default). */
@@ -30,8 +31,9 @@ static inline void harness_init_pool(struct harness *h, uint16_t window_pkts, ui
 				     unsigned int reasm_bufs)
 {
 	char err[256] = "classify context";
+	memset(&h->ctr, 0, sizeof(h->ctr));
 	if (classify_db_build(&h->db, err, sizeof(err)) != 0 ||
-	    classify_ctx_init(&h->ctx, &h->db, window_pkts, window_bytes, reasm_bufs) != 0) {
+	    classify_ctx_init(&h->ctx, &h->db, window_pkts, window_bytes, reasm_bufs, &h->ctr) != 0) {
 		fprintf(stderr, "harness: %s\n", err);
 		exit(1);
 	}

@@ -97,7 +97,7 @@ split(const uint8_t *b, uint32_t n, const uint32_t *cuts, unsigned int k, const 
 {
 	struct flow f;
 	uint32_t at = 0;
-	uint64_t done = h.ctx.stats.reasm_done;
+	uint64_t done = h.ctx.ctr->reasm_done;
 
 	tcp_open(&f);
 	for (unsigned int i = 0; i <= k; i++) {
@@ -116,7 +116,7 @@ split(const uint8_t *b, uint32_t n, const uint32_t *cuts, unsigned int k, const 
 	CHECK_EQ(f.reasm, 0);
 	CHECK_EQ(f.win_pkts[CLS_C2S], 1); /* the record counts as one packet */
 	CHECK_EQ(f.tcp_off[CLS_C2S], n);
-	CHECK_EQ(h.ctx.stats.reasm_done, done + (k > 0));
+	CHECK_EQ(h.ctx.ctr->reasm_done, done + (k > 0));
 	harness_end(&h, &f);
 }
 
@@ -200,7 +200,7 @@ test_retransmissions(void)
 	uint32_t n = hello(rec, "rtx.example", 3000);
 	struct ref r = whole(rec, n);
 	struct flow f;
-	uint64_t done = h.ctx.stats.reasm_done;
+	uint64_t done = h.ctx.ctr->reasm_done;
 
 	tcp_open(&f);
 	seg(&f, rec, 0, 1000);
@@ -214,7 +214,7 @@ test_retransmissions(void)
 	seg(&f, rec, 2500, n - 2500);
 	CHECK_STR(f.ja4, r.ja4);
 	CHECK_STR(f.tls_sni, "rtx.example");
-	CHECK_EQ(h.ctx.stats.reasm_done, done + 1);
+	CHECK_EQ(h.ctx.ctr->reasm_done, done + 1);
 	CHECK_EQ(f.win_pkts[CLS_C2S], 1);
 	harness_end(&h, &f);
 
@@ -245,7 +245,7 @@ gave_up(struct flow *f, uint64_t before)
 	CHECK_STR(f->ja4, "");
 	CHECK_STR(f->tls_sni, "");
 	CHECK_EQ(f->reasm, 0);
-	CHECK_EQ(h.ctx.stats.reasm_gave_up, before + 1);
+	CHECK_EQ(h.ctx.ctr->reasm_gave_up, before + 1);
 	CHECK_EQ(h.ctx.reasm_n_free, h.ctx.reasm_bufs);
 }
 
@@ -257,7 +257,7 @@ test_give_up(void)
 	uint64_t g;
 
 	/* a gap: segment 2 lost or late */
-	g = h.ctx.stats.reasm_gave_up;
+	g = h.ctx.ctr->reasm_gave_up;
 	tcp_open(&f);
 	seg(&f, rec, 0, 1000);
 	seg(&f, rec, 2000, n - 2000);
@@ -270,7 +270,7 @@ test_give_up(void)
 	harness_end(&h, &f);
 
 	/* the server speaks before the record is whole: not a ClientHello the server waits for */
-	g = h.ctx.stats.reasm_gave_up;
+	g = h.ctx.ctr->reasm_gave_up;
 	tcp_open(&f);
 	seg(&f, rec, 0, 1000);
 	srv(&f, (const uint8_t *)"220 ready\r\n", 11);
@@ -280,7 +280,7 @@ test_give_up(void)
 	harness_end(&h, &f);
 
 	/* too many segments: duplicates count */
-	g = h.ctx.stats.reasm_gave_up;
+	g = h.ctx.ctr->reasm_gave_up;
 	tcp_open(&f);
 	seg(&f, rec, 0, 1000);
 	for (unsigned int i = 1; i < CLASSIFY_REASM_MAX_SEGS; i++)
@@ -291,7 +291,7 @@ test_give_up(void)
 	harness_end(&h, &f);
 
 	/* a first segment shorter than the headers, then headers that are no ClientHello */
-	g = h.ctx.stats.reasm_gave_up;
+	g = h.ctx.ctr->reasm_gave_up;
 	tcp_open(&f);
 	seg(&f, rec, 0, 4);
 	CHECK(f.reasm != 0);
@@ -321,20 +321,20 @@ test_give_up(void)
 		n = tb_client_hello(&t, &hh);
 		CHECK_EQ(tls_parse_client_hello(t.b, 1000, false, &ch), TLS_MORE);
 		CHECK_EQ(tls_parse_client_hello(t.b, n, false, &ch), TLS_BAD);
-		g = h.ctx.stats.reasm_gave_up;
+		g = h.ctx.ctr->reasm_gave_up;
 		tcp_open(&f);
 		seg(&f, t.b, 0, 1000);
 		CHECK(f.reasm != 0);
 		seg(&f, t.b, 1000, n - 1000);
 		CHECK_STR(f.ja4, "");
-		CHECK_EQ(h.ctx.stats.reasm_gave_up, g + 1);
+		CHECK_EQ(h.ctx.ctr->reasm_gave_up, g + 1);
 		CHECK_EQ(f.reasm, 0);
 		harness_end(&h, &f);
 		n = hello(rec, "gap.example", 3000);
 	}
 
 	/* the flow ends (idle, evicted, flushed) in the middle */
-	g = h.ctx.stats.reasm_gave_up;
+	g = h.ctx.ctr->reasm_gave_up;
 	tcp_open(&f);
 	seg(&f, rec, 0, 1000);
 	CHECK_EQ(h.ctx.reasm_n_free, h.ctx.reasm_bufs - 1);
@@ -350,7 +350,7 @@ test_lengths(void)
 {
 	struct flow f;
 	uint32_t n = hello(rec, "len.example", 3000);
-	uint64_t no_buf = h.ctx.stats.reasm_no_buffer, g = h.ctx.stats.reasm_gave_up;
+	uint64_t no_buf = h.ctx.ctr->reasm_no_buffer, g = h.ctx.ctr->reasm_gave_up;
 
 	/* 2^14 + 1 bytes of record: one more than a plaintext record may carry */
 	n = hello(rec, "big.example", CLASSIFY_REASM_CAP + 1);
@@ -382,7 +382,7 @@ test_lengths(void)
 	CHECK(f.reasm != 0);
 	seg(&f, rec, 7, 993);
 	CHECK_EQ(f.reasm, 0);
-	CHECK_EQ(h.ctx.stats.reasm_gave_up, g + 1);
+	CHECK_EQ(h.ctx.ctr->reasm_gave_up, g + 1);
 	harness_end(&h, &f);
 	/* not TLS 0x03 0x0x, not a ClientHello, UDP: never reassembled */
 	n = hello(rec, "len.example", 3000);
@@ -402,7 +402,7 @@ test_lengths(void)
 	CHECK_EQ(f.reasm, 0);
 	harness_end(&h, &f);
 	(void)n;
-	CHECK_EQ(h.ctx.stats.reasm_no_buffer, no_buf);
+	CHECK_EQ(h.ctx.ctr->reasm_no_buffer, no_buf);
 	pool_full();
 }
 
@@ -452,7 +452,7 @@ test_pool(void)
 
 	/* the engine's pool: CLASSIFY_REASM_BUFS at once, then the next is counted */
 	{
-		uint64_t no_buf = h.ctx.stats.reasm_no_buffer;
+		uint64_t no_buf = h.ctx.ctr->reasm_no_buffer;
 
 		CHECK_EQ(h.ctx.reasm_bufs, CLASSIFY_REASM_BUFS);
 		for (i = 0; i <= CLASSIFY_REASM_BUFS; i++) {
@@ -460,7 +460,7 @@ test_pool(void)
 			seg(&fs[i], rec, 0, 1000);
 		}
 		CHECK_EQ(h.ctx.reasm_n_free, 0);
-		CHECK_EQ(h.ctx.stats.reasm_no_buffer, no_buf + 1);
+		CHECK_EQ(h.ctx.ctr->reasm_no_buffer, no_buf + 1);
 		CHECK_EQ(fs[CLASSIFY_REASM_BUFS].reasm, 0);
 		CHECK_EQ(fs[CLASSIFY_REASM_BUFS].cls.owner, FORTINET); /* offered the segment as without reassembly */
 		for (i = 0; i <= CLASSIFY_REASM_BUFS; i++) {
@@ -482,7 +482,7 @@ test_pool(void)
 			seg(&fs[i], rec, 0, 1000);
 		}
 		CHECK_EQ(h.ctx.reasm_n_free, 0);
-		CHECK_EQ(h.ctx.stats.reasm_no_buffer, 2);
+		CHECK_EQ(h.ctx.ctr->reasm_no_buffer, 2);
 		/* ends in any order, some mid-record, some after: the pool fills again */
 		seg(&fs[1], rec, 1000, n - 1000);
 		CHECK_STR(fs[1].ja4, r.ja4);
@@ -498,8 +498,8 @@ test_pool(void)
 		harness_end(&h, &fs[3]);
 		harness_end(&h, &fs[5]);
 		pool_full();
-		CHECK_EQ(h.ctx.stats.reasm_done, 1);
-		CHECK_EQ(h.ctx.stats.reasm_gave_up, 3);
+		CHECK_EQ(h.ctx.ctr->reasm_done, 1);
+		CHECK_EQ(h.ctx.ctr->reasm_gave_up, 3);
 
 		/* stalled: with the pool empty, a reassembly idle past the limit gives way to a new one */
 		for (i = 0; i < 3; i++) {
@@ -511,7 +511,7 @@ test_pool(void)
 		fs[3].ts_last = 1000 + CLASSIFY_REASM_IDLE_NS; /* not yet */
 		seg(&fs[3], rec, 0, 1000);
 		CHECK_EQ(fs[3].reasm, 0);
-		CHECK_EQ(h.ctx.stats.reasm_no_buffer, 3);
+		CHECK_EQ(h.ctx.ctr->reasm_no_buffer, 3);
 		harness_end(&h, &fs[3]);
 		tcp_open(&fs[3]);
 		fs[3].ts_last = 1001 + CLASSIFY_REASM_IDLE_NS;
@@ -543,7 +543,7 @@ test_pool(void)
 		seg(&f, rec, 1000, n - 1000);
 		CHECK_STR(f.ja4, "");
 		CHECK_EQ(f.reasm, 0);
-		CHECK_EQ(h.ctx.stats.reasm_no_buffer, 0);
+		CHECK_EQ(h.ctx.ctr->reasm_no_buffer, 0);
 		harness_end(&h, &f);
 		small = h;
 		h = keep;
