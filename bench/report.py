@@ -49,7 +49,8 @@ def tundra_run(prefix):
     if st:
         fl = st.get("flows", {})
         r["flows_created"] = fl.get("created")
-        r["evicted"] = fl.get("evicted")
+        ev = fl.get("evicted")
+        r["evicted"] = sum(ev.values()) if isinstance(ev, dict) else ev
         r["outcome"] = st.get("outcome")
         if st.get("rx_bytes") and r["seconds"]:
             # Frame bytes as the port counted them (no preamble or inter-frame gap).

@@ -68,6 +68,8 @@ struct opt_stall {
 	    "payload bytes inspected per direction")                                                         \
 	OPT("flows", FLOWS, UINT, flows_per_worker, 262144, 64, 1u << 26, CMD_BOTH, "N",                      \
 	    "flow table capacity per worker")                                                                \
+	OPT("inspect-slots", INSPECT_SLOTS, UINT, inspect_slots, 131072, 16, 1u << 24, CMD_BOTH, "N",        \
+	    "flows per worker that can be inside their classification window at once")                       \
 	OPT("udp-timeout", UDP_TIMEOUT, UINT, udp_timeout_s, 120, 1, 86400, CMD_BOTH, "S",                    \
 	    "idle timeout of UDP (and other IP) flows")                                                      \
 	OPT("tcp-timeout", TCP_TIMEOUT, UINT, tcp_timeout_s, 300, 1, 86400, CMD_BOTH, "S",                    \

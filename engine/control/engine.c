@@ -17,7 +17,7 @@
 
 /* ---- flow records on the control lcore ---- */
 
-void engine_account_record(struct engine *e, const struct flow *f)
+void engine_account_record(struct engine *e, const struct flow_record *f)
 {
 	struct tally *t = &e->tally[f->app];
 	t->flows[f->verdict]++;
@@ -25,21 +25,83 @@ void engine_account_record(struct engine *e, const struct flow *f)
 	e->records++;
 }
 
-static int keep_record(struct engine *e, const struct flow *f)
+static uint64_t rec_hash(const struct flow_record *f)
 {
+	uint64_t h = f->ts_first * 0x9e3779b97f4a7c15ull;
+	const uint8_t *k = (const uint8_t *)&f->key;
+	for (size_t i = 0; i < sizeof(f->key); i++)
+		h = (h ^ k[i]) * 0x100000001b3ull;
+	return h;
+}
+
+static bool same_flow(const struct flow_record *a, const struct flow_record *b)
+{
+	return a->ts_first == b->ts_first && memcmp(&a->key, &b->key, sizeof(a->key)) == 0;
+}
+
+/* The index slot of f's flow: holding its recs row + 1, or 0 where it would go. */
+static size_t rec_find(const struct engine *e, const struct flow_record *f)
+{
+	size_t i = rec_hash(f) & e->rec_index_mask;
+	while (e->rec_index[i] != 0 && !same_flow(&e->recs[e->rec_index[i] - 1], f))
+		i = (i + 1) & e->rec_index_mask;
+	return i;
+}
+
+static int rec_index_grow(struct engine *e)
+{
+	size_t slots = e->rec_index ? (e->rec_index_mask + 1) * 2 : 8192;
+	uint32_t *old = e->rec_index;
+	e->rec_index = calloc(slots, sizeof(*e->rec_index));
+	if (e->rec_index == NULL) {
+		e->rec_index = old;
+		return -1;
+	}
+	e->rec_index_mask = slots - 1;
+	for (size_t r = 0; r < e->n_recs; r++)
+		e->rec_index[rec_find(e, &e->recs[r])] = (uint32_t)r + 1;
+	free(old);
+	return 0;
+}
+
+/*
+ * Offline, one row per flow: its first verdict event brings the inspection
+ * part (decision path, JA4, SNI), its end record everything else.
+ */
+static int keep_record(struct engine *e, const struct flow_record *f)
+{
+	if ((e->n_recs + 1) * 2 > (e->rec_index ? e->rec_index_mask + 1 : 0) && rec_index_grow(e) != 0)
+		return -1;
+	size_t at = rec_find(e, f);
+	if (e->rec_index[at] != 0) {
+		struct flow_record *r = &e->recs[e->rec_index[at] - 1];
+		struct flow_record insp = *r;
+		*r = *f;
+		if (!f->has_insp && insp.has_insp) {
+			r->has_insp = 1;
+			r->n_steps = insp.n_steps;
+			memcpy(r->trail, insp.trail, sizeof(r->trail));
+			memcpy(r->win_pkts, insp.win_pkts, sizeof(r->win_pkts));
+			memcpy(r->win_bytes, insp.win_bytes, sizeof(r->win_bytes));
+			memcpy(r->ja4, insp.ja4, sizeof(r->ja4));
+			memcpy(r->tls_sni, insp.tls_sni, sizeof(r->tls_sni));
+		}
+		return 0;
+	}
 	if (e->n_recs == e->cap_recs) {
 		size_t cap = e->cap_recs ? e->cap_recs * 2 : 4096;
-		struct flow *n = realloc(e->recs, cap * sizeof(*n));
+		struct flow_record *n = realloc(e->recs, cap * sizeof(*n));
 		if (n == NULL)
 			return -1;
 		e->recs = n;
 		e->cap_recs = cap;
 	}
 	e->recs[e->n_recs++] = *f;
+	e->rec_index[at] = (uint32_t)e->n_recs;
 	return 0;
 }
 
-static void take_event(struct engine *e, const struct flow *f)
+static void take_event(struct engine *e, const struct flow_record *f)
 {
 	e->ctl.verdict_events++;
 	if (e->offline) {
@@ -47,7 +109,7 @@ static void take_event(struct engine *e, const struct flow *f)
 			return;
 		if (e->n_events == e->cap_events) {
 			size_t cap = e->cap_events ? e->cap_events * 2 : 1024;
-			struct flow *n = realloc(e->events, cap * sizeof(*n));
+			struct flow_record *n = realloc(e->events, cap * sizeof(*n));
 			if (n == NULL) {
 				e->failed = 1;
 				return;
@@ -57,7 +119,7 @@ static void take_event(struct engine *e, const struct flow *f)
 		}
 		e->events[e->n_events++] = *f;
 	} else if (e->events_out) {
-		output_event_json(e->events_out, f, &e->cdb);
+		output_event_json(e->events_out, &e->out, f);
 	}
 }
 
@@ -68,7 +130,7 @@ static void take_event(struct engine *e, const struct flow *f)
  * evidence and never drops, so drop keeps the worker's value (0 for the
  * undecided flows a tie relabels).
  */
-void engine_rejudge(struct engine *e, struct flow *f)
+void engine_rejudge(struct engine *e, struct flow_record *f)
 {
 	uint8_t drop = f->drop;
 	verdict_decide(f, e->sh->registry, &e->sh->policy, e->sh->can_enforce, f->ts_last);
@@ -79,19 +141,19 @@ void engine_rejudge(struct engine *e, struct flow *f)
 static void on_tie(void *arg, const struct tie_event *ev)
 {
 	struct engine *e = arg;
-	struct flow f;
+	struct flow_record f;
 	tie_flow_record(ev->child, &f);
 	uint8_t prev = f.verdict;
 	tie_relabel(&f, ev->link);
 	engine_rejudge(e, &f);
 	if (e->events_out)
-		output_tie_event_json(e->events_out, &f, prev, ev->link, ev->ts, &e->cdb);
+		output_tie_event_json(e->events_out, &e->out, &f, prev, ev->link, ev->ts);
 }
 
 void engine_drain_records(struct engine *e)
 {
 	const bool offline = e->offline;
-	struct flow buf[32];
+	struct flow_record buf[32];
 	for (unsigned int i = 0; i < e->n_workers; i++) {
 		unsigned int n;
 		while ((n = rte_ring_dequeue_burst_elem(e->w[i]->records, buf, sizeof(buf[0]), 32, NULL)) > 0) {
@@ -101,6 +163,11 @@ void engine_drain_records(struct engine *e)
 					/* A flow's first verdict is what ties are made from. */
 					if (!offline && buf[k].prev_verdict == VERDICT_COUNT)
 						tie_note(e->ties, &buf[k], on_tie, e);
+					if (offline && !e->o.summary && buf[k].prev_verdict == VERDICT_COUNT &&
+					    keep_record(e, &buf[k]) != 0 && !e->failed) {
+						fprintf(stderr, "tundra: out of memory keeping flow records\n");
+						e->failed = 1;
+					}
 					continue;
 				}
 				if (offline && e->o.summary) {
@@ -124,7 +191,7 @@ void engine_drain_records(struct engine *e)
 				}
 				engine_account_record(e, &buf[k]);
 				if (e->flow_out)
-					output_flow_json(e->flow_out, &buf[k], &tie, &e->cdb);
+					output_flow_json(e->flow_out, &e->out, &buf[k], &tie);
 			}
 		}
 	}
@@ -172,6 +239,10 @@ static void set_enforce(struct engine *e)
 int engine_setup(struct engine *e)
 {
 	char err[512];
+	e->cat = registrant_catalogue_create();
+	if (e->cat == NULL)
+		return -1;
+	e->out = (struct output_ctx){.cdb = &e->cdb, .cat = e->cat, .explain = e->o.explain};
 	if (classify_db_build(&e->cdb, err, sizeof(err)) != 0) {
 		fprintf(stderr, "tundra: %s\n", err);
 		return -1;
@@ -197,7 +268,13 @@ int engine_setup(struct engine *e)
 	}
 	if (e->o.registry) {
 		struct registry *r;
-		if (registry_load(e->o.registry, 1, &r, err, sizeof(err), stderr) == 0) {
+		int lrc = registry_load(e->o.registry, 1, &r, err, sizeof(err), stderr);
+		if (lrc == 0 && registry_intern(r, e->cat) != 0) {
+			registry_free(r);
+			snprintf(err, sizeof(err), "%s: out of memory for the registrant catalogue", e->o.registry);
+			lrc = -ENOMEM;
+		}
+		if (lrc == 0) {
 			e->sh->registry = r;
 			e->generation = 1;
 		} else if (e->offline) {
@@ -226,6 +303,7 @@ int engine_setup(struct engine *e)
 		.tcp_syn_timeout_ns = (uint64_t)e->o.tcp_syn_timeout_s * 1000000000ull,
 		.tcp_closed_timeout_ns = (uint64_t)e->o.tcp_fin_timeout_s * 1000000000ull,
 		.other_timeout_ns = (uint64_t)e->o.udp_timeout_s * 1000000000ull,
+		.window_idle_ns = WORKER_WINDOW_IDLE_NS,
 	};
 	unsigned int lcore = rte_get_next_lcore(-1, 1, 0);
 	for (unsigned int i = 0; i < e->n_workers; i++, lcore = rte_get_next_lcore(lcore, 1, 0)) {
@@ -246,9 +324,11 @@ int engine_setup(struct engine *e)
 		w->shed_after = e->o.shed_after;
 		char name[32];
 		snprintf(name, sizeof(name), "flows_%u", i);
-		w->flows = flow_table_create(name, socket, &fc, worker_export_flow, w);
+		struct flow_table_hooks hooks = worker_flow_hooks;
+		hooks.arg = w;
+		w->flows = flow_table_create(name, socket, &fc, &hooks, &w->stats);
 		snprintf(name, sizeof(name), "records_%u", i);
-		w->records = rte_ring_create_elem(name, sizeof(struct flow), RECORD_RING_SIZE, socket,
+		w->records = rte_ring_create_elem(name, sizeof(struct flow_record), RECORD_RING_SIZE, socket,
 						  RING_F_SP_ENQ | RING_F_SC_DEQ);
 		if (w->flows == NULL || w->records == NULL) {
 			fprintf(stderr, "tundra: worker %u: no memory for %u flows (raise -m or lower --flows)\n", i,
@@ -256,7 +336,7 @@ int engine_setup(struct engine *e)
 			return -1;
 		}
 		if (classify_ctx_init(&w->cls, &e->cdb, (uint16_t)e->o.window_pkts, e->o.window_bytes,
-				      CLASSIFY_REASM_BUFS, &w->stats) !=
+				      CLASSIFY_REASM_BUFS, e->o.inspect_slots, &w->stats) !=
 		    0) {
 			fprintf(stderr, "tundra: worker %u: hyperscan scratch or ClientHello buffers\n", i);
 			return -1;
@@ -285,6 +365,9 @@ void engine_teardown(struct engine *e)
 	tie_table_free(e->ties);
 	free(e->tally);
 	free(e->recs);
+	free(e->rec_index);
+	registrant_catalogue_free(e->cat);
+	e->cat = NULL;
 	free(e->events);
 	free(e->tie_events);
 }
@@ -382,7 +465,13 @@ void engine_reload_registry(struct engine *e, bool force, char *reply, size_t rl
 	}
 	struct timespec t0;
 	clock_gettime(CLOCK_MONOTONIC, &t0);
-	if (registry_load(e->o.registry, e->generation + 1, &r, err, sizeof(err), stderr) != 0) {
+	int lrc = registry_load(e->o.registry, e->generation + 1, &r, err, sizeof(err), stderr);
+	if (lrc == 0 && registry_intern(r, e->cat) != 0) {
+		registry_free(r);
+		snprintf(err, sizeof(err), "%s: out of memory for the registrant catalogue", e->o.registry);
+		lrc = -ENOMEM;
+	}
+	if (lrc != 0) {
 		e->ctl.reload_failures++;
 		snprintf(reply, rlen, "error: reload failed, generation %" PRIu64 " still serving: %s", e->generation,
 			 err);

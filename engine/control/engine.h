@@ -19,6 +19,8 @@
 #include "classify.h"
 #include "distributor.h"
 #include "options.h"
+#include "output.h"
+#include "registry.h"
 #include "stats.h"
 #include "tie.h"
 #include "worker.h"
@@ -35,7 +37,7 @@ struct tally {
 
 /* Offline: a tie's event, written among the verdict events. */
 struct tie_offline_event {
-	struct flow f;              /* the child as the tie leaves it */
+	struct flow_record f;              /* the child as the tie leaves it */
 	struct tie_link link;
 	uint64_t ts;
 	uint8_t prev;               /* its verdict before */
@@ -49,12 +51,15 @@ struct engine {
 	struct worker *w[ENGINE_MAX_WORKERS];
 	unsigned int n_workers;
 	struct rte_mempool *mp;
-	struct flow *recs;          /* offline: every record, printed sorted at the end */
+	struct flow_record *recs;   /* offline: every flow, printed sorted at the end */
 	size_t n_recs, cap_recs;
+	/* offline: recs by flow (key, first packet), to join a flow's decision event and its end */
+	uint32_t *rec_index;
+	size_t rec_index_mask;
 	FILE *flow_out;             /* live: records streamed here */
 	struct tally *tally;        /* [app] */
 	uint64_t records;
-	struct flow *events;        /* offline: every verdict event, written sorted at the end */
+	struct flow_record *events;        /* offline: every verdict event, written sorted at the end */
 	size_t n_events, cap_events;
 	struct tie_offline_event *tie_events; /* offline, with --events: one per tie, sorted by time */
 	size_t n_ties;
@@ -62,6 +67,8 @@ struct engine {
 	struct control_stats ctl;
 	struct distributor *dist;   /* live, ports without RSS: the software distributor */
 	struct tie_table *ties;     /* live: flows of one session tied as their records arrive */
+	struct registrant_catalogue *cat; /* every registrant loaded, for the records' registrant rows */
+	struct output_ctx out;
 	uint64_t generation;        /* of the registry serving, 0 = none */
 	int failed;
 };
@@ -89,10 +96,10 @@ void engine_reload_registry(struct engine *e, bool force, char *reply, size_t rl
 void engine_collect_stats(struct engine *e, struct worker_stats *sum);
 
 /* Counts a finished flow in the per-app totals. */
-void engine_account_record(struct engine *e, const struct flow *f);
+void engine_account_record(struct engine *e, const struct flow_record *f);
 
 /* A flow a tie relabelled, judged again for the report (a tie never drops). */
-void engine_rejudge(struct engine *e, struct flow *f);
+void engine_rejudge(struct engine *e, struct flow_record *f);
 
 /* Summary on stderr, reconciliation, --stats-json; non-zero when counters do not add up. */
 int engine_finish(struct engine *e, double secs);

@@ -19,6 +19,7 @@
 #include <rte_launch.h>
 #include <rte_lcore.h>
 #include <rte_mbuf.h>
+#include <rte_mbuf_dyn.h>
 #include <rte_ring.h>
 
 #include "output.h"
@@ -47,7 +48,7 @@ static void hand_over(struct engine *e, struct rte_ring *r, struct rte_mbuf **b,
 /* First verdict events of the run by flow (key, first packet), for the time each flow was decided. */
 static int first_event_cmp(const void *a, const void *b)
 {
-	const struct flow *x = *(const struct flow *const *)a, *y = *(const struct flow *const *)b;
+	const struct flow_record *x = *(const struct flow_record *const *)a, *y = *(const struct flow_record *const *)b;
 	int c = memcmp(&x->key, &y->key, sizeof(x->key));
 	if (c == 0 && x->ts_first != y->ts_first)
 		c = x->ts_first < y->ts_first ? -1 : 1;
@@ -55,14 +56,14 @@ static int first_event_cmp(const void *a, const void *b)
 }
 
 /* When a flow became known to the control lcore: its first verdict, else (never decided) its end. */
-static uint64_t known_at(const struct flow *const *idx, size_t n, const struct flow_key *key, uint64_t ts_first,
+static uint64_t known_at(const struct flow_record *const *idx, size_t n, const struct flow_key *key, uint64_t ts_first,
 			 uint64_t fallback)
 {
-	struct flow probe;
+	struct flow_record probe;
 	probe.key = *key;
 	probe.ts_first = ts_first;
-	const struct flow *pp = &probe;
-	const struct flow *const *hit = idx ? bsearch(&pp, idx, n, sizeof(*idx), first_event_cmp) : NULL;
+	const struct flow_record *pp = &probe;
+	const struct flow_record *const *hit = idx ? bsearch(&pp, idx, n, sizeof(*idx), first_event_cmp) : NULL;
 	return hit ? (*hit)->ts_last : fallback;
 }
 
@@ -98,7 +99,7 @@ static struct tie_link *tie_offline(struct engine *e)
 		free(links);
 		return NULL;
 	}
-	const struct flow **idx = NULL;
+	const struct flow_record **idx = NULL;
 	size_t n_idx = 0;
 	if (e->o.events && n > 0) {
 		idx = malloc((e->n_events ? e->n_events : 1) * sizeof(*idx));
@@ -117,7 +118,7 @@ static struct tie_link *tie_offline(struct engine *e)
 		const struct tie_link *l = &links[i];
 		if (!l->is_child)
 			continue;
-		struct flow *f = &e->recs[i];
+		struct flow_record *f = &e->recs[i];
 		uint8_t prev = f->verdict;
 		e->ctl.ties++;
 		if (l->relabel) {
@@ -218,6 +219,9 @@ int offline_run(struct engine *e, struct pcap_in *in)
 		input_rc = pcap_in_next(in, e->mp, e->sh->ts_offset, &m, err, sizeof(err));
 		unsigned int wi = 0;
 		if (input_rc == 1) {
+			uint64_t ts = *RTE_MBUF_DYNFIELD(m, e->sh->ts_offset, uint64_t *);
+			if (ts > e->sh->input_end_ns)
+				e->sh->input_end_ns = ts;
 			spare -= m->nb_segs;
 			wi = flow_worker_of(m, e->n_workers, reader_linear);
 			batch[wi][nb[wi]++] = m;
@@ -259,22 +263,21 @@ int offline_run(struct engine *e, struct pcap_in *in)
 			for (size_t i = 0; i <= e->n_events; i++) {
 				for (; t < e->n_ties && (i == e->n_events || e->tie_events[t].ts < e->events[i].ts_last); t++) {
 					const struct tie_offline_event *te = &e->tie_events[t];
-					output_tie_event_json(ev, &te->f, te->prev, &te->link, te->ts, &e->cdb);
+					output_tie_event_json(ev, &e->out, &te->f, te->prev, &te->link, te->ts);
 				}
 				if (i < e->n_events)
-					output_event_json(ev, &e->events[i], &e->cdb);
+					output_event_json(ev, &e->out, &e->events[i]);
 			}
 			fclose(ev);
 		}
 	}
 	if (!e->o.json && !e->o.summary)
 		output_table_header(stdout);
-	output_set_explain(e->o.explain);
 	for (size_t i = 0; i < e->n_recs; i++) {
 		if (e->o.json) {
-			output_flow_json(stdout, &e->recs[i], links ? &links[i] : NULL, &e->cdb);
+			output_flow_json(stdout, &e->out, &e->recs[i], links ? &links[i] : NULL);
 		} else {
-			output_flow_row(stdout, &e->recs[i], links ? &links[i] : NULL, &e->cdb);
+			output_flow_row(stdout, &e->out, &e->recs[i], links ? &links[i] : NULL);
 			if (e->o.explain) {
 				classify_explain(&e->cdb, &e->recs[i], "    ", stdout);
 				output_tie_explain(stdout, links ? &links[i] : NULL, "    ");

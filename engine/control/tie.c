@@ -107,7 +107,7 @@ static void roles(const struct tie_flow *s, uint32_t *pm, uint32_t *cm)
 	}
 }
 
-bool tie_flow_of(const struct flow *f, struct tie_flow *s)
+bool tie_flow_of(const struct flow_record *f, struct tie_flow *s)
 {
 	memset(s, 0, sizeof(*s));
 	s->key = f->key;
@@ -135,11 +135,10 @@ bool tie_flow_of(const struct flow *f, struct tie_flow *s)
 	return (pm | cm) != 0;
 }
 
-void tie_flow_record(const struct tie_flow *s, struct flow *f)
+void tie_flow_record(const struct tie_flow *s, struct flow_record *f)
 {
 	memset(f, 0, sizeof(*f));
 	f->key = s->key;
-	f->in_use = 1;
 	f->client_is_lo = s->client_is_lo;
 	f->phase = s->phase;
 	f->verdict = s->verdict;
@@ -159,7 +158,7 @@ void tie_flow_record(const struct tie_flow *s, struct flow *f)
 	f->check = s->check;
 }
 
-void tie_relabel(struct flow *f, const struct tie_link *l)
+void tie_relabel(struct flow_record *f, const struct tie_link *l)
 {
 	if (l->rule == 0 || !l->relabel || l->rule > tie_n_rules)
 		return;
@@ -175,7 +174,7 @@ void tie_relabel(struct flow *f, const struct tie_link *l)
 
 static bool same_hosts(const struct flow_key *a, const struct flow_key *b)
 {
-	return a->ip_version == b->ip_version && a->vlan == b->vlan && memcmp(a->addr_lo, b->addr_lo, 16) == 0 &&
+	return a->ip_version == b->ip_version && a->zone == b->zone && memcmp(a->addr_lo, b->addr_lo, 16) == 0 &&
 	       memcmp(a->addr_hi, b->addr_hi, 16) == 0;
 }
 
@@ -286,7 +285,7 @@ static int host_pair_cmp(const struct flow_key *a, const struct flow_key *b)
 	if (c == 0)
 		c = (int)a->ip_version - (int)b->ip_version;
 	if (c == 0)
-		c = (int)a->vlan - (int)b->vlan;
+		c = (int)a->zone - (int)b->zone;
 	return c;
 }
 
@@ -297,7 +296,7 @@ static int tie_rec_cmp(const void *x, const void *y)
 	return c ? c : flow_order(&a->s, &b->s);
 }
 
-long tie_all(const struct flow *recs, size_t n, const struct tie_timeouts *to, struct tie_link *links)
+long tie_all(const struct flow_record *recs, size_t n, const struct tie_timeouts *to, struct tie_link *links)
 {
 	memset(links, 0, n * sizeof(*links));
 	struct tie_rec *v = malloc((n ? n : 1) * sizeof(*v));
@@ -402,8 +401,8 @@ static uint32_t host_pair_hash(const struct flow_key *k)
 	for (unsigned int i = 0; i < 16; i++)
 		h = (h ^ k->addr_hi[i]) * 16777619u;
 	h = (h ^ k->ip_version) * 16777619u;
-	h = (h ^ (k->vlan & 0xff)) * 16777619u;
-	h = (h ^ (k->vlan >> 8)) * 16777619u;
+	h = (h ^ (k->zone & 0xff)) * 16777619u;
+	h = (h ^ (k->zone >> 8)) * 16777619u;
 	return h ^ (h >> 15);
 }
 
@@ -523,7 +522,7 @@ static void made(struct tie_table *t, unsigned int r, struct tie_entry *p, struc
 	}
 }
 
-unsigned int tie_note(struct tie_table *t, const struct flow *f, tie_event_fn fn, void *arg)
+unsigned int tie_note(struct tie_table *t, const struct flow_record *f, tie_event_fn fn, void *arg)
 {
 	struct tie_flow s;
 	if (!tie_flow_of(f, &s) || find(t, &s.key, s.ts_first) != NIL)
@@ -570,7 +569,7 @@ unsigned int tie_note(struct tie_table *t, const struct flow *f, tie_event_fn fn
 	return ties;
 }
 
-bool tie_end(struct tie_table *t, const struct flow *f, struct tie_link *link, tie_event_fn fn, void *arg)
+bool tie_end(struct tie_table *t, const struct flow_record *f, struct tie_link *link, tie_event_fn fn, void *arg)
 {
 	memset(link, 0, sizeof(*link));
 	uint32_t idx = find(t, &f->key, f->ts_first);

@@ -62,7 +62,7 @@ struct tie_flow {
 	struct flow_key key;
 	uint64_t ts_first, ts_last;
 	uint64_t bytes[2];
-	uint32_t pkts[2];
+	uint64_t pkts[2];
 	const char *check;
 	uint16_t pattern;
 	uint16_t decided_at_pkt;
@@ -115,13 +115,13 @@ struct tie_stats {
 };
 
 /* The summary of a record; false when no rule can use the flow (not kept). */
-bool tie_flow_of(const struct flow *f, struct tie_flow *s);
+bool tie_flow_of(const struct flow_record *f, struct tie_flow *s);
 
 /* A record rebuilt from a summary (counters as they were then; no registrant, JA4 or SNI). */
-void tie_flow_record(const struct tie_flow *s, struct flow *f);
+void tie_flow_record(const struct tie_flow *s, struct flow_record *f);
 
 /* Applies a relabelling tie to a record: app, confidence likely, check "tie:<rule>", no deciding packet. */
-void tie_relabel(struct flow *f, const struct tie_link *l);
+void tie_relabel(struct flow_record *f, const struct tie_link *l);
 
 /* ---- offline ---- */
 
@@ -134,7 +134,7 @@ void tie_relabel(struct flow *f, const struct tie_link *l);
  * child. The result does not depend on the order of recs. Returns the
  * number of ties, -1 when out of memory.
  */
-long tie_all(const struct flow *recs, size_t n, const struct tie_timeouts *to, struct tie_link *links);
+long tie_all(const struct flow_record *recs, size_t n, const struct tie_timeouts *to, struct tie_link *links);
 
 /* ---- live ---- */
 
@@ -150,14 +150,14 @@ void tie_table_free(struct tie_table *t);
  * A full table first drops its oldest undecided flow, else its oldest VPN
  * flow. Returns the number of ties made.
  */
-unsigned int tie_note(struct tie_table *t, const struct flow *f, tie_event_fn fn, void *arg);
+unsigned int tie_note(struct tie_table *t, const struct flow_record *f, tie_event_fn fn, void *arg);
 
 /*
  * A flow's end: its tie (link; rule 0 when none) and the flow is forgotten.
  * A flow the table never saw (it ended before deciding, or its verdict
  * record was lost) is noted first, so it still ties to what is there.
  */
-bool tie_end(struct tie_table *t, const struct flow *f, struct tie_link *link, tie_event_fn fn, void *arg);
+bool tie_end(struct tie_table *t, const struct flow_record *f, struct tie_link *link, tie_event_fn fn, void *arg);
 
 void tie_table_stats(const struct tie_table *t, struct tie_stats *st);
 

@@ -27,7 +27,7 @@ static void key_endpoints(const struct flow_key *k, uint8_t client_is_lo, char *
 	*sport = client_is_lo ? k->port_hi : k->port_lo;
 }
 
-void flow_endpoints(const struct flow *f, char *cli, size_t cl, uint16_t *cport, char *srv, size_t sl,
+void flow_endpoints(const struct flow_record *f, char *cli, size_t cl, uint16_t *cport, char *srv, size_t sl,
 		    uint16_t *sport)
 {
 	key_endpoints(&f->key, f->client_is_lo, cli, cl, cport, srv, sl, sport);
@@ -69,15 +69,29 @@ static const char *end_name(uint8_t end)
 	}
 }
 
-static bool explain;
-
-void output_set_explain(bool on)
+/* The registrant of a record, as JSON: its id, or null. */
+static const char *registrant_of(const struct output_ctx *o, const struct flow_record *f)
 {
-	explain = on;
+	return f->registrant ? registrant_catalogue_id(o->cat, f->registrant) : NULL;
+}
+
+/* ,"ja4":...,"sni":... */
+static void tls_json(FILE *out, const struct flow_record *f)
+{
+	fputs(",\"ja4\":", out);
+	if (f->ja4[0])
+		json_str(out, f->ja4);
+	else
+		fputs("null", out);
+	fputs(",\"sni\":", out);
+	if (f->tls_sni[0])
+		json_str(out, f->tls_sni);
+	else
+		fputs("null", out);
 }
 
 /* The decision path as a JSON array: ,"path":[{"pkt":1,"classifier":...,"signature":...,"result":...},...] */
-static void path_json(FILE *out, const struct flow *f, const struct classify_db *cdb)
+static void path_json(FILE *out, const struct flow_record *f, const struct classify_db *cdb)
 {
 	static const char *const res[] = {"no", "more", "likely", "confirmed"};
 	unsigned int n = f->n_steps < FLOW_TRAIL_MAX ? f->n_steps : FLOW_TRAIL_MAX;
@@ -95,7 +109,11 @@ static void path_json(FILE *out, const struct flow *f, const struct classify_db 
 		else
 			fputs("null", out);
 		fprintf(out, ",\"result\":\"%s\"}",
-			s->result == STEP_WINDOW_END ? "window-end" : s->result <= CLS_CONFIRMED ? res[s->result] : "?");
+			s->result == STEP_WINDOW_END	  ? "window-end"
+			: s->result == STEP_WINDOW_IDLE	  ? "window-idle"
+			: s->result == STEP_WINDOW_RECLAIMED ? "window-reclaimed"
+			: s->result <= CLS_CONFIRMED	  ? res[s->result]
+							  : "?");
 	}
 	fprintf(out, "],\"path_steps\":%u", f->n_steps);
 }
@@ -158,8 +176,9 @@ void output_tie_explain(FILE *out, const struct tie_link *t, const char *indent)
 		classifier_name(t->peer.app), cell, t->relabel ? ": relabelled by the tie (likely)" : "");
 }
 
-void output_flow_json(FILE *out, const struct flow *f, const struct tie_link *tie, const struct classify_db *cdb)
+void output_flow_json(FILE *out, const struct output_ctx *o, const struct flow_record *f, const struct tie_link *tie)
 {
+	const struct classify_db *cdb = o->cdb;
 	char cli[INET6_ADDRSTRLEN], srv[INET6_ADDRSTRLEN], reason[160];
 	uint16_t cport, sport;
 	flow_endpoints(f, cli, sizeof(cli), &cport, srv, sizeof(srv), &sport);
@@ -171,33 +190,25 @@ void output_flow_json(FILE *out, const struct flow *f, const struct tie_link *ti
 	l4_json(out, f->key.proto);
 	fprintf(out,
 		",\"src_ip\":\"%s\",\"src_port\":%u,\"dst_ip\":\"%s\",\"dst_port\":%u,\"vlan\":%u,"
-		"\"pkts_c2s\":%u,\"pkts_s2c\":%u,\"bytes_c2s\":%" PRIu64 ",\"bytes_s2c\":%" PRIu64,
-		cli, cport, srv, sport, f->key.vlan, f->pkts[CLS_C2S], f->pkts[CLS_S2C], f->bytes[CLS_C2S],
+		"\"pkts_c2s\":%" PRIu64 ",\"pkts_s2c\":%" PRIu64 ",\"bytes_c2s\":%" PRIu64 ",\"bytes_s2c\":%" PRIu64,
+		cli, cport, srv, sport, f->key.zone, f->pkts[CLS_C2S], f->pkts[CLS_S2C], f->bytes[CLS_C2S],
 		f->bytes[CLS_S2C]);
 	fputs(",\"app\":", out);
 	json_str(out, classifier_name(f->app));
 	fprintf(out, ",\"vpn\":%s,\"verdict\":\"%s\",\"dropped\":%s", f->app ? "true" : "false",
 		verdict_name(f->verdict), f->drop ? "true" : "false");
-	if (f->registrant_id[0]) {
+	const char *reg_id = registrant_of(o, f);
+	if (reg_id) {
 		fputs(",\"registrant\":", out);
-		json_str(out, f->registrant_id);
+		json_str(out, reg_id);
 		fputs(",\"registrant_name\":", out);
-		json_str(out, f->registrant_name);
+		json_str(out, registrant_catalogue_name(o->cat, f->registrant));
 		fprintf(out, ",\"sector\":\"%s\",\"registry_line\":%u", registry_sector_name(f->sector),
 			f->reg_line);
 	} else {
 		fputs(",\"registrant\":null,\"registrant_name\":null,\"sector\":null,\"registry_line\":null", out);
 	}
-	fputs(",\"ja4\":", out);
-	if (f->ja4[0])
-		json_str(out, f->ja4);
-	else
-		fputs("null", out);
-	fputs(",\"sni\":", out);
-	if (f->tls_sni[0])
-		json_str(out, f->tls_sni);
-	else
-		fputs("null", out);
+	tls_json(out, f);
 	fputs(f->phase != FLOW_DECIDED		   ? ",\"confidence\":null"
 	      : f->result == CLS_CONFIRMED ? ",\"confidence\":\"confirmed\""
 					   : ",\"confidence\":\"likely\"",
@@ -212,7 +223,7 @@ void output_flow_json(FILE *out, const struct flow *f, const struct tie_link *ti
 		fputs(",\"decided_at_pkt\":null", out);
 	fputs(",\"reason\":", out);
 	json_str(out, reason);
-	if (explain)
+	if (o->explain)
 		path_json(out, f, cdb);
 	tie_json(out, tie);
 	fprintf(out, ",\"end\":\"%s\"}\n", end_name(f->end));
@@ -224,8 +235,10 @@ void output_table_header(FILE *out)
 		"server", "pkts>", "pkts<", "app", "verdict", "registrant", "reason", "tied_to");
 }
 
-void output_flow_row(FILE *out, const struct flow *f, const struct tie_link *tie, const struct classify_db *cdb)
+void output_flow_row(FILE *out, const struct output_ctx *o, const struct flow_record *f, const struct tie_link *tie)
 {
+	const struct classify_db *cdb = o->cdb;
+	const char *reg_id = registrant_of(o, f);
 	char cli[INET6_ADDRSTRLEN], srv[INET6_ADDRSTRLEN], reason[160], ce[64], se[64], l4[8], tc[160];
 	uint16_t cport, sport;
 	flow_endpoints(f, cli, sizeof(cli), &cport, srv, sizeof(srv), &sport);
@@ -239,13 +252,15 @@ void output_flow_row(FILE *out, const struct flow *f, const struct tie_link *tie
 	else
 		snprintf(l4, sizeof(l4), "%u", f->key.proto);
 	tie_cell(tc, sizeof(tc), tie);
-	fprintf(out, "%15.3f %-4s %-40s %-40s %7u %7u %-10s %-6s %-12s %-64s %s\n", (double)f->ts_first / 1e9, l4,
-		ce, se, f->pkts[CLS_C2S], f->pkts[CLS_S2C], classifier_name(f->app), verdict_name(f->verdict),
-		f->registrant_id[0] ? f->registrant_id : "-", reason, tc);
+	fprintf(out, "%15.3f %-4s %-40s %-40s %7" PRIu64 " %7" PRIu64 " %-10s %-6s %-12s %-64s %s\n",
+		(double)f->ts_first / 1e9, l4, ce, se, f->pkts[CLS_C2S], f->pkts[CLS_S2C], classifier_name(f->app),
+		verdict_name(f->verdict), reg_id ? reg_id : "-", reason, tc);
 }
 
-void output_event_json(FILE *out, const struct flow *f, const struct classify_db *cdb)
+void output_event_json(FILE *out, const struct output_ctx *o, const struct flow_record *f)
 {
+	const struct classify_db *cdb = o->cdb;
+	const char *reg_id = registrant_of(o, f);
 	char cli[INET6_ADDRSTRLEN], srv[INET6_ADDRSTRLEN], reason[160];
 	uint16_t cport, sport;
 	flow_endpoints(f, cli, sizeof(cli), &cport, srv, sizeof(srv), &sport);
@@ -255,7 +270,8 @@ void output_event_json(FILE *out, const struct flow *f, const struct classify_db
 	l4_json(out, f->key.proto);
 	fprintf(out,
 		",\"src_ip\":\"%s\",\"src_port\":%u,\"dst_ip\":\"%s\",\"dst_port\":%u,\"ts_first\":%" PRIu64
-		".%06" PRIu64 ",\"pkts_c2s\":%u,\"pkts_s2c\":%u,\"bytes_c2s\":%" PRIu64 ",\"bytes_s2c\":%" PRIu64
+		".%06" PRIu64 ",\"pkts_c2s\":%" PRIu64 ",\"pkts_s2c\":%" PRIu64 ",\"bytes_c2s\":%" PRIu64
+		",\"bytes_s2c\":%" PRIu64
 		",\"app\":",
 		cli, cport, srv, sport, (uint64_t)(f->ts_first / 1000000000u), (uint64_t)(f->ts_first % 1000000000u / 1000),
 		f->pkts[CLS_C2S], f->pkts[CLS_S2C], f->bytes[CLS_C2S], f->bytes[CLS_S2C]);
@@ -267,18 +283,22 @@ void output_event_json(FILE *out, const struct flow *f, const struct classify_db
 		fputs("null", out);
 	fprintf(out, ",\"dropped\":%s,\"generation\":%" PRIu64 ",\"registrant\":", f->drop ? "true" : "false",
 		f->reg_generation);
-	if (f->registrant_id[0])
-		json_str(out, f->registrant_id);
+	if (reg_id)
+		json_str(out, reg_id);
 	else
 		fputs("null", out);
+	if (f->has_insp)
+		tls_json(out, f);
 	fputs(",\"reason\":", out);
 	json_str(out, reason);
 	fprintf(out, ",\"vpn\":%s}\n", f->app ? "true" : "false");
 }
 
-void output_tie_event_json(FILE *out, const struct flow *f, uint8_t prev_verdict, const struct tie_link *tie,
-			   uint64_t ts, const struct classify_db *cdb)
+void output_tie_event_json(FILE *out, const struct output_ctx *o, const struct flow_record *f,
+			   uint8_t prev_verdict, const struct tie_link *tie, uint64_t ts)
 {
+	const struct classify_db *cdb = o->cdb;
+	const char *reg_id = registrant_of(o, f);
 	char cli[INET6_ADDRSTRLEN], srv[INET6_ADDRSTRLEN], reason[160];
 	uint16_t cport, sport;
 	flow_endpoints(f, cli, sizeof(cli), &cport, srv, sizeof(srv), &sport);
@@ -299,8 +319,8 @@ void output_tie_event_json(FILE *out, const struct flow *f, uint8_t prev_verdict
 		fputs("null", out);
 	fprintf(out, ",\"dropped\":%s,\"generation\":%" PRIu64 ",\"registrant\":", f->drop ? "true" : "false",
 		f->reg_generation);
-	if (f->registrant_id[0])
-		json_str(out, f->registrant_id);
+	if (reg_id)
+		json_str(out, reg_id);
 	else
 		fputs("null", out);
 	fputs(",\"reason\":", out);
@@ -311,7 +331,7 @@ void output_tie_event_json(FILE *out, const struct flow *f, uint8_t prev_verdict
 
 int event_record_cmp(const void *a, const void *b)
 {
-	const struct flow *x = a, *y = b;
+	const struct flow_record *x = a, *y = b;
 	if (x->ts_last != y->ts_last)
 		return x->ts_last < y->ts_last ? -1 : 1;
 	return memcmp(&x->key, &y->key, sizeof(x->key));
@@ -319,7 +339,7 @@ int event_record_cmp(const void *a, const void *b)
 
 int flow_record_cmp(const void *a, const void *b)
 {
-	const struct flow *x = a, *y = b;
+	const struct flow_record *x = a, *y = b;
 	if (x->ts_first != y->ts_first)
 		return x->ts_first < y->ts_first ? -1 : 1;
 	return memcmp(&x->key, &y->key, sizeof(x->key));

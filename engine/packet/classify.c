@@ -83,7 +83,7 @@ void classify_db_free(struct classify_db *cdb)
 }
 
 int classify_ctx_init(struct classify_ctx *ctx, const struct classify_db *cdb, uint16_t window_pkts,
-		      uint32_t window_bytes, unsigned int reasm_bufs, struct worker_stats *ctr)
+		      uint32_t window_bytes, unsigned int reasm_bufs, uint32_t insp_slots, struct worker_stats *ctr)
 {
 	memset(ctx, 0, sizeof(*ctx));
 	ctx->ctr = ctr;
@@ -106,9 +106,96 @@ int classify_ctx_init(struct classify_ctx *ctx, const struct classify_db *cdb, u
 		}
 		ctx->reasm_n_free = (uint16_t)reasm_bufs;
 	}
+	if (insp_slots > 0) {
+		/* Touched page by page only as flows come: a large pool costs what is used. */
+		ctx->insp = calloc((size_t)insp_slots + 1, sizeof(*ctx->insp));
+		if (ctx->insp == NULL) {
+			classify_ctx_free(ctx);
+			return -1;
+		}
+		ctx->insp_n = insp_slots;
+		ctx->insp_n_free = insp_slots;
+		ctx->insp_fresh = 1;
+	}
 	if (hs_alloc_scratch(cdb->db, &ctx->scratch) != HS_SUCCESS) {
 		classify_ctx_free(ctx);
 		return -1;
+	}
+	return 0;
+}
+
+/* In-use list: oldest lent first, for taking back the stalest. */
+static void insp_unlink(struct classify_ctx *ctx, uint32_t ix)
+{
+	struct flow_insp *e = &ctx->insp[ix];
+	if (e->prev)
+		ctx->insp[e->prev].next = e->next;
+	else
+		ctx->insp_oldest = e->next;
+	if (e->next)
+		ctx->insp[e->next].prev = e->prev;
+	else
+		ctx->insp_newest = e->prev;
+	e->next = e->prev = 0;
+}
+
+static void insp_append(struct classify_ctx *ctx, uint32_t ix)
+{
+	struct flow_insp *e = &ctx->insp[ix];
+	e->next = 0;
+	e->prev = ctx->insp_newest;
+	if (ctx->insp_newest)
+		ctx->insp[ctx->insp_newest].next = ix;
+	else
+		ctx->insp_oldest = ix;
+	ctx->insp_newest = ix;
+}
+
+uint32_t classify_insp_get(struct classify_ctx *ctx, uint32_t flow_slot)
+{
+	uint32_t ix = ctx->insp_free;
+	struct flow_insp *e;
+	if (ix != 0) {
+		e = &ctx->insp[ix];
+		ctx->insp_free = e->next;
+	} else if (ctx->insp_fresh != 0 && ctx->insp_fresh <= ctx->insp_n) {
+		ix = ctx->insp_fresh++;
+		e = &ctx->insp[ix];
+	} else {
+		return 0;
+	}
+	ctx->insp_n_free--;
+	memset(e, 0, sizeof(*e));
+	e->slot = flow_slot;
+	insp_append(ctx, ix);
+	return ix;
+}
+
+void classify_insp_put(struct classify_ctx *ctx, uint32_t ix)
+{
+	if (ix == 0 || ix > ctx->insp_n)
+		return;
+	struct flow_insp *e = &ctx->insp[ix];
+	classify_flow_end(ctx, e);
+	insp_unlink(ctx, ix);
+	e->slot = 0;
+	e->next = ctx->insp_free;
+	ctx->insp_free = ix;
+	ctx->insp_n_free++;
+}
+
+uint32_t classify_insp_reclaimable(struct classify_ctx *ctx, uint64_t now, uint64_t min_idle_ns)
+{
+	/* A few looks only: the pool is empty because flows are busy, not because the list is long. */
+	for (unsigned int tries = 0; tries < 8 && ctx->insp_oldest != 0; tries++) {
+		uint32_t ix = ctx->insp_oldest;
+		struct flow_insp *e = &ctx->insp[ix];
+		if (now > e->ts_last && now - e->ts_last >= min_idle_ns)
+			return e->slot;
+		if (ix == ctx->insp_newest)
+			break;
+		insp_unlink(ctx, ix);
+		insp_append(ctx, ix);
 	}
 	return 0;
 }
@@ -120,6 +207,9 @@ void classify_ctx_free(struct classify_ctx *ctx)
 	ctx->scratch = NULL;
 	free(ctx->reasm);
 	free(ctx->reasm_data);
+	free(ctx->insp);
+	ctx->insp = NULL;
+	ctx->insp_n = ctx->insp_n_free = ctx->insp_free = ctx->insp_oldest = ctx->insp_newest = ctx->insp_fresh = 0;
 	ctx->reasm = NULL;
 	ctx->reasm_data = NULL;
 	ctx->reasm_bufs = ctx->reasm_n_free = ctx->reasm_free = 0;
@@ -148,7 +238,7 @@ static int on_match(unsigned int id, unsigned long long from, unsigned long long
 	return 0;
 }
 
-static void decide(struct flow *f, uint8_t app, struct cls_verdict v, uint16_t pkt_no, uint16_t pattern)
+static void decide(struct flow_insp *f, uint8_t app, struct cls_verdict v, uint16_t pkt_no, uint16_t pattern)
 {
 	f->phase = FLOW_DECIDED;
 	f->app = app;
@@ -160,7 +250,7 @@ static void decide(struct flow *f, uint8_t app, struct cls_verdict v, uint16_t p
 }
 
 /* Records a step of the decision path; past the trail's end only counts it. */
-static inline void step(struct flow *f, uint16_t pkt, uint8_t cls, uint8_t result, uint16_t pattern)
+static inline void step(struct flow_insp *f, uint16_t pkt, uint8_t cls, uint8_t result, uint16_t pattern)
 {
 	if (f->n_steps < FLOW_TRAIL_MAX)
 		f->trail[f->n_steps] = (struct cls_step){.pkt = pkt, .pattern = pattern, .cls = cls, .result = result};
@@ -173,7 +263,7 @@ static void release(struct cls_state *st)
 	memset(st, 0, sizeof(*st));
 }
 
-static void note_client_hello(struct flow *f, const struct tls_client_hello *ch)
+static void note_client_hello(struct flow_insp *f, const struct tls_client_hello *ch)
 {
 	if (tls_ja4(ch, f->ja4, sizeof(f->ja4)) != 0)
 		f->ja4[0] = '\0';
@@ -203,7 +293,7 @@ static inline uint8_t *reasm_buf(const struct classify_ctx *ctx, uint16_t i)
 	return ctx->reasm_data + (size_t)(i - 1) * CLASSIFY_REASM_STRIDE;
 }
 
-static void reasm_put(struct classify_ctx *ctx, struct flow *f)
+static void reasm_put(struct classify_ctx *ctx, struct flow_insp *f)
 {
 	uint16_t i = f->reasm;
 	f->reasm = 0;
@@ -224,13 +314,13 @@ static void reasm_put(struct classify_ctx *ctx, struct flow *f)
 	ctx->reasm_n_free++;
 }
 
-void classify_reasm_drop(struct classify_ctx *ctx, struct flow *f)
+void classify_reasm_drop(struct classify_ctx *ctx, struct flow_insp *f)
 {
 	ctx->ctr->reasm_gave_up++;
 	reasm_put(ctx, f);
 }
 
-static uint16_t reasm_get(struct classify_ctx *ctx, struct flow *f)
+static uint16_t reasm_get(struct classify_ctx *ctx, struct flow_insp *f)
 {
 	if (ctx->reasm_free == 0 && ctx->reasm_oldest != 0) {
 		/*
@@ -238,7 +328,7 @@ static uint16_t reasm_get(struct classify_ctx *ctx, struct flow *f)
 		 * a retransmission: a flow idle this long mid-record has stalled,
 		 * and would otherwise pin its buffer until its idle timeout.
 		 */
-		struct flow *v = ctx->reasm[ctx->reasm_oldest].flow;
+		struct flow_insp *v = ctx->reasm[ctx->reasm_oldest].flow;
 		if (f->ts_last > v->ts_last && f->ts_last - v->ts_last > CLASSIFY_REASM_IDLE_NS)
 			classify_reasm_drop(ctx, v);
 	}
@@ -265,7 +355,7 @@ static uint16_t reasm_get(struct classify_ctx *ctx, struct flow *f)
  * ClientHello when whole; when a TCP segment holds only the start of it,
  * keep the segment for reassembly. True when kept (nothing to inspect yet).
  */
-static bool client_hello(struct classify_ctx *ctx, struct flow *f, const struct cls_pkt *p, uint32_t seq)
+static bool client_hello(struct classify_ctx *ctx, struct flow_insp *f, const struct cls_pkt *p, uint32_t seq)
 {
 	struct tls_client_hello ch;
 	enum tls_status st = tls_parse_client_hello(p->payload, p->len, p->l4 == CLS_UDP, &ch);
@@ -295,7 +385,7 @@ static bool client_hello(struct classify_ctx *ctx, struct flow *f, const struct 
 enum reasm_step { RS_HELD, RS_DONE, RS_GAVE_UP };
 
 /* One more client segment; *used: bytes of it up to the record's end. */
-static enum reasm_step reasm_add(struct classify_ctx *ctx, struct flow *f, const struct cls_pkt *p, uint32_t seq,
+static enum reasm_step reasm_add(struct classify_ctx *ctx, struct flow_insp *f, const struct cls_pkt *p, uint32_t seq,
 				 uint32_t *used)
 {
 	struct classify_reasm *r = &ctx->reasm[f->reasm];
@@ -335,7 +425,7 @@ static enum reasm_step reasm_add(struct classify_ctx *ctx, struct flow *f, const
 	return r->have == r->need ? RS_DONE : RS_HELD;
 }
 
-static bool inspect(struct classify_ctx *ctx, struct flow *f, const struct cls_pkt *p, bool new_pkt);
+static bool inspect(struct classify_ctx *ctx, struct flow_insp *f, const struct cls_pkt *p, bool new_pkt);
 
 /*
  * A packet of a flow whose ClientHello is being reassembled. Whole: the
@@ -344,7 +434,7 @@ static bool inspect(struct classify_ctx *ctx, struct flow *f, const struct cls_p
  * up (a gap, the server speaking, too many segments): they get what was
  * gathered, then this packet, as they would have without reassembly.
  */
-static bool reasm_packet(struct classify_ctx *ctx, struct flow *f, struct cls_pkt *p, uint32_t seq)
+static bool reasm_packet(struct classify_ctx *ctx, struct flow_insp *f, struct cls_pkt *p, uint32_t seq)
 {
 	uint32_t used = 0;
 	enum reasm_step s = p->dir == CLS_C2S ? reasm_add(ctx, f, p, seq, &used) : RS_GAVE_UP;
@@ -379,7 +469,7 @@ static bool reasm_packet(struct classify_ctx *ctx, struct flow *f, struct cls_pk
 }
 
 /* Offers a packet to one candidate; true when it decided or took ownership. */
-static bool offer(struct flow *f, const struct cls_pkt *p, uint8_t id, uint16_t pat, bool *decided)
+static bool offer(struct flow_insp *f, const struct cls_pkt *p, uint8_t id, uint16_t pat, bool *decided)
 {
 	const struct classifier *cl = tundra_classifiers[id - 1];
 	struct cls_state st = {0};
@@ -400,7 +490,7 @@ static bool offer(struct flow *f, const struct cls_pkt *p, uint8_t id, uint16_t 
 }
 
 /* Offers one payload to the validators and keeps the window; true when the phase changed. */
-static bool inspect(struct classify_ctx *ctx, struct flow *f, const struct cls_pkt *p, bool new_pkt)
+static bool inspect(struct classify_ctx *ctx, struct flow_insp *f, const struct cls_pkt *p, bool new_pkt)
 {
 	uint8_t dir = p->dir;
 	if (new_pkt)
@@ -449,7 +539,17 @@ window:
 	return false;
 }
 
-bool classify_packet(struct classify_ctx *ctx, struct flow *f, const uint8_t *payload, uint32_t len,
+void classify_close_window(struct flow_insp *f, uint16_t pkt_no, uint8_t why)
+{
+	if (f->phase != FLOW_INSPECTING)
+		return;
+	f->phase = FLOW_UNDECIDED;
+	f->closed = why;
+	step(f, pkt_no, f->cls.owner,
+	     why == WINDOW_IDLE ? STEP_WINDOW_IDLE : why == WINDOW_RECLAIMED ? STEP_WINDOW_RECLAIMED : STEP_WINDOW_END, 0);
+}
+
+bool classify_packet(struct classify_ctx *ctx, struct flow_insp *f, const uint8_t *payload, uint32_t len,
 		     uint8_t l4, uint8_t ip_proto, uint8_t dir, uint16_t pkt_no, uint16_t src_port,
 		     uint16_t dst_port, uint32_t tcp_seq)
 {
@@ -473,7 +573,7 @@ bool classify_packet(struct classify_ctx *ctx, struct flow *f, const uint8_t *pa
 	return inspect(ctx, f, &p, true);
 }
 
-void classify_explain(const struct classify_db *cdb, const struct flow *f, const char *indent, FILE *out)
+void classify_explain(const struct classify_db *cdb, const struct flow_record *f, const char *indent, FILE *out)
 {
 	static const char *const said[] = {"not this protocol", "consistent, needs more packets",
 					   "decided: likely", "decided: confirmed"};
@@ -488,6 +588,12 @@ void classify_explain(const struct classify_db *cdb, const struct flow *f, const
 	unsigned int n = f->n_steps < FLOW_TRAIL_MAX ? f->n_steps : FLOW_TRAIL_MAX;
 	for (unsigned int i = 0; i < n; i++) {
 		const struct cls_step *s = &f->trail[i];
+		if (s->result == STEP_WINDOW_IDLE || s->result == STEP_WINDOW_RECLAIMED) {
+			fprintf(out, "%spkt %-3u window closed with no decision: %s\n", indent, s->pkt,
+				s->result == STEP_WINDOW_IDLE ? "the flow went quiet"
+							      : "its inspection slot was needed for a new flow");
+			continue;
+		}
 		if (s->result == STEP_WINDOW_END) {
 			fprintf(out, "%spkt %-3u window closed with no decision (%u packets, %u payload bytes inspected in one direction)\n",
 				indent, s->pkt, f->win_pkts[0] > f->win_pkts[1] ? f->win_pkts[0] : f->win_pkts[1],
@@ -512,10 +618,13 @@ void classify_explain(const struct classify_db *cdb, const struct flow *f, const
 		fprintf(out, "%s... %u more step%s not kept\n", indent, f->n_steps - n, f->n_steps - n > 1 ? "s" : "");
 }
 
-int classify_reason(const struct classify_db *cdb, const struct flow *f, char *buf, size_t len)
+int classify_reason(const struct classify_db *cdb, const struct flow_record *f, char *buf, size_t len)
 {
 	if (f->phase != FLOW_DECIDED)
-		return snprintf(buf, len, f->phase == FLOW_UNDECIDED ? "no-match-in-window" : "ended-before-decision");
+		return snprintf(buf, len, f->phase == FLOW_INSPECTING	     ? "ended-before-decision"
+					  : f->closed == WINDOW_IDLE	     ? "window-idle"
+					  : f->closed == WINDOW_RECLAIMED ? "window-reclaimed"
+									 : "no-match-in-window");
 	const char *sig = "-";
 	if (f->pattern && f->pattern <= cdb->n_patterns)
 		sig = cdb->pattern[f->pattern - 1]->name;

@@ -51,7 +51,7 @@ struct classify_db {
 #define CLASSIFY_REASM_IDLE_NS 2000000000ull
 
 struct classify_reasm {
-	struct flow *flow;          /* owner, NULL when free */
+	struct flow_insp *flow;     /* owner, NULL when free */
 	uint32_t next_seq;          /* TCP sequence number of the next byte wanted */
 	uint32_t have;              /* bytes in buf */
 	uint32_t need;              /* record header + record length */
@@ -59,6 +59,17 @@ struct classify_reasm {
 	uint16_t next;              /* free list / in-use list links (0 = none) */
 	uint16_t prev;
 };
+
+/*
+ * Inspection slots: one per flow inside its window, lent from a pool
+ * allocated once at start (flow.h, struct flow_insp). A slot whose flow has
+ * been idle this long may be taken back for a new flow when the pool is
+ * empty (its window closes undecided): a handshake's packets follow each
+ * other within round trips, and a pool pinned by silent flows would leave
+ * new ones uninspected.
+ */
+#define CLASSIFY_INSP_DEFAULT 131072u
+#define CLASSIFY_INSP_RECLAIM_NS 1000000000ull
 
 /* Per-worker classification context. */
 struct classify_ctx {
@@ -75,34 +86,68 @@ struct classify_ctx {
 	uint16_t reasm_newest;
 	struct classify_reasm *reasm;
 	uint8_t *reasm_data;
+	/*
+	 * Inspection slots 1..insp_n (0 = none): a free list of given-back
+	 * ones, never-used ones from insp_fresh on (so pages are touched only
+	 * as flows need them), and the in-use list, oldest first.
+	 */
+	struct flow_insp *insp;
+	uint32_t insp_n;
+	uint32_t insp_n_free;
+	uint32_t insp_free;
+	uint32_t insp_fresh;
+	uint32_t insp_oldest, insp_newest;
 };
 
 int classify_db_build(struct classify_db *cdb, char *err, size_t errlen);
 void classify_db_free(struct classify_db *cdb);
 /*
  * reasm_bufs: ClientHello buffers (CLASSIFY_REASM_BUFS in the engine; 0 = no
- * reassembly). ctr: where the context counts (it must outlive the context).
+ * reassembly). insp_slots: inspection slots (0 = none: the caller brings its
+ * own struct flow_insp, as the tests do). ctr: where the context counts (it
+ * must outlive the context).
  */
 int classify_ctx_init(struct classify_ctx *ctx, const struct classify_db *cdb, uint16_t window_pkts,
-		      uint32_t window_bytes, unsigned int reasm_bufs, struct worker_stats *ctr);
+		      uint32_t window_bytes, unsigned int reasm_bufs, uint32_t insp_slots, struct worker_stats *ctr);
+
+/* An inspection slot for the flow in table slot flow_slot, zeroed; 0 when the pool is empty. */
+uint32_t classify_insp_get(struct classify_ctx *ctx, uint32_t flow_slot);
+/* Gives a slot back (with whatever it borrowed). */
+void classify_insp_put(struct classify_ctx *ctx, uint32_t ix);
+
+static inline struct flow_insp *classify_insp(const struct classify_ctx *ctx, uint32_t ix)
+{
+	return &ctx->insp[ix];
+}
+
+/*
+ * With the pool empty: the table slot of the flow whose inspection slot is
+ * the oldest and has been idle at least min_idle_ns at now, 0 when there is
+ * none (recently active ones are moved to the back: a second chance).
+ */
+uint32_t classify_insp_reclaimable(struct classify_ctx *ctx, uint64_t now, uint64_t min_idle_ns);
+
+/* Closes the window of a flow without a decision, for why (enum window_close: idle, or its slot is needed). */
+void classify_close_window(struct flow_insp *f, uint16_t pkt_no, uint8_t why);
 void classify_ctx_free(struct classify_ctx *ctx);
 
 /*
- * Feed one payload-carrying packet of an inspecting flow. Moves the flow to
- * FLOW_DECIDED (app set) or FLOW_UNDECIDED when the window closes. Returns
+ * Feed one payload-carrying packet of an inspecting flow (f->ts_last set to
+ * the packet's time by the caller). Moves f to FLOW_DECIDED (app set) or
+ * FLOW_UNDECIDED when the window closes. Returns
  * true when this packet changed the phase. tcp_seq: the TCP sequence number
  * of payload[0] (one past the header's in a SYN, whose data follows the
  * SYN's own number), for ClientHello reassembly; ignored for UDP and IP.
  */
-bool classify_packet(struct classify_ctx *ctx, struct flow *f, const uint8_t *payload, uint32_t len,
+bool classify_packet(struct classify_ctx *ctx, struct flow_insp *f, const uint8_t *payload, uint32_t len,
 		     uint8_t l4, uint8_t ip_proto, uint8_t dir, uint16_t pkt_no, uint16_t src_port,
 		     uint16_t dst_port, uint32_t tcp_seq);
 
 /* Takes back the flow's reassembly buffer, counted as given up. */
-void classify_reasm_drop(struct classify_ctx *ctx, struct flow *f);
+void classify_reasm_drop(struct classify_ctx *ctx, struct flow_insp *f);
 
 /* A flow leaves the table: whatever it borrowed goes back. Every flow removal must call it. */
-static inline void classify_flow_end(struct classify_ctx *ctx, struct flow *f)
+static inline void classify_flow_end(struct classify_ctx *ctx, struct flow_insp *f)
 {
 	if (f->reasm != 0)
 		classify_reasm_drop(ctx, f);
@@ -112,9 +157,9 @@ static inline void classify_flow_end(struct classify_ctx *ctx, struct flow *f)
  * "wireguard/wireguard-handshake-init/handshake-init+response-index-match/confirmed@pkt2";
  * a label a tie gave has no deciding packet: "openconnect/-/tie:openconnect-dtls+tls/likely".
  */
-int classify_reason(const struct classify_db *cdb, const struct flow *f, char *buf, size_t len);
+int classify_reason(const struct classify_db *cdb, const struct flow_record *f, char *buf, size_t len);
 
 /* The flow's decision path, one line per step, each line starting with indent. */
-void classify_explain(const struct classify_db *cdb, const struct flow *f, const char *indent, FILE *out);
+void classify_explain(const struct classify_db *cdb, const struct flow_record *f, const char *indent, FILE *out);
 
 #endif

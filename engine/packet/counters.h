@@ -59,6 +59,12 @@
 	L(ALLOW, "allow", "VPN to a registered endpoint")                                                   \
 	L(BLOCK, "block", "VPN to an unregistered endpoint")
 
+/* What a full flow table evicted: the cheapest first, a VPN flow's verdict last. */
+#define TUNDRA_EVICTIONS(L)                                                                                  \
+	L(INSPECTING, "inspecting", "still inside its window (a SYN, a lone datagram, an unfinished handshake)") \
+	L(PASS, "pass", "judged not a VPN (or undecided)")                                                   \
+	L(VPN, "vpn", "judged a VPN: its verdict is lost")
+
 #define LABEL_ENUM_OUT(E, name, help) OUT_##E,
 enum outcome { TUNDRA_OUTCOMES(LABEL_ENUM_OUT) OUT_COUNT };
 #define LABEL_ENUM_DISP(E, name, help) DISP_##E,
@@ -67,6 +73,8 @@ enum disposition { TUNDRA_DISPOSITIONS(LABEL_ENUM_DISP) DISP_COUNT };
 enum stage { TUNDRA_STAGES(LABEL_ENUM_STAGE) STAGE_COUNT };
 #define LABEL_ENUM_VERDICT(E, name, help) VERDICT_##E,
 enum verdict { TUNDRA_VERDICTS(LABEL_ENUM_VERDICT) VERDICT_COUNT };
+#define LABEL_ENUM_EVICT(E, name, help) EVICT_##E,
+enum eviction { TUNDRA_EVICTIONS(LABEL_ENUM_EVICT) EVICT_COUNT };
 #define STAGE_SAMPLE_MASK 63
 
 struct label_set {
@@ -74,13 +82,13 @@ struct label_set {
 	unsigned int n;
 	const char *const *names;
 };
-extern const struct label_set labels_outcome, labels_disposition, labels_stage, labels_verdict;
+extern const struct label_set labels_outcome, labels_disposition, labels_stage, labels_verdict, labels_eviction;
 
 /* ---- the counters ---- */
 
 /*
  * C(field, labels, group, key, metric, metric label, type, per worker, help)
- *   labels  ONE, or a label set (OUTCOME, DISPOSITION, STAGE, VERDICT): the
+ *   labels  ONE, or a label set (OUTCOME, DISPOSITION, STAGE, VERDICT, EVICTION): the
  *           field is an array, one element per label value
  *   group   the JSON object it sits in ("" = top level); telemetry names it
  *           group_key, or key_value for an array's elements
@@ -105,8 +113,8 @@ extern const struct label_set labels_outcome, labels_disposition, labels_stage, 
 	  "Flow table events.")                                                                              \
 	C(flows_expired_emergency, ONE, "flows", "expired_emergency", "flows_total",                          \
 	  "event=\"expired_emergency\"", COUNTER, 0, "Flow table events.")                                   \
-	C(flows_evicted, ONE, "flows", "evicted", "flows_total", "event=\"evicted\"", COUNTER, 0,             \
-	  "Flow table events.")                                                                              \
+	C(flows_evicted, EVICTION, "flows", "evicted", "flows_evicted_total", NULL, COUNTER, 0,               \
+	  "Flows a full table evicted to make room, by what they were.")                                    \
 	C(flows_flushed, ONE, "flows", "flushed", "flows_total", "event=\"flushed\"", COUNTER, 0,             \
 	  "Flow table events.")                                                                              \
 	C(flows_active, ONE, "flows", "active", "flows_active", NULL, GAUGE, 0, "Flows in the flow tables.")  \
@@ -133,6 +141,12 @@ extern const struct label_set labels_outcome, labels_disposition, labels_stage, 
 	  "TLS ClientHellos split over TCP segments, by outcome (no_buffer: pool empty).")                  \
 	C(shed_episodes, ONE, "", "shed_episodes", "shed_episodes_total", NULL, COUNTER, 0,                   \
 	  "Times a worker fell behind and passed new flows uninspected.")                                    \
+	C(insp_no_slot, ONE, "", "insp_no_slot", "inspection_no_slot_total", NULL, COUNTER, 0,                \
+	  "Packets passed uninspected (outcome shed) because every inspection slot was in use.")            \
+	C(insp_reclaimed, ONE, "", "insp_reclaimed", "inspection_reclaimed_total", NULL, COUNTER, 0,          \
+	  "Inspection slots taken back from flows idle 1 s or more, for new flows (their windows closed).") \
+	C(insp_in_use, ONE, "", "insp_in_use", "inspection_slots_in_use", NULL, GAUGE, 0,                     \
+	  "Flows holding an inspection slot now (inside their window).")                                    \
 	C(busy_cycles, ONE, "cycles", "busy", "busy_cycles_total", NULL, COUNTER, PW,                  \
 	  "TSC cycles spent on bursts that carried packets.")                                                \
 	C(bursts, ONE, "cycles", "bursts", "bursts_total", NULL, COUNTER, 0,                           \
@@ -152,6 +166,7 @@ extern const struct label_set labels_outcome, labels_disposition, labels_stage, 
 #define COUNTER_DIM_DISPOSITION [DISP_COUNT]
 #define COUNTER_DIM_STAGE [STAGE_COUNT]
 #define COUNTER_DIM_VERDICT [VERDICT_COUNT]
+#define COUNTER_DIM_EVICTION [EVICT_COUNT]
 
 struct worker_stats {
 #define COUNTER_FIELD(field, labels, ...) uint64_t field COUNTER_DIM_##labels;

@@ -1,127 +1,220 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * The flow table: a bucketised cuckoo hash over per-worker slot arrays.
+ *
+ * Why not rte_hash (measured in bench/, docs/bench.md): rte_hash keeps its
+ * own copy of every key beside its buckets, so a lookup reads the bucket,
+ * then the key store, then the flow: three cache misses, and 76 bytes per
+ * flow before the flow itself. Here the key lives only in the flow's hot
+ * line, and a bucket is one cache line of eight (16-bit signature, 32-bit
+ * slot) pairs, so a hit is two lines: the bucket and the flow it names.
+ *
+ *   bucket b1 = hash & mask, b2 = b1 ^ alt(sig); a flow sits in one of them.
+ *   A full pair of buckets moves an entry to its other bucket (cuckoo),
+ *   a few steps deep; the buckets are sized for at most ~80 % load, so the
+ *   slot arrays fill long before the buckets refuse.
+ *
+ * Slots are 1-based (0 = none): hot[slot] (one line), cold[slot]. A free
+ * slot has key.ip_version 0 and links the free list through ts_last.
+ */
 #include "flow.h"
 
 #include <errno.h>
 #include <string.h>
 
 #include <rte_byteorder.h>
-#include <rte_hash.h>
 #include <rte_hash_crc.h>
 #include <rte_malloc.h>
 #include <rte_mbuf.h>
 #include <rte_prefetch.h>
 
-/* Slots sampled when the table is full; the least recently seen is evicted. */
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
+
+#define BUCKET_ENTRIES 8
+/*
+ * Flows sampled when the table is full; the least valuable, then least
+ * recently seen, goes. The sample grows (up to EVICT_SCAN_MAX) until it
+ * holds an unjudged flow, so judged ones, VPN flows above all, are given up
+ * only when nothing cheaper is near.
+ */
 #define EVICT_SAMPLE 8
-
-struct flow_table {
-	struct rte_hash *hash;
-	struct flow *flows;         /* indexed by rte_hash key position */
-	uint32_t n_slots;
-	uint32_t cursor;            /* idle scan position */
-	uint32_t evict_cursor;
-	struct flow_table_config cfg;
-	flow_export_fn export_fn;
-	void *export_arg;
-	struct flow_table_stats st;
-	uint64_t removals;          /* flows removed so far: lets a burst tell its bulk hits went stale */
-	/*
-	 * Eviction spares flows seen at or after this time: within a burst,
-	 * the flows its earlier packets touched, which later stages still use.
-	 */
-	uint64_t spare_from;
-	uint64_t sweep_ns;          /* the idle scan covers the table once per this much time */
-	uint64_t age_last;          /* time up to which the scan is paid for */
-};
-
+#define EVICT_SCAN_MAX 64
+/* Cuckoo moves tried before an insert gives up on a bucket pair. */
+#define CUCKOO_DEPTH 8
 /* Slots the paced scan visits at most per call: bounds one poll's extra work. */
 #define AGE_MAX_PER_CALL 1024
 
-/* rte_hash has no tuned compare for 40-byte keys and would call memcmp. */
-_Static_assert(sizeof(struct flow_key) == 40, "flow_key_eq compares 40 bytes");
+struct ft_bucket {
+	uint16_t sig[BUCKET_ENTRIES];
+	uint32_t slot[BUCKET_ENTRIES];  /* 0 = empty */
+	uint8_t pad[16];
+} __attribute__((aligned(64)));
+_Static_assert(sizeof(struct ft_bucket) == 64, "a bucket is one cache line");
 
-static int flow_key_eq(const void *k1, const void *k2, size_t len)
+struct flow_table {
+	struct ft_bucket *buckets;
+	struct flow *hot;           /* [0..n_slots], slot 0 unused */
+	struct flow_cold *cold;
+	uint32_t bucket_mask;
+	uint32_t n_slots;
+	uint32_t free_head;         /* free slot list, 0 = empty */
+	uint32_t cursor;            /* idle scan position */
+	uint32_t evict_cursor;
+	uint32_t rng;               /* cuckoo victim choice */
+	struct flow_table_config cfg;
+	uint32_t to_udp, to_tcp, to_syn, to_fin, to_other, to_window; /* timeouts in ticks */
+	struct flow_table_hooks hooks;
+	struct worker_stats *ctr;
+	uint64_t removals;          /* flows removed so far: lets a burst tell its bulk hits went stale */
+	/*
+	 * Eviction spares flows seen at or after this tick: within a burst,
+	 * the flows its earlier packets touched, which later stages still use.
+	 */
+	uint32_t spare_from;
+	uint8_t sparing;
+	uint64_t sweep_ns;          /* the idle scan covers the table once per this much time */
+	uint64_t age_last;          /* time up to which the scan is paid for */
+	uint64_t now;               /* newest time the table was told (ns) */
+};
+
+static inline uint32_t bucket_of(const struct flow_table *t, uint64_t hash)
 {
-	(void)len;
-	const uint8_t *a = k1, *b = k2;
+	return (uint32_t)hash & t->bucket_mask;
+}
+
+static inline uint16_t sig_of(uint64_t hash)
+{
+	return (uint16_t)(hash >> 48);
+}
+
+/* The other bucket of an entry: an involution, so either bucket finds the other. */
+static inline uint32_t alt_bucket(const struct flow_table *t, uint32_t b, uint16_t sig)
+{
+	return (b ^ ((uint32_t)sig * 0x9e3779b1u | 1u)) & t->bucket_mask;
+}
+
+static inline bool key_eq(const struct flow_key *a, const struct flow_key *b)
+{
 	uint64_t x[5], y[5];
 	memcpy(x, a, sizeof(x));
 	memcpy(y, b, sizeof(y));
-	return ((x[0] ^ y[0]) | (x[1] ^ y[1]) | (x[2] ^ y[2]) | (x[3] ^ y[3]) | (x[4] ^ y[4])) != 0;
+	return ((x[0] ^ y[0]) | (x[1] ^ y[1]) | (x[2] ^ y[2]) | (x[3] ^ y[3]) | (x[4] ^ y[4])) == 0;
 }
 
-/* Bytes allocated from DPDK's heaps on every socket. */
-static uint64_t heap_allocated(void)
+/* Entries of bucket bk whose signature is sig, one bit each. */
+static inline uint32_t sig_matches(const struct ft_bucket *bk, uint16_t sig)
 {
-	uint64_t sum = 0;
-	for (unsigned int s = 0; s < RTE_MAX_NUMA_NODES; s++) {
-		struct rte_malloc_socket_stats st;
-		if (rte_malloc_get_socket_stats((int)s, &st) == 0)
-			sum += st.heap_allocsz_bytes;
+#if defined(__SSE2__)
+	__m128i v = _mm_load_si128((const __m128i *)(const void *)bk->sig);
+	uint32_t m = (uint32_t)_mm_movemask_epi8(_mm_cmpeq_epi16(v, _mm_set1_epi16((short)sig)));
+	/* Two mask bits per 16-bit lane: keep one. */
+	m &= 0x5555;
+	m = (m | (m >> 1)) & 0x3333;
+	m = (m | (m >> 2)) & 0x0f0f;
+	m = (m | (m >> 4)) & 0x00ff;
+	return m;
+#else
+	uint32_t m = 0;
+	for (unsigned int i = 0; i < BUCKET_ENTRIES; i++)
+		m |= (uint32_t)(bk->sig[i] == sig) << i;
+	return m;
+#endif
+}
+
+/* The slot holding key in bucket b, 0 when none. */
+static inline uint32_t bucket_find(const struct flow_table *t, uint32_t b, uint16_t sig, const struct flow_key *key)
+{
+	const struct ft_bucket *bk = &t->buckets[b];
+	for (uint32_t m = sig_matches(bk, sig); m; m &= m - 1) {
+		uint32_t s = bk->slot[__builtin_ctz(m)];
+		if (s != 0 && key_eq(&t->hot[s].key, key))
+			return s;
 	}
-	return sum;
+	return 0;
 }
 
-struct flow_table *flow_table_create(const char *name, int socket, const struct flow_table_config *cfg,
-				     flow_export_fn export_fn, void *export_arg)
+static uint32_t table_find(const struct flow_table *t, const struct flow_key *key, uint64_t hash)
 {
-	/* What the table really costs (hash, key store, flows), for the memory-per-flow figure. */
-	uint64_t heap0 = heap_allocated();
-	struct flow_table *t = rte_zmalloc_socket("flow_table", sizeof(*t), 64, socket);
-	if (t == NULL)
-		return NULL;
-	/*
-	 * EXT_TABLE: without it a bucket collision can refuse a key long before
-	 * the table is full, which would evict flows needlessly.
-	 */
-	struct rte_hash_parameters hp = {
-		.name = name,
-		.entries = cfg->capacity,
-		.key_len = sizeof(struct flow_key),
-		.hash_func = rte_hash_crc,
-		.hash_func_init_val = 0,
-		.socket_id = socket,
-		.extra_flag = RTE_HASH_EXTRA_FLAGS_EXT_TABLE,
-	};
-	t->hash = rte_hash_create(&hp);
-	if (t->hash == NULL)
-		goto fail;
-	rte_hash_set_cmp_func(t->hash, flow_key_eq);
-	t->n_slots = (uint32_t)rte_hash_max_key_id(t->hash) + 1;
-	t->flows = rte_zmalloc_socket("flows", (size_t)t->n_slots * sizeof(struct flow), 64, socket);
-	if (t->flows == NULL)
-		goto fail;
-	t->cfg = *cfg;
-	t->spare_from = UINT64_MAX;
-	t->st.slots = t->n_slots;
-	/*
-	 * A quarter of the shortest timeout: an idle flow leaves at most that
-	 * late, and an idle table costs next to nothing to watch.
-	 */
-	uint64_t shortest = cfg->udp_timeout_ns;
-	const uint64_t others[] = {cfg->tcp_timeout_ns, cfg->tcp_syn_timeout_ns, cfg->tcp_closed_timeout_ns,
-				   cfg->other_timeout_ns};
-	for (unsigned int i = 0; i < RTE_DIM(others); i++)
-		if (others[i] != 0 && (shortest == 0 || others[i] < shortest))
-			shortest = others[i];
-	t->sweep_ns = RTE_MAX(shortest / 4, (uint64_t)1000000);
-	t->st.mem_bytes = heap_allocated() - heap0;
-	t->export_fn = export_fn;
-	t->export_arg = export_arg;
-	return t;
-fail:
-	flow_table_free(t);
-	return NULL;
+	uint32_t b1 = bucket_of(t, hash);
+	uint16_t sig = sig_of(hash);
+	uint32_t s = bucket_find(t, b1, sig, key);
+	return s ? s : bucket_find(t, alt_bucket(t, b1, sig), sig, key);
 }
 
-void flow_table_free(struct flow_table *t)
+static inline int bucket_free_entry(const struct ft_bucket *bk)
 {
-	if (t == NULL)
-		return;
-	rte_hash_free(t->hash);
-	rte_free(t->flows);
-	rte_free(t);
+	for (int i = 0; i < BUCKET_ENTRIES; i++)
+		if (bk->slot[i] == 0)
+			return i;
+	return -1;
 }
+
+/*
+ * Places (sig, slot) in bucket b or b2, moving other entries to their other
+ * bucket when both are full (a random walk a few steps deep). False when no
+ * room was found: then *lost is an entry the walk carried and could not
+ * place (it may be the new one), with the two buckets it may live in.
+ */
+struct ft_entry {
+	uint16_t sig;
+	uint32_t slot;
+	uint32_t b, b2;
+};
+
+static bool bucket_insert(struct flow_table *t, uint32_t b, uint32_t b2, uint16_t sig, uint32_t slot,
+			  struct ft_entry *lost)
+{
+	for (unsigned int depth = 0;; depth++) {
+		int e = bucket_free_entry(&t->buckets[b]);
+		if (e < 0 && (e = bucket_free_entry(&t->buckets[b2])) >= 0)
+			b = b2;
+		if (e >= 0) {
+			t->buckets[b].sig[e] = sig;
+			t->buckets[b].slot[e] = slot;
+			return true;
+		}
+		if (depth == CUCKOO_DEPTH) {
+			*lost = (struct ft_entry){sig, slot, b, b2};
+			return false;
+		}
+		/* Both full: put ours in place of a random entry of one of them and carry that one on. */
+		t->rng = t->rng * 1103515245u + 12345u;
+		unsigned int v = (t->rng >> 16) % BUCKET_ENTRIES;
+		uint32_t into = (t->rng & 0x8000) ? b2 : b;
+		struct ft_bucket *bk = &t->buckets[into];
+		uint16_t vsig = bk->sig[v];
+		uint32_t vslot = bk->slot[v];
+		bk->sig[v] = sig;
+		bk->slot[v] = slot;
+		sig = vsig;
+		slot = vslot;
+		/* The carried entry's other home first (its own is full now). */
+		b = alt_bucket(t, into, sig);
+		b2 = into;
+	}
+}
+
+static bool bucket_remove(struct flow_table *t, const struct flow_key *key, uint64_t hash, uint32_t slot)
+{
+	uint32_t b1 = bucket_of(t, hash);
+	uint16_t sig = sig_of(hash);
+	uint32_t bs[2] = {b1, alt_bucket(t, b1, sig)};
+	for (unsigned int k = 0; k < 2; k++) {
+		struct ft_bucket *bk = &t->buckets[bs[k]];
+		for (unsigned int i = 0; i < BUCKET_ENTRIES; i++)
+			if (bk->slot[i] == slot) {
+				bk->slot[i] = 0;
+				bk->sig[i] = 0;
+				return true;
+			}
+	}
+	(void)key;
+	return false;
+}
+
+/* ---- keys ---- */
 
 /* Orders endpoints as memcmp would (network byte order), in two 64-bit compares. */
 static inline int addr_port_cmp(const uint8_t *a, uint16_t pa, const uint8_t *b, uint16_t pb)
@@ -140,8 +233,20 @@ static inline int addr_port_cmp(const uint8_t *a, uint16_t pa, const uint8_t *b,
 	return (int)pa - (int)pb;
 }
 
+/* Two CRC32C of the key: independent chains, so they cost about one. */
+static inline uint64_t key_hash(const struct flow_key *k)
+{
+	uint64_t w[5];
+	memcpy(w, k, sizeof(w));
+	uint32_t a = 0, b = 0x9747b28cu;
+	for (unsigned int i = 0; i < 5; i++) {
+		a = rte_hash_crc_8byte(w[i], a);
+		b = rte_hash_crc_8byte(w[i], b);
+	}
+	return (uint64_t)b << 32 | a;
+}
 
-uint32_t flow_key_make(const struct pkt_info *pi, struct flow_key *key, bool *src_is_lo)
+uint64_t flow_key_make(const struct pkt_info *pi, struct flow_key *key, bool *src_is_lo)
 {
 	bool lo = addr_port_cmp(pi->src, pi->src_port, pi->dst, pi->dst_port) <= 0;
 	const uint8_t *a_lo = lo ? pi->src : pi->dst, *a_hi = lo ? pi->dst : pi->src;
@@ -149,17 +254,11 @@ uint32_t flow_key_make(const struct pkt_info *pi, struct flow_key *key, bool *sr
 	memcpy(key->addr_hi, a_hi, 16);
 	key->port_lo = lo ? pi->src_port : pi->dst_port;
 	key->port_hi = lo ? pi->dst_port : pi->src_port;
-	key->vlan = pi->vlan;
+	key->zone = pi->vlan;
 	key->proto = pi->l4_proto;
 	key->ip_version = pi->ip_version;
 	*src_is_lo = lo;
-	return rte_hash_crc(key, sizeof(*key), 0);
-}
-
-/* Past 7/8 full the table ages everything 8x faster, so new flows find room without eviction. */
-static inline bool table_crowded(const struct flow_table *t)
-{
-	return t->st.active * 8 > (uint64_t)t->n_slots * 7;
+	return key_hash(key);
 }
 
 unsigned int flow_worker_of(struct rte_mbuf *m, unsigned int n, uint8_t *linear)
@@ -180,174 +279,423 @@ unsigned int flow_worker_of(struct rte_mbuf *m, unsigned int n, uint8_t *linear)
 	}
 	struct flow_key k;
 	bool lo;
-	return (flow_key_make(&pi, &k, &lo) >> 8) % n;
+	return (uint32_t)(flow_key_make(&pi, &k, &lo) >> 8) % n;
 }
 
-static inline uint64_t flow_timeout(const struct flow_table *t, const struct flow *f)
+/* ---- the table ---- */
+
+/* Bytes allocated from DPDK's heaps on every socket. */
+static uint64_t heap_allocated(void)
 {
-	uint64_t to;
+	uint64_t sum = 0;
+	for (unsigned int s = 0; s < RTE_MAX_NUMA_NODES; s++) {
+		struct rte_malloc_socket_stats st;
+		if (rte_malloc_get_socket_stats((int)s, &st) == 0)
+			sum += st.heap_allocsz_bytes;
+	}
+	return sum;
+}
+
+static uint32_t ticks_of(uint64_t ns)
+{
+	uint64_t t = ns >> FLOW_TICK_SHIFT;
+	return t > INT32_MAX ? INT32_MAX : (uint32_t)t;
+}
+
+struct flow_table *flow_table_create(const char *name, int socket, const struct flow_table_config *cfg,
+				     const struct flow_table_hooks *hooks, struct worker_stats *ctr)
+{
+	(void)name;
+	if (cfg->capacity == 0 || cfg->capacity > (1u << 30))
+		return NULL;
+	/* What the table really costs (buckets, hot and cold lines), for the memory-per-flow figure. */
+	uint64_t heap0 = heap_allocated();
+	struct flow_table *t = rte_zmalloc_socket("flow_table", sizeof(*t), 64, socket);
+	if (t == NULL)
+		return NULL;
+	/* Buckets for the slots at <= 80 % load, a power of two. */
+	uint64_t want = ((uint64_t)cfg->capacity * 5 / 4 + BUCKET_ENTRIES - 1) / BUCKET_ENTRIES;
+	uint32_t nb = 2;
+	while (nb < want)
+		nb <<= 1;
+	t->bucket_mask = nb - 1;
+	t->n_slots = cfg->capacity;
+	t->buckets = rte_zmalloc_socket("flow_buckets", (size_t)nb * sizeof(struct ft_bucket), 64, socket);
+	t->hot = rte_zmalloc_socket("flow_hot", ((size_t)t->n_slots + 1) * sizeof(struct flow), 64, socket);
+	t->cold = rte_zmalloc_socket("flow_cold", ((size_t)t->n_slots + 1) * sizeof(struct flow_cold), 64, socket);
+	if (t->buckets == NULL || t->hot == NULL || t->cold == NULL) {
+		flow_table_free(t);
+		return NULL;
+	}
+	for (uint32_t s = t->n_slots; s >= 1; s--) {
+		t->hot[s].ts_last = t->free_head;
+		t->free_head = s;
+	}
+	t->cfg = *cfg;
+	t->to_udp = ticks_of(cfg->udp_timeout_ns);
+	t->to_tcp = ticks_of(cfg->tcp_timeout_ns);
+	t->to_syn = ticks_of(cfg->tcp_syn_timeout_ns);
+	t->to_fin = ticks_of(cfg->tcp_closed_timeout_ns);
+	t->to_other = ticks_of(cfg->other_timeout_ns);
+	t->rng = 0x2545f491u ^ cfg->capacity;
+	t->cursor = 1;
+	t->evict_cursor = 1;
+	/*
+	 * A quarter of the shortest timeout: an idle flow leaves at most that
+	 * late, and an idle table costs next to nothing to watch.
+	 */
+	uint64_t shortest = cfg->udp_timeout_ns;
+	const uint64_t others[] = {cfg->tcp_timeout_ns, cfg->tcp_syn_timeout_ns, cfg->tcp_closed_timeout_ns,
+				   cfg->other_timeout_ns};
+	for (unsigned int i = 0; i < RTE_DIM(others); i++)
+		if (others[i] != 0 && (shortest == 0 || others[i] < shortest))
+			shortest = others[i];
+	t->sweep_ns = RTE_MAX(shortest / 4, (uint64_t)1000000);
+	t->to_window = ticks_of(cfg->window_idle_ns);
+	t->hooks = *hooks;
+	t->ctr = ctr;
+	ctr->flow_slots = t->n_slots;
+	ctr->flow_mem_bytes = heap_allocated() - heap0;
+	return t;
+}
+
+void flow_table_free(struct flow_table *t)
+{
+	if (t == NULL)
+		return;
+	rte_free(t->buckets);
+	rte_free(t->hot);
+	rte_free(t->cold);
+	rte_free(t);
+}
+
+struct flow *flow_table_flow(const struct flow_table *t, uint32_t slot)
+{
+	return &t->hot[slot];
+}
+
+struct flow_cold *flow_table_cold(const struct flow_table *t, uint32_t slot)
+{
+	return &t->cold[slot];
+}
+
+uint32_t flow_table_slots(const struct flow_table *t)
+{
+	return t->n_slots;
+}
+
+/* Past 7/8 full the table ages everything 8x faster, so new flows find room without eviction. */
+static inline bool table_crowded(const struct flow_table *t)
+{
+	return t->ctr->flows_active * 8 > (uint64_t)t->n_slots * 7;
+}
+
+static inline uint32_t flow_timeout(const struct flow_table *t, const struct flow *f)
+{
+	uint32_t to;
 	switch (f->key.proto) {
 	case 6:
-		to = f->tcp_fin ? t->cfg.tcp_closed_timeout_ns
-		     : f->pkts[CLS_S2C] == 0 ? t->cfg.tcp_syn_timeout_ns
-					    : t->cfg.tcp_timeout_ns;
+		to = f->tcp_fin ? t->to_fin : f->pkts[CLS_S2C] == 0 ? t->to_syn : t->to_tcp;
 		break;
 	case 17:
-		to = t->cfg.udp_timeout_ns;
+		to = t->to_udp;
 		break;
 	default:
-		to = t->cfg.other_timeout_ns;
+		to = t->to_other;
 	}
 	return table_crowded(t) ? to / 8 : to;
 }
 
-static void flow_remove(struct flow_table *t, uint32_t pos, enum flow_end why)
+static inline bool idle_past(const struct flow_table *t, const struct flow *f, uint32_t now_tick)
 {
-	struct flow *f = &t->flows[pos];
-	bool crowded = table_crowded(t);
-	f->end = (uint8_t)why;
-	t->export_fn(t->export_arg, f);
-	rte_hash_del_key(t->hash, &f->key);
-	f->in_use = 0;
-	t->removals++;
-	t->st.active--;
-	if (why == FLOW_END_IDLE) {
-		t->st.expired++;
-		t->st.expired_emergency += crowded;
-	}
-	else if (why == FLOW_END_EVICTED)
-		t->st.evicted++;
-	else
-		t->st.flushed++;
+	int32_t idle = (int32_t)(now_tick - f->ts_last);
+	return idle > 0 && (uint32_t)idle > flow_timeout(t, f);
 }
 
-/* Least recently seen of a few slots: approximate LRU at bounded cost. */
-static bool flow_evict_one(struct flow_table *t)
+/*
+ * An inspecting flow holding an inspection slot whose last packet is older
+ * than the window's idle limit. Checked on touch, by the scan and at the
+ * flush alike, so the window closes on the gap alone, whichever sees it.
+ */
+static inline bool window_idle(const struct flow_table *t, const struct flow *f, uint32_t now_tick)
 {
-	uint32_t best = UINT32_MAX;
-	uint64_t best_ts = UINT64_MAX;
-	for (uint32_t i = 0, seen = 0; i < t->n_slots && seen < EVICT_SAMPLE; i++) {
-		uint32_t pos = t->evict_cursor;
-		t->evict_cursor = (t->evict_cursor + 1) % t->n_slots;
-		if (!t->flows[pos].in_use || t->flows[pos].ts_last >= t->spare_from)
+	return t->to_window != 0 && f->phase == FLOW_INSPECTING && f->aux != 0 &&
+	       (int32_t)(now_tick - f->ts_last) > (int32_t)t->to_window && t->hooks.window_fn != NULL;
+}
+
+uint64_t flow_last_ns(const struct flow *f, uint64_t now)
+{
+	/* now's tick minus how far behind the flow's tick is (the clock wraps, the difference does not). */
+	uint64_t now_tick = now >> FLOW_TICK_SHIFT;
+	uint32_t behind = (uint32_t)now_tick - f->ts_last;
+	if ((int32_t)behind < 0)
+		behind = 0;
+	return (now_tick - behind) << FLOW_TICK_SHIFT;
+}
+
+void flow_swap_sides(struct flow *f, struct flow_cold *c)
+{
+	f->client_is_lo ^= 1;
+	uint32_t p = f->pkts[0], b = f->bytes[0];
+	f->pkts[0] = f->pkts[1], f->pkts[1] = p;
+	f->bytes[0] = f->bytes[1], f->bytes[1] = b;
+	uint8_t ph = c->pkts_hi[0];
+	c->pkts_hi[0] = c->pkts_hi[1], c->pkts_hi[1] = ph;
+	uint16_t bh = c->bytes_hi[0];
+	c->bytes_hi[0] = c->bytes_hi[1], c->bytes_hi[1] = bh;
+}
+
+/* What losing a flow costs: an unjudged flow least, a VPN flow most (its verdict is what the table is for). */
+static inline unsigned int evict_class(const struct flow *f)
+{
+	if (f->phase == FLOW_INSPECTING)
+		return EVICT_INSPECTING;
+	return f->vpn ? EVICT_VPN : EVICT_PASS;
+}
+
+static void flow_remove(struct flow_table *t, uint32_t slot, enum flow_end why)
+{
+	struct flow *f = &t->hot[slot];
+	bool crowded = table_crowded(t);
+	unsigned int cls = evict_class(f);
+	t->hooks.export_fn(t->hooks.arg, slot, why);
+	bucket_remove(t, &f->key, key_hash(&f->key), slot);
+	memset(f, 0, sizeof(*f));
+	memset(&t->cold[slot], 0, sizeof(t->cold[slot]));
+	f->ts_last = t->free_head;
+	t->free_head = slot;
+	t->removals++;
+	t->ctr->flows_active--;
+	if (why == FLOW_END_IDLE) {
+		t->ctr->flows_expired++;
+		t->ctr->flows_expired_emergency += crowded;
+	} else if (why == FLOW_END_EVICTED) {
+		t->ctr->flows_evicted[cls]++;
+	} else {
+		t->ctr->flows_flushed++;
+	}
+}
+
+static inline bool spared(const struct flow_table *t, const struct flow *f)
+{
+	return t->sparing && (int32_t)(f->ts_last - t->spare_from) >= 0;
+}
+
+/* The cheaper of two flows to lose: lower class first, then the longer idle. */
+static inline bool worse_victim(const struct flow *a, const struct flow *b, uint32_t now_tick)
+{
+	unsigned int ca = evict_class(a), cb = evict_class(b);
+	if (ca != cb)
+		return ca < cb;
+	/* Inside a class, a flow that barely started (a SYN, one datagram) goes before a busy one. */
+	bool sa = a->pkts[0] + a->pkts[1] <= 2, sb = b->pkts[0] + b->pkts[1] <= 2;
+	if (sa != sb)
+		return sa;
+	return (uint32_t)(now_tick - a->ts_last) > (uint32_t)(now_tick - b->ts_last);
+}
+
+/* The least valuable of a few in-use slots: approximate LRU by class, at bounded cost. */
+static bool flow_evict_one(struct flow_table *t, uint32_t now_tick)
+{
+	uint32_t best = 0;
+	for (uint32_t i = 0, seen = 0; i < t->n_slots && seen < EVICT_SCAN_MAX; i++) {
+		if (seen >= EVICT_SAMPLE && evict_class(&t->hot[best]) == EVICT_INSPECTING)
+			break;
+		uint32_t s = t->evict_cursor;
+		t->evict_cursor = t->evict_cursor == t->n_slots ? 1 : t->evict_cursor + 1;
+		const struct flow *f = &t->hot[s];
+		if (f->key.ip_version == 0 || spared(t, f))
 			continue;
 		seen++;
-		if (t->flows[pos].ts_last < best_ts) {
-			best_ts = t->flows[pos].ts_last;
-			best = pos;
-		}
+		if (best == 0 || worse_victim(f, &t->hot[best], now_tick))
+			best = s;
 	}
-	if (best == UINT32_MAX)
+	if (best == 0)
 		return false;
 	flow_remove(t, best, FLOW_END_EVICTED);
 	return true;
 }
 
-static void flow_init(struct flow *f, const struct flow_key *key, bool src_is_lo, uint64_t now)
+static void flow_init(struct flow_table *t, uint32_t slot, const struct flow_key *key, bool src_is_lo, uint64_t now)
 {
+	struct flow *f = &t->hot[slot];
 	memset(f, 0, sizeof(*f));
 	f->key = *key;
-	f->in_use = 1;
 	f->client_is_lo = src_is_lo;
-	f->ts_first = now;
-	f->ts_last = now;
+	f->ts_last = flow_tick(now);
+	memset(&t->cold[slot], 0, sizeof(t->cold[slot]));
+	t->cold[slot].ts_first = now;
 }
 
 /* A hit: refreshes the flow, or expires it (NULL) when it idled past its timeout. */
-static __rte_always_inline struct flow *flow_touch(struct flow_table *t, uint32_t pos, bool src_is_lo,
-						   uint64_t now, uint8_t *dir)
+static __rte_always_inline struct flow *flow_touch(struct flow_table *t, uint32_t slot, bool src_is_lo, uint64_t now,
+						   uint8_t *dir)
 {
-	struct flow *f = &t->flows[pos];
+	struct flow *f = &t->hot[slot];
+	uint32_t tick = flow_tick(now);
 	/* Offline, time only moves with packets: expire on touch too. */
-	if (now > f->ts_last && now - f->ts_last > flow_timeout(t, f)) {
-		flow_remove(t, pos, FLOW_END_IDLE);
+	if (idle_past(t, f, tick)) {
+		flow_remove(t, slot, FLOW_END_IDLE);
 		return NULL;
 	}
+	if (unlikely(window_idle(t, f, tick)))
+		t->hooks.window_fn(t->hooks.arg, slot);
 	*dir = (src_is_lo == f->client_is_lo) ? CLS_C2S : CLS_S2C;
-	if (now > f->ts_last)
-		f->ts_last = now;
+	if ((int32_t)(tick - f->ts_last) > 0)
+		f->ts_last = tick;
 	return f;
 }
 
-static struct flow *flow_add(struct flow_table *t, const struct flow_key *key, uint32_t hash, bool src_is_lo,
-			     uint64_t now, uint8_t *dir)
+/* Frees an entry of bucket b or b2 by evicting the cheapest flow there, never keep's. */
+static bool flow_evict_from(struct flow_table *t, uint32_t b, uint32_t b2, uint32_t keep, uint32_t now_tick)
 {
-	int32_t pos = rte_hash_add_key_with_hash(t->hash, key, hash);
-	if (pos == -ENOSPC) {
-		if (!flow_evict_one(t))
-			return NULL;
-		pos = rte_hash_add_key_with_hash(t->hash, key, hash);
-	}
-	if (pos < 0 || (uint32_t)pos >= t->n_slots)
+	uint32_t best = 0;
+	const uint32_t bs[2] = {b, b2};
+	for (unsigned int k = 0; k < 2; k++)
+		for (unsigned int i = 0; i < BUCKET_ENTRIES; i++) {
+			uint32_t s = t->buckets[bs[k]].slot[i];
+			if (s == 0 || s == keep || spared(t, &t->hot[s]))
+				continue;
+			if (best == 0 || worse_victim(&t->hot[s], &t->hot[best], now_tick))
+				best = s;
+		}
+	if (best == 0)
+		return false;
+	flow_remove(t, best, FLOW_END_EVICTED);
+	return true;
+}
+
+static struct flow *flow_add(struct flow_table *t, const struct flow_key *key, uint64_t hash, bool src_is_lo,
+			     uint64_t now, uint8_t *dir, uint32_t *slot_out)
+{
+	uint32_t tick = flow_tick(now);
+	if (t->free_head == 0 && !flow_evict_one(t, tick))
 		return NULL;
-	struct flow *f = &t->flows[pos];
-	flow_init(f, key, src_is_lo, now);
-	t->st.created++;
-	t->st.active++;
-	*dir = CLS_C2S;
-	return f;
-}
-
-struct flow *flow_lookup_or_add(struct flow_table *t, const struct flow_key *key, uint32_t hash,
-				bool src_is_lo, uint64_t now, uint8_t *dir)
-{
-	int32_t pos = rte_hash_lookup_with_hash(t->hash, key, hash);
-	if (pos >= 0) {
-		struct flow *f = flow_touch(t, (uint32_t)pos, src_is_lo, now, dir);
-		if (f != NULL)
-			return f;
+	uint32_t slot = t->free_head;
+	uint32_t b1 = bucket_of(t, hash);
+	uint16_t sig = sig_of(hash);
+	t->free_head = t->hot[slot].ts_last;
+	flow_init(t, slot, key, src_is_lo, now);
+	t->ctr->flows_created++;
+	t->ctr->flows_active++;
+	struct ft_entry lost;
+	if (!bucket_insert(t, b1, alt_bucket(t, b1, sig), sig, slot, &lost)) {
+		/*
+		 * Rare (the buckets run at <= 80 % load): the walk left one entry
+		 * without a bucket. Make room in its pair by evicting the
+		 * cheapest flow there; if every one is in use by this burst, the
+		 * homeless flow itself goes (it could not be found again).
+		 */
+		while (!bucket_insert(t, lost.b, lost.b2, lost.sig, lost.slot, &lost)) {
+			if (!flow_evict_from(t, lost.b, lost.b2, slot, tick)) {
+				/* Possibly the new flow itself: then counted as created and evicted. */
+				flow_remove(t, lost.slot, FLOW_END_EVICTED);
+				break;
+			}
+		}
+		if (t->hot[slot].key.ip_version == 0)
+			return NULL;
 	}
-	return flow_add(t, key, hash, src_is_lo, now, dir);
+	*dir = CLS_C2S;
+	*slot_out = slot;
+	return &t->hot[slot];
 }
 
-void flow_lookup_or_add_bulk(struct flow_table *t, const struct flow_key *const *keys, const uint32_t *hashes,
-			     const bool *src_is_lo, uint32_t n, const uint64_t *now, struct flow **flows,
-			     uint8_t *dirs)
+struct flow *flow_lookup_or_add(struct flow_table *t, const struct flow_key *key, uint64_t hash, bool src_is_lo,
+				uint64_t now, uint8_t *dir, uint32_t *slot)
 {
-	int32_t pos[FLOW_BULK_MAX];
-	/*
-	 * One bulk probe prefetches every bucket of the burst before comparing
-	 * keys, instead of taking the cache misses one packet at a time.
-	 */
+	if (now > t->now)
+		t->now = now;
+	uint32_t s = table_find(t, key, hash);
+	if (s != 0) {
+		struct flow *f = flow_touch(t, s, src_is_lo, now, dir);
+		if (f != NULL) {
+			*slot = s;
+			return f;
+		}
+	}
+	return flow_add(t, key, hash, src_is_lo, now, dir, slot);
+}
+
+void flow_lookup_or_add_bulk(struct flow_table *t, const struct flow_key *const *keys, const uint64_t *hashes,
+			     const bool *src_is_lo, uint32_t n, const uint64_t *now, struct flow **flows,
+			     uint8_t *dirs, uint32_t *slots)
+{
+	uint32_t b1[FLOW_BULK_MAX], b2[FLOW_BULK_MAX], hit[FLOW_BULK_MAX];
+	uint32_t m1[FLOW_BULK_MAX], m2[FLOW_BULK_MAX];
 	if (n == 0)
 		return;
-	if (rte_hash_lookup_with_hash_bulk(t->hash, (const void **)(uintptr_t)keys,
-						     (hash_sig_t *)(uintptr_t)hashes, n, pos) != 0) {
-		for (uint32_t i = 0; i < n; i++)
-			pos[i] = -ENOENT;
-	}
-	/* Every hit's first two lines (key, times, counters) on their way before the first is read. */
-	for (uint32_t i = 0; i < n; i++)
-		if (pos[i] >= 0) {
-			rte_prefetch0(&t->flows[pos[i]]);
-			rte_prefetch0((const char *)&t->flows[pos[i]] + RTE_CACHE_LINE_SIZE);
-		}
-	uint64_t removals = t->removals;
-	t->spare_from = now[0];
+	/* Every bucket of the burst on its way before the first is read... */
 	for (uint32_t i = 0; i < n; i++) {
+		b1[i] = bucket_of(t, hashes[i]);
+		b2[i] = alt_bucket(t, b1[i], sig_of(hashes[i]));
+		rte_prefetch0(&t->buckets[b1[i]]);
+		rte_prefetch0(&t->buckets[b2[i]]);
+	}
+	/* ...then every candidate flow's hot line, before any key is compared. */
+	for (uint32_t i = 0; i < n; i++) {
+		uint16_t sig = sig_of(hashes[i]);
+		m1[i] = sig_matches(&t->buckets[b1[i]], sig);
+		m2[i] = sig_matches(&t->buckets[b2[i]], sig);
+		for (uint32_t m = m1[i]; m; m &= m - 1)
+			rte_prefetch0(&t->hot[t->buckets[b1[i]].slot[__builtin_ctz(m)]]);
+		for (uint32_t m = m2[i]; m; m &= m - 1)
+			rte_prefetch0(&t->hot[t->buckets[b2[i]].slot[__builtin_ctz(m)]]);
+	}
+	for (uint32_t i = 0; i < n; i++) {
+		hit[i] = 0;
+		for (uint32_t m = m1[i]; m && hit[i] == 0; m &= m - 1) {
+			uint32_t s = t->buckets[b1[i]].slot[__builtin_ctz(m)];
+			if (s != 0 && key_eq(&t->hot[s].key, keys[i]))
+				hit[i] = s;
+		}
+		for (uint32_t m = m2[i]; m && hit[i] == 0; m &= m - 1) {
+			uint32_t s = t->buckets[b2[i]].slot[__builtin_ctz(m)];
+			if (s != 0 && key_eq(&t->hot[s].key, keys[i]))
+				hit[i] = s;
+		}
+	}
+	uint64_t removals = t->removals;
+	t->spare_from = flow_tick(now[0]);
+	t->sparing = 1;
+	for (uint32_t i = 0; i < n; i++) {
+		if (now[i] > t->now)
+			t->now = now[i];
 		/*
-		 * A removal earlier in this burst (expiry, eviction) may have freed
-		 * or reused a slot the probe returned: look such packets up again.
+		 * A removal or insert earlier in this burst (expiry, eviction, a
+		 * cuckoo move) may have changed what the probe saw: such packets
+		 * are looked up again.
 		 */
-		if (pos[i] >= 0 && likely(t->removals == removals)) {
-			flows[i] = flow_touch(t, (uint32_t)pos[i], src_is_lo[i], now[i], &dirs[i]);
-			if (flows[i] != NULL)
+		if (hit[i] != 0 && likely(t->removals == removals)) {
+			flows[i] = flow_touch(t, hit[i], src_is_lo[i], now[i], &dirs[i]);
+			if (flows[i] != NULL) {
+				slots[i] = hit[i];
 				continue;
+			}
 		}
 		/* Misses, and a new flow's second packet in the same burst, land here. */
-		flows[i] = flow_lookup_or_add(t, keys[i], hashes[i], src_is_lo[i], now[i], &dirs[i]);
+		flows[i] = flow_lookup_or_add(t, keys[i], hashes[i], src_is_lo[i], now[i], &dirs[i], &slots[i]);
 	}
-	t->spare_from = UINT64_MAX;
+	t->sparing = 0;
 }
 
 void flow_table_age(struct flow_table *t, uint64_t now, uint32_t budget)
 {
+	uint32_t tick = flow_tick(now);
+	if (now > t->now)
+		t->now = now;
 	for (uint32_t i = 0; i < budget; i++) {
-		uint32_t pos = t->cursor;
-		t->cursor = (t->cursor + 1) % t->n_slots;
-		struct flow *f = &t->flows[pos];
-		if (f->in_use && now > f->ts_last && now - f->ts_last > flow_timeout(t, f))
-			flow_remove(t, pos, FLOW_END_IDLE);
+		uint32_t s = t->cursor;
+		t->cursor = t->cursor == t->n_slots ? 1 : t->cursor + 1;
+		struct flow *f = &t->hot[s];
+		if (i + 4 < budget)
+			rte_prefetch0(&t->hot[t->cursor + 4 <= t->n_slots ? t->cursor + 4 : 1]);
+		if (f->key.ip_version == 0)
+			continue;
+		if (idle_past(t, f, tick))
+			flow_remove(t, s, FLOW_END_IDLE);
+		else if (window_idle(t, f, tick))
+			t->hooks.window_fn(t->hooks.arg, s);
 	}
 }
 
@@ -372,15 +720,14 @@ void flow_table_age_paced(struct flow_table *t, uint64_t now)
 	flow_table_age(t, now, (uint32_t)due);
 }
 
-void flow_table_flush(struct flow_table *t)
+void flow_table_flush(struct flow_table *t, uint64_t now)
 {
-	/* Slots are handed out low first: stop once the last live flow is out. */
-	for (uint32_t pos = 0; pos < t->n_slots && t->st.active > 0; pos++)
-		if (t->flows[pos].in_use)
-			flow_remove(t, pos, FLOW_END_FLUSH);
-}
-
-void flow_table_get_stats(const struct flow_table *t, struct flow_table_stats *st)
-{
-	*st = t->st;
+	uint32_t tick = flow_tick(now);
+	for (uint32_t s = 1; s <= t->n_slots && t->ctr->flows_active > 0; s++) {
+		if (t->hot[s].key.ip_version == 0)
+			continue;
+		if (window_idle(t, &t->hot[s], tick))
+			t->hooks.window_fn(t->hooks.arg, s);
+		flow_remove(t, s, FLOW_END_FLUSH);
+	}
 }

@@ -1,9 +1,27 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
- * Per-worker flow table. Owned by exactly one worker lcore and never shared,
- * so nothing in it locks. A flow key is canonical (lower endpoint first), so
- * both directions of a connection map to one entry; the side that sent the
- * first packet is the client.
+ * Per-worker flow state, laid out for millions of flows. Owned by exactly
+ * one worker lcore and never shared, so nothing in it locks.
+ *
+ * Three parts, by who touches them how often (docs/architecture.md has the
+ * picture of the cache lines):
+ *   struct flow       one cache line per flow: everything a packet of a
+ *                     decided flow reads or writes (key check, counters,
+ *                     last-seen time, verdict, registry generation);
+ *   struct flow_cold  beside it in a parallel array: what only a decision,
+ *                     a reload or the flow's end reads (first-seen time,
+ *                     app, confidence, registrant, counter high bits);
+ *   struct flow_insp  only while the flow is inside its classification
+ *                     window: the validators' state, the decision path, the
+ *                     ClientHello's JA4 and SNI. A per-worker pool
+ *                     (classify.c) lends one and takes it back when the
+ *                     flow decides; the decision event carries it away.
+ * The table itself (flow.c) is a bucketised cuckoo hash whose buckets hold
+ * a 16-bit signature and the flow's slot for eight flows in one cache line.
+ *
+ * A flow key is canonical (lower endpoint first), so both directions of a
+ * connection map to one entry; the side that sent the first packet is the
+ * client (a classifier that proves otherwise may turn it round).
  */
 #ifndef TUNDRA_FLOW_H
 #define TUNDRA_FLOW_H
@@ -20,10 +38,11 @@ struct flow_key {
 	uint8_t addr_hi[16];
 	uint16_t port_lo;
 	uint16_t port_hi;
-	uint16_t vlan;
+	uint16_t zone;              /* VLAN id, or what tells the networks of an encapsulation apart */
 	uint8_t proto;
-	uint8_t ip_version;
+	uint8_t ip_version;         /* 4 or 6; 0 marks a free slot */
 };
+_Static_assert(sizeof(struct flow_key) == 40, "flow key: five 8-byte words");
 
 enum flow_phase {
 	FLOW_INSPECTING = 0, /* inside the classification window */
@@ -33,11 +52,116 @@ enum flow_phase {
 
 enum flow_end {
 	FLOW_END_IDLE = 0,   /* idle timeout */
-	FLOW_END_EVICTED,    /* table full: oldest of a sample made room */
+	FLOW_END_EVICTED,    /* table full: the least valuable of a sample made room */
 	FLOW_END_FLUSH,      /* end of input or shutdown */
 };
 
 enum policy_applied { POLICY_APPLIED_NONE = 0, POLICY_APPLIED_APP, POLICY_APPLIED_SECTOR };
+
+/* Why an undecided flow's window closed. */
+enum window_close {
+	WINDOW_FULL = 0,     /* its packets or bytes ran out (or no classifier reads its protocol) */
+	WINDOW_IDLE,         /* it went quiet before a decision */
+	WINDOW_RECLAIMED,    /* its inspection slot was needed for a new flow */
+};
+
+/*
+ * The flow clock: 2^16 ns (65.5 us) ticks in 32 bits. Idle times are
+ * differences, so the clock may wrap (every 78 h); no flow stays idle
+ * longer than its timeout (at most a day) plus one sweep of the idle scan.
+ */
+#define FLOW_TICK_SHIFT 16
+static inline uint32_t flow_tick(uint64_t ns)
+{
+	return (uint32_t)(ns >> FLOW_TICK_SHIFT);
+}
+
+/* The hot line: what every packet of the flow touches. */
+struct flow {
+	struct flow_key key;        /* 40 */
+	uint32_t ts_last;           /* flow clock of the last packet */
+	uint32_t pkts[2];           /* [CLS_C2S], [CLS_S2C]; bits 32.. in flow_cold */
+	uint32_t bytes[2];          /* IP bytes; bits 32.. in flow_cold */
+	uint32_t phase : 2;         /* enum flow_phase */
+	uint32_t verdict : 2;       /* enum verdict */
+	uint32_t drop : 1;          /* verdict is block and enforcement applies */
+	uint32_t client_is_lo : 1;  /* client = key.addr_lo/port_lo side */
+	uint32_t tcp_fin : 1;       /* FIN/RST seen: short timeout */
+	uint32_t vpn : 1;           /* decided as a VPN app: judged again when the registry changes */
+	/*
+	 * Inspecting: the flow's inspection slot in the classify pool (0 =
+	 * none yet). Decided: the low 24 bits of the registry generation the
+	 * verdict was taken with (16 M reloads before it could alias).
+	 */
+	uint32_t aux : 24;
+} __attribute__((aligned(64)));
+_Static_assert(sizeof(struct flow) == 64, "struct flow is one cache line");
+
+#define FLOW_GEN_MASK 0xffffffu
+
+/* Beside the hot line, read on decision, reload and export only. */
+struct flow_cold {
+	uint64_t ts_first;          /* ns */
+	const char *check;          /* the validator's check that decided (static string) */
+	uint32_t registrant;        /* registrant catalogue row + 1 of the entry that matched, 0 = none */
+	uint32_t reg_line;          /* registry line of that entry */
+	uint16_t pattern;           /* global pattern index + 1 that nominated the deciding classifier */
+	uint16_t decided_at_pkt;
+	uint16_t bytes_hi[2];       /* bits 32..47 of the byte counters */
+	uint8_t pkts_hi[2];         /* bits 32..39 of the packet counters */
+	uint8_t app;                /* classifier id, 0 = unknown */
+	uint8_t result;             /* enum cls_result that decided */
+	uint8_t sector;             /* registry sector (registered, or a sector policy applied) */
+	uint8_t policy;             /* enum policy_applied */
+	uint8_t closed;             /* enum window_close, undecided flows */
+};
+_Static_assert(sizeof(struct flow_cold) == 40, "struct flow_cold changed size");
+
+/*
+ * One step of a flow's decision path, for `classify --explain`: a validator's
+ * answer to one packet, or the window closing.
+ */
+#define FLOW_TRAIL_MAX 5
+#define STEP_WINDOW_END 0xff     /* result of the step that closed the window: packets or bytes ran out */
+#define STEP_WINDOW_IDLE 0xfe    /* ... the flow went quiet */
+#define STEP_WINDOW_RECLAIMED 0xfd /* ... its inspection slot was needed */
+struct cls_step {
+	uint16_t pkt;               /* packet number in the flow */
+	uint16_t pattern;           /* signature that nominated the classifier (index + 1), 0 = none */
+	uint8_t cls;                /* classifier id */
+	uint8_t result;             /* enum cls_result, or STEP_WINDOW_END */
+};
+
+/* TLS facts of the client's ClientHello, for the decision event. */
+#define FLOW_JA4_LEN 37
+#define FLOW_SNI_LEN 64
+
+/*
+ * Inspection state: lent by the worker's pool while the flow is inside its
+ * window. classify.c reads and writes it; the worker copies the decision
+ * into the flow and hands the rest to the decision event.
+ */
+struct flow_insp {
+	struct cls_state cls;       /* the owning validator's state */
+	uint64_t ts_last;           /* ns of the last packet inspected */
+	uint32_t win_bytes[2];      /* payload bytes inspected per direction */
+	uint32_t tcp_off[2];        /* payload bytes seen per direction */
+	uint16_t win_pkts[2];       /* payload packets inspected per direction */
+	uint16_t pattern;           /* pattern that made the owner (or the decider) a candidate */
+	uint16_t decided_at_pkt;
+	const char *check;          /* the deciding check */
+	uint8_t phase;              /* classify moves it to FLOW_DECIDED or FLOW_UNDECIDED */
+	uint8_t app;
+	uint8_t result;
+	uint8_t n_steps;            /* steps taken; past FLOW_TRAIL_MAX only counted */
+	uint8_t closed;             /* enum window_close */
+	uint16_t reasm;             /* ClientHello reassembly buffer of the worker's pool, 0 = none */
+	struct cls_step trail[FLOW_TRAIL_MAX];
+	uint32_t slot;              /* the pool's: the flow this belongs to */
+	uint32_t next, prev;        /* the pool's lists */
+	char ja4[FLOW_JA4_LEN];     /* JA4 of the client's TLS/DTLS ClientHello, "" when none */
+	char tls_sni[FLOW_SNI_LEN]; /* its server_name, printable ASCII, "" when none */
+} __attribute__((aligned(64)));
 
 /* What a record handed to the control lcore stands for. */
 enum record_kind {
@@ -46,63 +170,44 @@ enum record_kind {
 };
 
 /*
- * One step of a flow's decision path, for `classify --explain`: a validator's
- * answer to one packet, or the window closing.
+ * A flow as the control lcore sees it: a verdict event or an end record,
+ * copied out of the three parts above into one ring element. The
+ * inspection part (path, JA4, SNI) is there when the flow still had its
+ * inspection slot: in the event of its first verdict, and in the end
+ * record of a flow that ended inside its window.
  */
-#define FLOW_TRAIL_MAX 5
-#define STEP_WINDOW_END 0xff     /* result of the step that closed the window */
-struct cls_step {
-	uint16_t pkt;               /* packet number in the flow */
-	uint16_t pattern;           /* signature that nominated the classifier (index + 1), 0 = none */
-	uint8_t cls;                /* classifier id */
-	uint8_t result;             /* enum cls_result, or STEP_WINDOW_END */
-};
-
-/*
- * One flow. The first cache line holds what every packet touches; the rest
- * is read on decision and export only. The same struct is the flow record
- * the worker hands to the control lcore.
- */
-struct flow {
-	struct flow_key key;        /* 40 */
-	uint8_t in_use;
-	uint8_t client_is_lo;       /* client = key.addr_lo/port_lo side */
-	uint8_t phase;              /* enum flow_phase */
-	uint8_t verdict;            /* enum verdict */
-	uint8_t drop;               /* verdict is block and mode is enforce */
-	uint8_t app;                /* classifier id, 0 = unknown */
-	uint8_t tcp_fin;            /* FIN/RST seen: short timeout */
-	uint8_t end;                /* enum flow_end, set on export */
-	uint64_t ts_last;           /* ns */
+struct flow_record {
+	struct flow_key key;
+	uint64_t ts_first, ts_last; /* ns */
+	uint64_t pkts[2];
+	uint64_t bytes[2];
 	uint64_t reg_generation;    /* registry the verdict was taken against */
-
-	uint64_t ts_first;
-	uint32_t pkts[2];           /* [CLS_C2S], [CLS_S2C] */
-	uint64_t bytes[2];          /* IP bytes (from the IP header on) */
-	uint32_t win_bytes[2];      /* payload bytes inspected per direction */
-	uint32_t tcp_off[2];        /* payload bytes seen per direction */
-	uint16_t win_pkts[2];       /* payload packets inspected per direction */
+	const char *check;
+	uint32_t registrant;        /* catalogue row + 1, 0 = none */
+	uint32_t reg_line;          /* registry line that matched, 0 = none */
+	uint16_t pattern;
 	uint16_t decided_at_pkt;
-	uint8_t result;             /* enum cls_result that decided */
-	uint8_t sector;             /* registry sector when registered */
-	uint8_t kind;               /* enum record_kind, for records */
-	uint8_t prev_verdict;       /* for RECORD_VERDICT: VERDICT_COUNT when first taken */
-	uint8_t policy;             /* enum policy_applied: which override shaped the verdict */
-	uint16_t pattern;           /* global pattern index + 1 that made the candidate */
-	uint32_t reg_line;          /* registry line that matched (0 = none) */
-	const char *check;          /* validator's check that decided (static string) */
-	struct cls_state cls;
-	struct cls_step trail[FLOW_TRAIL_MAX]; /* the first steps of the decision path */
-	uint8_t n_steps;            /* steps taken; past FLOW_TRAIL_MAX only counted */
-	uint16_t reasm;             /* ClientHello reassembly buffer of the worker's pool, 0 = none */
-	char ja4[37];               /* JA4 of the client's TLS/DTLS ClientHello, "" when none */
-	char tls_sni[64];           /* its server_name, printable ASCII, "" when none */
-	char registrant_id[48];
-	char registrant_name[96];
-} __attribute__((aligned(64)));
-
-/* Seven cache lines: grow it only on purpose (flow memory is a bench figure). */
-_Static_assert(sizeof(struct flow) == 448, "struct flow changed size");
+	uint8_t kind;               /* enum record_kind */
+	uint8_t prev_verdict;       /* RECORD_VERDICT: VERDICT_COUNT when first taken */
+	uint8_t end;                /* enum flow_end, RECORD_FLOW_END */
+	uint8_t client_is_lo;
+	uint8_t phase;
+	uint8_t verdict;
+	uint8_t drop;
+	uint8_t app;
+	uint8_t result;
+	uint8_t sector;
+	uint8_t policy;
+	uint8_t tcp_fin;
+	uint8_t closed;             /* enum window_close */
+	uint8_t has_insp;           /* the fields below are filled */
+	uint8_t n_steps;
+	uint16_t win_pkts[2];
+	uint32_t win_bytes[2];
+	struct cls_step trail[FLOW_TRAIL_MAX];
+	char ja4[FLOW_JA4_LEN];
+	char tls_sni[FLOW_SNI_LEN];
+};
 
 struct flow_table;
 
@@ -113,33 +218,55 @@ struct flow_table_config {
 	uint64_t tcp_syn_timeout_ns;     /* only the client has sent (handshake, scans) */
 	uint64_t tcp_closed_timeout_ns;  /* after FIN or RST */
 	uint64_t other_timeout_ns;
+	/*
+	 * An inspecting flow that holds an inspection slot and has been idle
+	 * this long gets its window closed (window_fn): the slot goes back to
+	 * the pool long before the flow's own timeout. 0 = never.
+	 */
+	uint64_t window_idle_ns;
 };
 
-/* Export callback: a flow leaving the table (expired, evicted or flushed). */
-typedef void (*flow_export_fn)(void *arg, struct flow *f);
+/*
+ * A flow leaving the table (expired, evicted or flushed): the owner writes
+ * its end record and gives back its inspection slot. slot names it for
+ * flow_table_cold(); the flow is still in place during the call.
+ */
+typedef void (*flow_export_fn)(void *arg, uint32_t slot, enum flow_end why);
 
-struct flow_table_stats {
-	uint64_t created, expired, evicted, flushed, active;
-	uint64_t expired_emergency;      /* of expired: under the short timeouts of a nearly full table */
-	uint64_t slots;                  /* flows the table can hold */
-	uint64_t mem_bytes;              /* DPDK heap memory it took (hash, keys, flows) */
+struct flow_table_hooks {
+	flow_export_fn export_fn;
+	/*
+	 * An inspecting flow holding an inspection slot was found idle past
+	 * window_idle_ns (on its next packet, by the scan or at the flush):
+	 * close its window, as of its last packet + window_idle_ns.
+	 */
+	void (*window_fn)(void *arg, uint32_t slot);
+	void *arg;
 };
 
+/*
+ * ctr: the worker's counters; the table counts flows created, expired,
+ * evicted (by what was evicted), flushed and active, and its size there.
+ */
 struct flow_table *flow_table_create(const char *name, int socket, const struct flow_table_config *cfg,
-				     flow_export_fn export_fn, void *export_arg);
+				     const struct flow_table_hooks *hooks, struct worker_stats *ctr);
 void flow_table_free(struct flow_table *t);
 
-/* Canonical key and its hash (symmetric: both directions give the same). */
-uint32_t flow_key_make(const struct pkt_info *pi, struct flow_key *key, bool *src_is_lo);
+/*
+ * Canonical key and its hash (symmetric: both directions give the same).
+ * The hash is 64 bits: two CRC32C of the key, one for the bucket and one
+ * for the signature, so they are independent.
+ */
+uint64_t flow_key_make(const struct pkt_info *pi, struct flow_key *key, bool *src_is_lo);
 
 /*
  * The flow for a packet: existing, or new (a flow idle past its timeout is
  * exported and started anew, so results depend only on packet times). *dir is
  * the packet's direction relative to the client. NULL only when the table
- * cannot make room.
+ * cannot make room. *slot names the flow.
  */
-struct flow *flow_lookup_or_add(struct flow_table *t, const struct flow_key *key, uint32_t hash,
-				bool src_is_lo, uint64_t now, uint8_t *dir);
+struct flow *flow_lookup_or_add(struct flow_table *t, const struct flow_key *key, uint64_t hash, bool src_is_lo,
+				uint64_t now, uint8_t *dir, uint32_t *slot);
 
 /*
  * The same for a burst of up to FLOW_BULK_MAX packets, in order, each at its
@@ -147,9 +274,48 @@ struct flow *flow_lookup_or_add(struct flow_table *t, const struct flow_key *key
  * Results equal n single calls.
  */
 #define FLOW_BULK_MAX 32
-void flow_lookup_or_add_bulk(struct flow_table *t, const struct flow_key *const *keys, const uint32_t *hashes,
+void flow_lookup_or_add_bulk(struct flow_table *t, const struct flow_key *const *keys, const uint64_t *hashes,
 			     const bool *src_is_lo, uint32_t n, const uint64_t *now, struct flow **flows,
-			     uint8_t *dirs);
+			     uint8_t *dirs, uint32_t *slots);
+
+/* A slot's parts. */
+struct flow *flow_table_flow(const struct flow_table *t, uint32_t slot);
+struct flow_cold *flow_table_cold(const struct flow_table *t, uint32_t slot);
+
+/* Counts a packet of len IP bytes in direction dir (the high bits spill into the cold part). */
+static inline void flow_count(struct flow *f, struct flow_cold *c, uint8_t dir, uint32_t len)
+{
+	if (__builtin_expect(++f->pkts[dir] == 0, 0))
+		c->pkts_hi[dir]++;
+	uint32_t b = f->bytes[dir];
+	f->bytes[dir] = b + len;
+	if (__builtin_expect(f->bytes[dir] < b, 0))
+		c->bytes_hi[dir]++;
+}
+
+/* The 64-bit counters of a flow. */
+static inline uint64_t flow_pkts(const struct flow *f, const struct flow_cold *c, unsigned int dir)
+{
+	return (uint64_t)c->pkts_hi[dir] << 32 | f->pkts[dir];
+}
+
+static inline uint64_t flow_bytes(const struct flow *f, const struct flow_cold *c, unsigned int dir)
+{
+	return (uint64_t)c->bytes_hi[dir] << 32 | f->bytes[dir];
+}
+
+/* The packet number a flow's newest packet has (both directions, saturating at 65535). */
+static inline uint16_t flow_pkt_no(const struct flow *f)
+{
+	uint64_t n = (uint64_t)f->pkts[0] + f->pkts[1];
+	return n > UINT16_MAX ? UINT16_MAX : (uint16_t)n;
+}
+
+/* Turns the flow round: the other side is the client (counters follow). */
+void flow_swap_sides(struct flow *f, struct flow_cold *c);
+
+/* ns of the flow's last packet, given the table's present time now (ns). */
+uint64_t flow_last_ns(const struct flow *f, uint64_t now);
 
 /* Largest frame the parser sees whole; longer chained frames are cut (and count as malformed). */
 #define FLOW_LINEAR_MAX (65536 + 128)
@@ -171,8 +337,13 @@ void flow_table_age(struct flow_table *t, uint64_t now, uint32_t budget);
  * at most 1024 at a time.
  */
 void flow_table_age_paced(struct flow_table *t, uint64_t now);
-/* Export every flow (end of input, shutdown). */
-void flow_table_flush(struct flow_table *t);
-void flow_table_get_stats(const struct flow_table *t, struct flow_table_stats *st);
+/*
+ * Export every flow (end of input, shutdown) at time now: offline the end
+ * of the capture, the same for every worker, so what a flow's record says
+ * does not depend on which worker held it.
+ */
+void flow_table_flush(struct flow_table *t, uint64_t now);
+/* Slots the table holds flows in. */
+uint32_t flow_table_slots(const struct flow_table *t);
 
 #endif

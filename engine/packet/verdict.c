@@ -49,12 +49,11 @@ int policy_parse(struct policy *p, const char *rule, char *err, size_t errlen)
 	return -1;
 }
 
-void verdict_decide(struct flow *f, const struct registry *reg, const struct policy *pol, uint8_t can_enforce,
-		    uint64_t now_ns)
+void verdict_decide(struct flow_record *f, const struct registry *reg, const struct policy *pol,
+		    uint8_t can_enforce, uint64_t now_ns)
 {
 	f->reg_generation = reg ? registry_generation(reg) : 0;
-	f->registrant_id[0] = '\0';
-	f->registrant_name[0] = '\0';
+	f->registrant = 0;
 	f->reg_line = 0;
 	f->sector = 0;
 	f->policy = 0;
@@ -77,8 +76,7 @@ void verdict_decide(struct flow *f, const struct registry *reg, const struct pol
 		e = registry_lookup(reg, f->key.ip_version, addr, port, f->app, (int64_t)(now_ns / 1000000000ull));
 	if (e) {
 		f->verdict = VERDICT_ALLOW;
-		memcpy(f->registrant_id, e->registrant_id, sizeof(f->registrant_id));
-		memcpy(f->registrant_name, e->registrant_name, sizeof(f->registrant_name));
+		f->registrant = e->registrant;
 		f->sector = e->sector;
 		f->reg_line = e->line;
 		return;

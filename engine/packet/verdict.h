@@ -48,11 +48,13 @@ struct policy {
 int policy_parse(struct policy *p, const char *rule, char *err, size_t errlen);
 
 /*
- * Takes (or retakes, after a registry reload) the verdict of a flow.
+ * Takes (or retakes, after a registry reload) the verdict of a flow: reads
+ * its key, sides, phase, app and confidence; sets verdict, drop,
+ * registrant, registry line, sector, policy and the generation.
  * can_enforce: a registry serves, or an empty one was explicitly allowed.
  */
-void verdict_decide(struct flow *f, const struct registry *reg, const struct policy *pol, uint8_t can_enforce,
-		    uint64_t now_ns);
+void verdict_decide(struct flow_record *f, const struct registry *reg, const struct policy *pol,
+		    uint8_t can_enforce, uint64_t now_ns);
 
 const char *verdict_name(uint8_t v);
 const char *policy_action_name(uint8_t a);

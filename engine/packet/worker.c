@@ -15,37 +15,168 @@
 
 #define PREFETCH_OFFSET 4
 
-void worker_export_flow(void *arg, struct flow *f)
+static inline void hand_over(struct worker *w, struct flow_record *r)
 {
-	struct worker *w = arg;
-	classify_flow_end(&w->cls, f);
 	if (w->offline) {
 		/*
 		 * Offline nothing may be lost: wait for the control lcore, which
 		 * drains records even while it waits to hand out packets.
 		 */
-		while (rte_ring_enqueue_elem(w->records, f, sizeof(*f)) != 0)
+		while (rte_ring_enqueue_elem(w->records, r, sizeof(*r)) != 0)
 			rte_pause();
 		return;
 	}
 	/* Live a worker never blocks: a full ring costs the record, counted. */
-	if (rte_ring_enqueue_elem(w->records, f, sizeof(*f)) != 0)
+	if (rte_ring_enqueue_elem(w->records, r, sizeof(*r)) != 0)
 		w->stats.records_lost++;
 }
 
-/*
- * Event for a flow's verdict, taken (every flow, once) or changed (VPN
- * flows after a reload); through the same ring as flow records, so it
- * costs one copy per decision, never per packet.
- */
-static inline void emit_verdict(struct worker *w, struct flow *f, uint8_t prev)
+/* The flow's inspection slot, while it is inside its window and has one. */
+static inline struct flow_insp *insp_of(const struct worker *w, const struct flow *f)
 {
-	f->kind = RECORD_VERDICT;
-	f->prev_verdict = prev;
-	worker_export_flow(w, f);
-	f->kind = RECORD_FLOW_END;
-	w->stats.verdict_events++;
+	return f->phase == FLOW_INSPECTING && f->aux != 0 ? classify_insp(&w->cls, f->aux) : NULL;
 }
+
+/*
+ * A flow's parts copied into one record, with the inspection part when in
+ * is given. ts: the time the record stands for (the deciding packet's,
+ * exactly), 0 = the flow's last packet.
+ */
+static void record_fill(const struct worker *w, uint32_t slot, const struct flow_insp *in, uint64_t ts,
+			struct flow_record *r)
+{
+	const struct flow *f = flow_table_flow(w->flows, slot);
+	const struct flow_cold *c = flow_table_cold(w->flows, slot);
+	memset(r, 0, sizeof(*r));
+	r->key = f->key;
+	r->ts_first = c->ts_first;
+	r->ts_last = ts ? ts : flow_last_ns(f, w->now);
+	for (unsigned int d = 0; d < 2; d++) {
+		r->pkts[d] = flow_pkts(f, c, d);
+		r->bytes[d] = flow_bytes(f, c, d);
+	}
+	r->reg_generation = f->phase == FLOW_INSPECTING ? 0 : f->aux;
+	r->check = c->check;
+	r->registrant = c->registrant;
+	r->reg_line = c->reg_line;
+	r->pattern = c->pattern;
+	r->decided_at_pkt = c->decided_at_pkt;
+	r->client_is_lo = f->client_is_lo;
+	r->phase = f->phase;
+	r->verdict = f->verdict;
+	r->drop = f->drop;
+	r->app = c->app;
+	r->result = c->result;
+	r->sector = c->sector;
+	r->policy = c->policy;
+	r->tcp_fin = f->tcp_fin;
+	r->closed = c->closed;
+	if (in) {
+		r->has_insp = 1;
+		r->n_steps = in->n_steps;
+		memcpy(r->trail, in->trail, sizeof(r->trail));
+		memcpy(r->win_pkts, in->win_pkts, sizeof(r->win_pkts));
+		memcpy(r->win_bytes, in->win_bytes, sizeof(r->win_bytes));
+		memcpy(r->ja4, in->ja4, sizeof(r->ja4));
+		memcpy(r->tls_sni, in->tls_sni, sizeof(r->tls_sni));
+	}
+}
+
+/* The judgement a record got, kept in the flow. */
+static inline void judgement_store(struct flow *f, struct flow_cold *c, const struct flow_record *r)
+{
+	f->verdict = r->verdict & 3u;
+	f->drop = r->drop & 1u;
+	f->aux = (uint32_t)r->reg_generation & FLOW_GEN_MASK;
+	c->registrant = r->registrant;
+	c->reg_line = r->reg_line;
+	c->sector = r->sector;
+	c->policy = r->policy;
+}
+
+/*
+ * The flow's window ended (a classifier decided, or it closed): the
+ * decision moves from the inspection slot into the flow, the verdict is
+ * taken, the event carries the inspection part away and the slot goes back.
+ * Until then the flow stays FLOW_INSPECTING, so aux names its slot.
+ */
+static void conclude(struct worker *w, uint32_t slot, uint64_t now, const struct registry *reg)
+{
+	struct flow *f = flow_table_flow(w->flows, slot);
+	struct flow_cold *c = flow_table_cold(w->flows, slot);
+	struct flow_insp *in = insp_of(w, f);
+	uint8_t phase = FLOW_UNDECIDED;
+	if (in != NULL) {
+		c->app = in->app;
+		c->result = in->result;
+		c->check = in->check;
+		c->pattern = in->pattern;
+		c->decided_at_pkt = in->decided_at_pkt;
+		c->closed = in->closed;
+		if (in->phase == FLOW_DECIDED)
+			phase = FLOW_DECIDED;
+	}
+	struct flow_record r;
+	record_fill(w, slot, in, now, &r);
+	r.phase = phase;
+	r.kind = RECORD_VERDICT;
+	r.prev_verdict = VERDICT_COUNT;
+	verdict_decide(&r, reg, &w->shared->policy, w->shared->can_enforce, now);
+	if (in != NULL)
+		classify_insp_put(&w->cls, f->aux);
+	f->phase = phase;
+	f->vpn = phase == FLOW_DECIDED && c->app != 0;
+	judgement_store(f, c, &r);
+	w->stats.flows_decided[f->verdict]++;
+	w->stats.verdict_events++;
+	hand_over(w, &r);
+}
+
+/* Closes the window of an inspecting flow without a decision, for why (enum window_close). */
+static void close_window(struct worker *w, uint32_t slot, uint8_t why, uint64_t now, const struct registry *reg)
+{
+	struct flow *f = flow_table_flow(w->flows, slot);
+	if (f->phase != FLOW_INSPECTING)
+		return;
+	struct flow_insp *in = insp_of(w, f);
+	if (in != NULL)
+		classify_close_window(in, flow_pkt_no(f), why);
+	else
+		flow_table_cold(w->flows, slot)->closed = why;
+	conclude(w, slot, now, reg);
+}
+
+static void on_flow_end(void *arg, uint32_t slot, enum flow_end why)
+{
+	struct worker *w = arg;
+	struct flow *f = flow_table_flow(w->flows, slot);
+	struct flow_insp *in = insp_of(w, f);
+	struct flow_record r;
+	record_fill(w, slot, in, 0, &r);
+	r.kind = RECORD_FLOW_END;
+	r.end = (uint8_t)why;
+	if (in != NULL) {
+		/* Whatever an unfinished inspection found is part of the story. */
+		r.app = 0;
+		r.pattern = in->pattern;
+		classify_insp_put(&w->cls, f->aux);
+		f->aux = 0;
+	}
+	hand_over(w, &r);
+}
+
+static void on_window_idle(void *arg, uint32_t slot)
+{
+	struct worker *w = arg;
+	/* As of the moment it became idle, not when it was noticed: the same on every path and worker. */
+	uint64_t at = flow_last_ns(flow_table_flow(w->flows, slot), w->now) + WORKER_WINDOW_IDLE_NS;
+	close_window(w, slot, WINDOW_IDLE, at, __atomic_load_n(&w->shared->registry, __ATOMIC_ACQUIRE));
+}
+
+const struct flow_table_hooks worker_flow_hooks = {
+	.export_fn = on_flow_end,
+	.window_fn = on_window_idle,
+};
 
 static __rte_always_inline uint64_t live_now(const struct engine_shared *sh)
 {
@@ -57,6 +188,7 @@ struct burst {
 	struct pkt_info pi[WORKER_BURST];
 	const uint8_t *data[WORKER_BURST];
 	struct flow *flow[WORKER_BURST];
+	uint32_t slot[WORKER_BURST];
 	uint64_t now[WORKER_BURST];            /* ns: capture time offline, the burst's time live */
 	uint16_t pkt_no[WORKER_BURST];         /* the packet's number within its flow */
 	uint8_t dir[WORKER_BURST];
@@ -72,11 +204,12 @@ struct burst {
 	/* The packets that parsed, as the flow stage's bulk lookup wants them. */
 	struct flow_key key[WORKER_BURST];
 	const struct flow_key *keyp[WORKER_BURST];
-	uint32_t hash[WORKER_BURST];
+	uint64_t hash[WORKER_BURST];
 	bool src_is_lo[WORKER_BURST];
 	uint8_t idx[WORKER_BURST];
 	uint64_t key_now[WORKER_BURST];
 	struct flow *found[WORKER_BURST];
+	uint32_t found_slot[WORKER_BURST];
 	uint8_t found_dir[WORKER_BURST];
 };
 
@@ -142,7 +275,8 @@ static __rte_always_inline uint16_t stage_parse(struct worker *w, struct rte_mbu
 /* Stage 2: find or make each packet's flow (one bulk probe), count it in. */
 static __rte_always_inline void stage_flow(struct worker *w, struct rte_mbuf **pkts, uint32_t nk, struct burst *b)
 {
-	flow_lookup_or_add_bulk(w->flows, b->keyp, b->hash, b->src_is_lo, nk, b->key_now, b->found, b->found_dir);
+	flow_lookup_or_add_bulk(w->flows, b->keyp, b->hash, b->src_is_lo, nk, b->key_now, b->found, b->found_dir,
+				b->found_slot);
 	for (uint32_t k = 0; k < nk; k++) {
 		uint8_t i = b->idx[k];
 		struct flow *f = b->found[k];
@@ -153,26 +287,47 @@ static __rte_always_inline void stage_flow(struct worker *w, struct rte_mbuf **p
 		uint8_t dir = b->found_dir[k];
 		const struct pkt_info *pi = &b->pi[i];
 		b->flow[i] = f;
+		b->slot[i] = b->found_slot[k];
 		b->dir[i] = dir;
-		/*
-		 * The classify stage runs after the whole burst's lookups: start
-		 * loading the lines it reads (window counters, classifier state,
-		 * decision path, reassembly index) now.
-		 */
-		if (f->phase == FLOW_INSPECTING) {
-			rte_prefetch0((const char *)f + 2 * RTE_CACHE_LINE_SIZE);
-			rte_prefetch0((const char *)f + 3 * RTE_CACHE_LINE_SIZE);
+		/* The classify stage runs after the whole burst's lookups: start loading its inspection slot now. */
+		if (f->phase == FLOW_INSPECTING && f->aux != 0) {
+			const struct flow_insp *in = classify_insp(&w->cls, f->aux);
+			rte_prefetch0(in);
+			rte_prefetch0((const char *)in + RTE_CACHE_LINE_SIZE);
 		}
-		f->pkts[dir]++;
-		b->pkt_no[i] = (uint16_t)RTE_MIN(f->pkts[0] + f->pkts[1], (uint32_t)UINT16_MAX);
-		f->bytes[dir] += rte_pktmbuf_pkt_len(pkts[i]) - pi->l3_off;
+		flow_count(f, flow_table_cold(w->flows, b->slot[i]), dir, rte_pktmbuf_pkt_len(pkts[i]) - pi->l3_off);
+		b->pkt_no[i] = flow_pkt_no(f);
 		if (pi->l4_proto == 6 && (pi->tcp_flags & (TCP_FLAG_FIN | TCP_FLAG_RST)))
 			f->tcp_fin = 1;
 	}
 }
 
-/* Stage 3: the classification window. Decided flows skip it entirely. */
-static __rte_always_inline void stage_classify(struct worker *w, uint16_t n, struct burst *b, const bool shedding)
+/*
+ * An inspection slot for a flow that needs one. With the pool empty, the
+ * slot of a flow idle a second or more is taken back (its window closes
+ * undecided); failing that, this packet goes uninspected (fail open).
+ */
+static inline uint32_t insp_for(struct worker *w, struct flow *f, uint32_t slot, uint64_t now,
+				const struct registry *reg)
+{
+	if (f->aux != 0)
+		return f->aux;
+	uint32_t ix = classify_insp_get(&w->cls, slot);
+	if (unlikely(ix == 0)) {
+		uint32_t victim = classify_insp_reclaimable(&w->cls, now, CLASSIFY_INSP_RECLAIM_NS);
+		if (victim != 0 && victim != slot) {
+			close_window(w, victim, WINDOW_RECLAIMED, now, reg);
+			w->stats.insp_reclaimed++;
+			ix = classify_insp_get(&w->cls, slot);
+		}
+	}
+	f->aux = ix;
+	return ix;
+}
+
+/* Stage 3: the classification window, and the verdict of a flow it decides. Decided flows skip it entirely. */
+static __rte_always_inline void stage_classify(struct worker *w, uint16_t n, struct burst *b, const bool shedding,
+					       const struct registry *reg)
 {
 	for (uint16_t i = 0; i < n; i++) {
 		struct flow *f = b->flow[i];
@@ -182,47 +337,74 @@ static __rte_always_inline void stage_classify(struct worker *w, uint16_t n, str
 			b->out[i] = OUT_SHED;
 			continue;
 		}
-		b->inspecting[i] = 1;
 		const struct pkt_info *pi = &b->pi[i];
 		uint8_t l4 = pi->l4_proto == 6 ? CLS_TCP : pi->l4_proto == 17 ? CLS_UDP : CLS_IP;
 		if (l4 == CLS_IP && !w->cls.cdb->any_ip) {
 			/* No classifier reads this protocol: judge at once. */
-			f->phase = FLOW_UNDECIDED;
 			b->decided[i] = 1;
-		} else if (pi->payload_len > 0) {
-			b->decided[i] = classify_packet(&w->cls, f, b->data[i] + pi->payload_off, pi->payload_len, l4,
-							pi->l4_proto, b->dir[i], b->pkt_no[i], pi->src_port,
-							pi->dst_port,
-							/* A SYN's data starts one past its sequence number (TCP Fast Open). */
-							pi->tcp_seq + !!(pi->tcp_flags & TCP_FLAG_SYN));
+			conclude(w, b->slot[i], b->now[i], reg);
+			continue;
 		}
-		if (b->decided[i])
+		b->inspecting[i] = 1;
+		if (pi->payload_len == 0)
+			continue;
+		uint32_t ix = insp_for(w, f, b->slot[i], b->now[i], reg);
+		if (unlikely(ix == 0)) {
 			b->inspecting[i] = 0;
+			b->out[i] = OUT_SHED;
+			w->stats.insp_no_slot++;
+			continue;
+		}
+		struct flow_insp *in = classify_insp(&w->cls, ix);
+		in->ts_last = b->now[i];
+		b->decided[i] = classify_packet(&w->cls, in, b->data[i] + pi->payload_off, pi->payload_len, l4,
+						pi->l4_proto, b->dir[i], b->pkt_no[i], pi->src_port, pi->dst_port,
+						/* A SYN's data starts one past its sequence number (TCP Fast Open). */
+						pi->tcp_seq + !!(pi->tcp_flags & TCP_FLAG_SYN));
+		if (b->decided[i]) {
+			/*
+			 * At once, so the burst's later packets of this flow take its
+			 * verdict and this one too (the registry lookup is counted here).
+			 */
+			b->inspecting[i] = 0;
+			conclude(w, b->slot[i], b->now[i], reg);
+		}
+	}
+}
+
+/* A decided VPN flow judged against an older registry: judged again, an event when that changed anything. */
+static void rejudge(struct worker *w, uint32_t slot, uint64_t now, const struct registry *reg)
+{
+	struct flow *f = flow_table_flow(w->flows, slot);
+	struct flow_cold *c = flow_table_cold(w->flows, slot);
+	struct flow_record r;
+	record_fill(w, slot, NULL, now, &r);
+	uint8_t prev = f->verdict, prev_drop = f->drop;
+	verdict_decide(&r, reg, &w->shared->policy, w->shared->can_enforce, now);
+	judgement_store(f, c, &r);
+	w->stats.reverdicts++;
+	if (f->verdict != prev || f->drop != prev_drop) {
+		r.kind = RECORD_VERDICT;
+		r.prev_verdict = prev;
+		w->stats.verdict_events++;
+		hand_over(w, &r);
 	}
 }
 
 /* Stage 4: verdict of each packet's flow; the registry is consulted only on decision or reload. */
 static __rte_always_inline void stage_verdict(struct worker *w, uint16_t n, struct burst *b,
-					      const struct registry *reg, uint64_t reg_gen)
+					      const struct registry *reg, uint32_t reg_gen)
 {
 	for (uint16_t i = 0; i < n; i++) {
 		struct flow *f = b->flow[i];
 		if (f == NULL || b->out[i] == OUT_SHED)
 			continue;
-		if (unlikely(b->decided[i])) {
-			verdict_decide(f, reg, &w->shared->policy, w->shared->can_enforce, b->now[i]);
-			w->stats.flows_decided[f->verdict]++;
-			emit_verdict(w, f, VERDICT_COUNT);
-		} else if (b->inspecting[i]) {
+		if (b->inspecting[i]) {
 			b->out[i] = OUT_INSPECTING;
 			continue;
-		} else if (unlikely(f->app != 0 && f->reg_generation != reg_gen)) {
+		} else if (unlikely(f->vpn && f->aux != reg_gen)) {
 			/* The registry changed since this flow was judged. */
-			uint8_t prev = f->verdict, prev_drop = f->drop;
-			verdict_decide(f, reg, &w->shared->policy, w->shared->can_enforce, b->now[i]);
-			w->stats.reverdicts++;
-			if (f->verdict != prev || f->drop != prev_drop)
-				emit_verdict(w, f, prev);
+			rejudge(w, b->slot[i], b->now[i], reg);
 		}
 		b->out[i] = (uint8_t)(OUT_PASS + f->verdict);
 		b->drop[i] = f->drop;
@@ -241,7 +423,7 @@ static __rte_always_inline void process_burst(struct worker *w, const struct wor
 {
 	struct engine_shared *sh = w->shared;
 	const struct registry *reg = __atomic_load_n(&sh->registry, __ATOMIC_ACQUIRE);
-	uint64_t reg_gen = reg ? registry_generation(reg) : 0;
+	uint32_t reg_gen = reg ? (uint32_t)registry_generation(reg) & FLOW_GEN_MASK : 0;
 	struct burst b;
 	struct rte_mbuf *fwd[WORKER_BURST];
 	struct rte_mbuf *drop_list[WORKER_BURST];
@@ -262,7 +444,7 @@ static __rte_always_inline void process_burst(struct worker *w, const struct wor
 		stage_flow(w, p, nk, &b);
 		if (timed)
 			t2 = rte_rdtsc();
-		stage_classify(w, m, &b, !offline && w->shedding);
+		stage_classify(w, m, &b, !offline && w->shedding, reg);
 		if (timed)
 			t3 = rte_rdtsc();
 		stage_verdict(w, m, &b, reg, reg_gen);
@@ -308,19 +490,9 @@ static __rte_always_inline void process_burst(struct worker *w, const struct wor
 	}
 }
 
-/* The flow table keeps its own counts; mirror them where the control lcore reads. */
-static inline void publish_table_stats(struct worker *w)
+static inline void publish_gauges(struct worker *w)
 {
-	struct flow_table_stats fs;
-	flow_table_get_stats(w->flows, &fs);
-	w->stats.flows_created = fs.created;
-	w->stats.flows_expired = fs.expired;
-	w->stats.flows_expired_emergency = fs.expired_emergency;
-	w->stats.flows_evicted = fs.evicted;
-	w->stats.flows_flushed = fs.flushed;
-	w->stats.flows_active = fs.active;
-	w->stats.flow_slots = fs.slots;
-	w->stats.flow_mem_bytes = fs.mem_bytes;
+	w->stats.insp_in_use = w->cls.insp_n - w->cls.insp_n_free;
 }
 
 /* Decides whether the worker is falling behind; cheap, and sampled. */
@@ -395,7 +567,7 @@ static __rte_always_inline void worker_loop(struct worker *w, const bool offline
 		if (!offline && unlikely(sh->quit) && (got == 0 || !w->drain_on_quit))
 			break;
 		flow_table_age_paced(w->flows, w->now);
-		publish_table_stats(w);
+		publish_gauges(w);
 		w->stats.polls++;
 		if (unlikely(w->stats.polls == w->stall_at_poll))
 			rte_delay_ms(w->stall_ms);
@@ -403,8 +575,11 @@ static __rte_always_inline void worker_loop(struct worker *w, const bool offline
 	}
 	rte_rcu_qsbr_thread_offline(sh->qsbr, w->id);
 	rte_rcu_qsbr_thread_unregister(sh->qsbr, w->id);
-	flow_table_flush(w->flows);
-	publish_table_stats(w);
+	/* Offline every worker ends at the capture's end, whatever its own last packet was. */
+	if (offline && sh->input_end_ns > w->now)
+		w->now = sh->input_end_ns;
+	flow_table_flush(w->flows, w->now);
+	publish_gauges(w);
 }
 
 /* Two instances of the same loop, so the offline/live choice costs no per-packet branch. */

@@ -21,6 +21,8 @@
 #include "verdict.h"
 
 #define WORKER_BURST 32
+/* Idle time after which an inspecting flow's window closes undecided (its inspection slot back to the pool). */
+#define WORKER_WINDOW_IDLE_NS 10000000000ull
 #define WORKER_MAX_RXQ 4
 #define MAX_WORKERS_DIST 64
 
@@ -30,6 +32,7 @@ struct engine_shared {
 	struct rte_rcu_qsbr *qsbr;         /* old registries are freed after a grace period */
 	volatile uint8_t quit;
 	volatile uint8_t input_done;       /* offline: the reader has enqueued its last packet */
+	uint64_t input_end_ns;             /* offline: the capture's last time, set before input_done */
 	volatile uint8_t dist_quit;        /* live distributor: stop receiving */
 	volatile uint8_t workers_done;     /* live distributor: workers left, drain TX and go */
 	/*
@@ -80,8 +83,11 @@ struct worker {
 	uint32_t stall_ms;
 } __rte_cache_aligned;
 
-/* Export callback for flow_table_create(): hands a finished flow to the control lcore. */
-void worker_export_flow(void *arg, struct flow *f);
+/*
+ * The flow table's hooks for a worker (flow_table_create): a flow's end
+ * record goes to the control lcore; an idle inspecting flow's window closes.
+ */
+extern const struct flow_table_hooks worker_flow_hooks;
 
 /* rte_eal_remote_launch() entry point; arg is a struct worker. */
 int worker_main(void *arg);

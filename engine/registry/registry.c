@@ -1335,3 +1335,109 @@ uint64_t registry_mem_estimate_mb(const char *path)
 		return 0;
 	return 160 + (uint64_t)rs.st_size * 64 / (1 << 20);
 }
+
+/* ---- registrant catalogue (control lcore) ---- */
+
+struct registrant_row {
+	char id[48];
+	char name[96];
+};
+
+struct registrant_catalogue {
+	struct registrant_row *rows;
+	uint32_t n, cap;
+	uint32_t *index;           /* open addressing: row + 1, 0 = empty */
+	uint32_t index_mask;
+};
+
+struct registrant_catalogue *registrant_catalogue_create(void)
+{
+	return calloc(1, sizeof(struct registrant_catalogue));
+}
+
+void registrant_catalogue_free(struct registrant_catalogue *c)
+{
+	if (c == NULL)
+		return;
+	free(c->rows);
+	free(c->index);
+	free(c);
+}
+
+static uint32_t row_hash(const char *id, const char *name)
+{
+	return rte_jhash(id, (uint32_t)strlen(id), rte_jhash(name, (uint32_t)strlen(name), 0x7e11u));
+}
+
+static int catalogue_reindex(struct registrant_catalogue *c, uint32_t slots)
+{
+	uint32_t *idx = calloc(slots, sizeof(*idx));
+	if (idx == NULL)
+		return -ENOMEM;
+	for (uint32_t r = 0; r < c->n; r++) {
+		uint32_t h = row_hash(c->rows[r].id, c->rows[r].name) & (slots - 1);
+		while (idx[h] != 0)
+			h = (h + 1) & (slots - 1);
+		idx[h] = r + 1;
+	}
+	free(c->index);
+	c->index = idx;
+	c->index_mask = slots - 1;
+	return 0;
+}
+
+static int catalogue_ref(struct registrant_catalogue *c, const char *id, const char *name, uint32_t *ref)
+{
+	if (c->index == NULL || (c->n + 1) * 2 > c->index_mask + 1) {
+		uint32_t slots = c->index ? (c->index_mask + 1) * 2 : 1024;
+		if (catalogue_reindex(c, slots) != 0)
+			return -ENOMEM;
+	}
+	uint32_t h = row_hash(id, name) & c->index_mask;
+	for (; c->index[h] != 0; h = (h + 1) & c->index_mask) {
+		const struct registrant_row *row = &c->rows[c->index[h] - 1];
+		if (strcmp(row->id, id) == 0 && strcmp(row->name, name) == 0) {
+			*ref = c->index[h];
+			return 0;
+		}
+	}
+	if (c->n == c->cap) {
+		uint32_t cap = c->cap ? c->cap * 2 : 256;
+		struct registrant_row *rows = realloc(c->rows, (size_t)cap * sizeof(*rows));
+		if (rows == NULL)
+			return -ENOMEM;
+		c->rows = rows;
+		c->cap = cap;
+	}
+	struct registrant_row *row = &c->rows[c->n];
+	snprintf(row->id, sizeof(row->id), "%s", id);
+	snprintf(row->name, sizeof(row->name), "%s", name);
+	c->index[h] = ++c->n;
+	*ref = c->n;
+	return 0;
+}
+
+int registry_intern(struct registry *r, struct registrant_catalogue *c)
+{
+	for (uint32_t i = 0; i < r->n_entries; i++) {
+		struct registry_entry *e = &r->entries[i];
+		if (catalogue_ref(c, e->registrant_id, e->registrant_name, &e->registrant) != 0)
+			return -ENOMEM;
+	}
+	return 0;
+}
+
+const char *registrant_catalogue_id(const struct registrant_catalogue *c, uint32_t ref)
+{
+	return c && ref >= 1 && ref <= c->n ? c->rows[ref - 1].id : NULL;
+}
+
+const char *registrant_catalogue_name(const struct registrant_catalogue *c, uint32_t ref)
+{
+	return c && ref >= 1 && ref <= c->n ? c->rows[ref - 1].name : NULL;
+}
+
+uint32_t registrant_catalogue_size(const struct registrant_catalogue *c)
+{
+	return c ? c->n : 0;
+}

@@ -29,6 +29,7 @@ struct registry_entry {
 	uint8_t app;               /* classifier id, 0 = any protocol */
 	uint16_t port_lo, port_hi; /* 0..65535 = any port */
 	uint32_t line;             /* line in the source file */
+	uint32_t registrant;       /* catalogue row + 1 (registry_intern), 0 = not interned */
 	int64_t valid_from;        /* unix seconds, INT64_MIN = no bound */
 	int64_t valid_until;       /* unix seconds (end of that day), INT64_MAX = no bound */
 	uint8_t addr[16];          /* network address (v4 in the first 4 bytes) */
@@ -75,6 +76,23 @@ const struct registry_entry *registry_lookup_prefix(const struct registry *r, ui
 						    const uint8_t addr[16]);
 
 void registry_get_stats(const struct registry *r, int64_t now, struct registry_stats *st);
+
+/*
+ * The registrants every registry loaded so far named, each (id, name) once,
+ * kept by the control lcore for the life of the process. A flow keeps only
+ * its registrant's row (4 bytes), not the strings, and the row still means
+ * the same registrant after the registry it came from has been replaced
+ * and freed. Workers never touch it.
+ */
+struct registrant_catalogue;
+struct registrant_catalogue *registrant_catalogue_create(void);
+void registrant_catalogue_free(struct registrant_catalogue *c);
+/* Fills every entry's registrant row, adding new registrants; -ENOMEM (nothing changed in r's meaning). */
+int registry_intern(struct registry *r, struct registrant_catalogue *c);
+/* The id and name of row + 1 ref; NULL for 0 or a row the catalogue does not have. */
+const char *registrant_catalogue_id(const struct registrant_catalogue *c, uint32_t ref);
+const char *registrant_catalogue_name(const struct registrant_catalogue *c, uint32_t ref);
+uint32_t registrant_catalogue_size(const struct registrant_catalogue *c);
 uint64_t registry_generation(const struct registry *r);
 void registry_free(struct registry *r);
 

@@ -53,7 +53,8 @@ static struct worker_stats ctr[8];
 static const unsigned int pool_sizes[4] = { 1, 2, 3, CLASSIFY_REASM_BUFS };
 
 struct fz_flow {
-	struct flow f;
+	struct flow_insp f;
+	uint32_t pkts[2];
 	uint32_t sent[2];
 	uint16_t port;
 	uint32_t hello_len;
@@ -70,7 +71,7 @@ fz_init(void)
 	if (classify_db_build(&db, err, sizeof(err)) != 0)
 		__builtin_trap();
 	for (unsigned int i = 0; i < 8; i++)
-		if (classify_ctx_init(&ctx[i], &db, i & 4 ? 3 : 8, i & 4 ? 600 : 4096, pool_sizes[i & 3], &ctr[i]) != 0)
+		if (classify_ctx_init(&ctx[i], &db, i & 4 ? 3 : 8, i & 4 ? 600 : 4096, pool_sizes[i & 3], 0, &ctr[i]) != 0)
 			__builtin_trap();
 }
 
@@ -79,10 +80,8 @@ fz_start(struct fz_flow *z, unsigned int k, uint64_t now)
 {
 	memset(&z->f, 0, sizeof(z->f));
 	z->sent[0] = z->sent[1] = 0;
-	z->f.in_use = 1;
-	z->f.key.proto = 6;
-	z->f.key.ip_version = 4;
-	z->f.ts_first = z->f.ts_last = now;
+	z->pkts[0] = z->pkts[1] = 0;
+	z->f.ts_last = now;
 	z->port = (uint16_t)(40000 + k);
 }
 
@@ -92,7 +91,7 @@ fz_check(const struct classify_ctx *c, const struct fz_flow *z)
 	unsigned int held = 0;
 
 	for (unsigned int k = 0; k < FZ_FLOWS; k++) {
-		const struct flow *f = &z[k].f;
+		const struct flow_insp *f = &z[k].f;
 
 		if (f->reasm == 0)
 			continue;
@@ -146,14 +145,14 @@ fz_feed(struct classify_ctx *c, struct fz_flow *z, uint8_t dir, const uint8_t *p
 {
 	uint8_t *copy;
 
-	z->f.pkts[dir]++;
+	z->pkts[dir]++;
 	if (z->f.phase != FLOW_INSPECTING || len == 0)
 		return;
 	copy = malloc(len);
 	if (copy == NULL)
 		return;
 	memcpy(copy, p, len);
-	classify_packet(c, &z->f, copy, len, CLS_TCP, 6, dir, (uint16_t)(z->f.pkts[0] + z->f.pkts[1]),
+	classify_packet(c, &z->f, copy, len, CLS_TCP, 6, dir, (uint16_t)(z->pkts[0] + z->pkts[1]),
 			dir ? 443 : z->port, dir ? z->port : 443, (dir ? 0x70000000u : 0xfffff000u) + start);
 	free(copy);
 	if ((int32_t)(start + len - z->sent[dir]) > 0)

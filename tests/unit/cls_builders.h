@@ -83,13 +83,13 @@ static inline uint32_t esp(uint8_t *b, uint32_t spi, uint32_t seq, uint32_t body
 }
 
 /* One packet of a flow between client port cp and server port sp. */
-static inline int feed(struct flow *f, uint8_t dir, const uint8_t *p, uint32_t len, uint16_t cp, uint16_t sp)
+static inline int feed(struct flow_insp *f, uint8_t dir, const uint8_t *p, uint32_t len, uint16_t cp, uint16_t sp)
 {
 	return harness_feed(&h, f, dir, p, len, dir == CLS_C2S ? cp : sp, dir == CLS_C2S ? sp : cp);
 }
 
 /* The TCP three-way handshake: three payload-less packets. */
-static inline void tcp_open(struct flow *f, uint16_t cp, uint16_t sp)
+static inline void tcp_open(struct flow_insp *f, uint16_t cp, uint16_t sp)
 {
 	harness_flow(f, 6);
 	feed(f, CLS_C2S, NULL, 0, cp, sp);
@@ -97,7 +97,7 @@ static inline void tcp_open(struct flow *f, uint16_t cp, uint16_t sp)
 	feed(f, CLS_C2S, NULL, 0, cp, sp);
 }
 
-static inline void expect(const struct flow *f, const char *app, enum cls_result r, const char *check, uint16_t at)
+static inline void expect(const struct flow_insp *f, const char *app, enum cls_result r, const char *check, uint16_t at)
 {
 	CHECK_EQ(f->phase, FLOW_DECIDED);
 	CHECK_STR(harness_app(f), app);
@@ -106,13 +106,13 @@ static inline void expect(const struct flow *f, const char *app, enum cls_result
 	CHECK_EQ(f->decided_at_pkt, at);
 }
 
-static inline void expect_none(const struct flow *f)
+static inline void expect_none(const struct flow_insp *f)
 {
 	CHECK(f->phase != FLOW_DECIDED);
 }
 
 /* Not decided as app (another app, or nothing). */
-static inline void expect_not(const struct flow *f, const char *app)
+static inline void expect_not(const struct flow_insp *f, const char *app)
 {
 	CHECK(f->phase != FLOW_DECIDED || strcmp(harness_app(f), app) != 0);
 }
@@ -136,7 +136,7 @@ static inline void wg_msg(uint8_t *p, uint32_t n, uint8_t type, uint32_t a, uint
 static inline void expect_wireguard_openvpn_decide(uint16_t sp)
 {
 	uint8_t a[200], b[200];
-	struct flow f;
+	struct flow_insp f;
 
 	/* WireGuard initiation -> response. */
 	harness_flow(&f, 17);

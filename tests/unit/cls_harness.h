@@ -7,7 +7,7 @@
  * exactly their length so ASan catches any over-read.
  *
  *   struct harness h; harness_init(&h, 8, 4096);
- *   struct flow f; harness_flow(&f, 17);
+ *   struct flow_insp f; harness_flow(&f, 17);
  *   harness_feed(&h, &f, CLS_C2S, bytes, len, 40000, 51820);
  *   CHECK_STR(classifier_name(f.app), "wireguard");
  */
@@ -33,7 +33,7 @@ static inline void harness_init_pool(struct harness *h, uint16_t window_pkts, ui
 	char err[256] = "classify context";
 	memset(&h->ctr, 0, sizeof(h->ctr));
 	if (classify_db_build(&h->db, err, sizeof(err)) != 0 ||
-	    classify_ctx_init(&h->ctx, &h->db, window_pkts, window_bytes, reasm_bufs, &h->ctr) != 0) {
+	    classify_ctx_init(&h->ctx, &h->db, window_pkts, window_bytes, reasm_bufs, 0, &h->ctr) != 0) {
 		fprintf(stderr, "harness: %s\n", err);
 		exit(1);
 	}
@@ -50,13 +50,38 @@ static inline void harness_free(struct harness *h)
 	classify_db_free(&h->db);
 }
 
+/*
+ * What the worker's flow table knows of a flow and the inspection slot does
+ * not (its protocol, its packet count), kept beside each test flow.
+ */
+struct harness_flow_info {
+	const struct flow_insp *f;
+	uint8_t proto;
+	uint32_t pkts[2];
+};
+#define HARNESS_FLOWS 8192
+static struct harness_flow_info harness_fi[HARNESS_FLOWS];
+
+static inline struct harness_flow_info *harness_info(const struct flow_insp *f)
+{
+	uintptr_t k = (uintptr_t)f;
+	size_t i = (size_t)((k >> 6) * 0x9e3779b97f4a7c15ull >> 40) % HARNESS_FLOWS;
+	for (size_t n = 0; n < HARNESS_FLOWS; n++, i = (i + 1) % HARNESS_FLOWS)
+		if (harness_fi[i].f == f || harness_fi[i].f == NULL) {
+			harness_fi[i].f = f;
+			return &harness_fi[i];
+		}
+	fprintf(stderr, "harness: more than %d flows\n", HARNESS_FLOWS);
+	exit(1);
+}
+
 /* A fresh flow of IP protocol proto (6 TCP, 17 UDP, 50 ESP, 47 GRE, ...). */
-static inline void harness_flow(struct flow *f, uint8_t proto)
+static inline void harness_flow(struct flow_insp *f, uint8_t proto)
 {
 	memset(f, 0, sizeof(*f));
-	f->in_use = 1;
-	f->key.proto = proto;
-	f->key.ip_version = 4;
+	struct harness_flow_info *fi = harness_info(f);
+	fi->proto = proto;
+	fi->pkts[0] = fi->pkts[1] = 0;
 }
 
 /*
@@ -64,13 +89,14 @@ static inline void harness_flow(struct flow *f, uint8_t proto)
  * the flow's packet number, with TCP sequence number seq. Payload-less
  * packets (TCP handshake) only count. Returns the flow's phase afterwards.
  */
-static inline int harness_feed_seq(struct harness *h, struct flow *f, uint8_t dir, const void *payload, uint32_t len,
-				   uint16_t src_port, uint16_t dst_port, uint32_t seq)
+static inline int harness_feed_seq(struct harness *h, struct flow_insp *f, uint8_t dir, const void *payload,
+				   uint32_t len, uint16_t src_port, uint16_t dst_port, uint32_t seq)
 {
-	f->pkts[dir]++;
+	struct harness_flow_info *fi = harness_info(f);
+	fi->pkts[dir]++;
 	if (f->phase != FLOW_INSPECTING || len == 0)
 		return f->phase;
-	uint8_t l4 = f->key.proto == 6 ? CLS_TCP : f->key.proto == 17 ? CLS_UDP : CLS_IP;
+	uint8_t l4 = fi->proto == 6 ? CLS_TCP : fi->proto == 17 ? CLS_UDP : CLS_IP;
 	if (l4 == CLS_IP && !h->db.any_ip) {
 		f->phase = FLOW_UNDECIDED;
 		return f->phase;
@@ -79,28 +105,42 @@ static inline int harness_feed_seq(struct harness *h, struct flow *f, uint8_t di
 	if (copy == NULL)
 		exit(1);
 	memcpy(copy, payload, len);
-	uint32_t n = f->pkts[0] + f->pkts[1];
-	classify_packet(&h->ctx, f, copy, len, l4, f->key.proto, dir, (uint16_t)(n > 65535 ? 65535 : n), src_port,
+	uint32_t n = fi->pkts[0] + fi->pkts[1];
+	classify_packet(&h->ctx, f, copy, len, l4, fi->proto, dir, (uint16_t)(n > 65535 ? 65535 : n), src_port,
 			dst_port, seq);
 	free(copy);
 	return f->phase;
 }
 
 /* The same, in order: each segment starts where the direction's stream is (initial sequence number 0). */
-static inline int harness_feed(struct harness *h, struct flow *f, uint8_t dir, const void *payload, uint32_t len,
-			       uint16_t src_port, uint16_t dst_port)
+static inline int harness_feed(struct harness *h, struct flow_insp *f, uint8_t dir, const void *payload,
+			       uint32_t len, uint16_t src_port, uint16_t dst_port)
 {
 	return harness_feed_seq(h, f, dir, payload, len, src_port, dst_port, f->tcp_off[dir]);
 }
 
 /* The flow leaves the table (what the worker's export does). */
-static inline void harness_end(struct harness *h, struct flow *f)
+static inline void harness_end(struct harness *h, struct flow_insp *f)
 {
 	classify_flow_end(&h->ctx, f);
 }
 
+/* The reason a record of this flow would give (classify_reason on what the worker copies out). */
+static inline int harness_reason(const struct harness *h, const struct flow_insp *f, char *buf, size_t len)
+{
+	struct flow_record r;
+	memset(&r, 0, sizeof(r));
+	r.phase = f->phase;
+	r.app = f->app;
+	r.result = f->result;
+	r.check = f->check;
+	r.pattern = f->pattern;
+	r.decided_at_pkt = f->decided_at_pkt;
+	return classify_reason(&h->db, &r, buf, len);
+}
+
 /* The decided app's name ("unknown" while undecided). */
-static inline const char *harness_app(const struct flow *f)
+static inline const char *harness_app(const struct flow_insp *f)
 {
 	return f->phase == FLOW_DECIDED ? classifier_name(f->app) : "unknown";
 }

@@ -26,7 +26,7 @@ int main(void)
 	struct harness h;
 	harness_init(&h, 8, 4096);
 	uint8_t init[148], resp[92], junk[200];
-	struct flow f;
+	struct flow_insp f;
 	char reason[160];
 
 	/* A WireGuard exchange decides at packet 2, with its reason. */
@@ -39,7 +39,7 @@ int main(void)
 	CHECK_STR(harness_app(&f), "wireguard");
 	CHECK_EQ(f.decided_at_pkt, 2);
 	CHECK_EQ(f.result, CLS_CONFIRMED);
-	classify_reason(&h.db, &f, reason, sizeof(reason));
+	harness_reason(&h, &f, reason, sizeof(reason));
 	CHECK(strncmp(reason, "wireguard/", 10) == 0 && strstr(reason, "@pkt2") != NULL);
 
 	/* A response that does not match: the owner gives up, the flow goes back to scanning. */
@@ -55,7 +55,7 @@ int main(void)
 	for (int i = 0; i < 7; i++)
 		CHECK_EQ(harness_feed(&h, &f, CLS_C2S, junk, sizeof(junk), 1000, 2000), FLOW_INSPECTING);
 	CHECK_EQ(harness_feed(&h, &f, CLS_C2S, junk, sizeof(junk), 1000, 2000), FLOW_UNDECIDED);
-	classify_reason(&h.db, &f, reason, sizeof(reason));
+	harness_reason(&h, &f, reason, sizeof(reason));
 	CHECK_STR(reason, "no-match-in-window");
 
 	/* Window: 4 KiB in one direction close it too. */

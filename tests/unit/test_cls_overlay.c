@@ -36,7 +36,7 @@ test_tinc(void)
 {
 	uint8_t a[1200], b[1200];
 	uint32_t na, nb;
-	struct flow f;
+	struct flow_insp f;
 
 	/* tinc 1.0: "0 cli 17\n" -> "0 srv 17\n1 ...". */
 	tcp_open(&f, 57891, 655);
@@ -47,7 +47,7 @@ test_tinc(void)
 	feed(&f, CLS_S2C, NULL, 0, 57891, 655); /* ACK */
 	feed(&f, CLS_S2C, b, nb, 57891, 655);
 	expect(&f, "tinc", CLS_CONFIRMED, "id-request-both-sides-protocol-17", 6);
-	classify_reason(&h.db, &f, reason, sizeof(reason));
+	harness_reason(&h, &f, reason, sizeof(reason));
 	CHECK_STR(reason, "tinc/tinc-id-request/id-request-both-sides-protocol-17/confirmed@pkt6");
 
 	/* tinc 1.1: "0 node_a 17.7\n" both ways, any port. */
@@ -194,7 +194,7 @@ test_zerotier(void)
 {
 	uint8_t a[400], b[400];
 	uint32_t na, nb;
-	struct flow f;
+	struct flow_insp f;
 
 	/* HELLO -> OK(HELLO) encrypted with Salsa20/12. */
 	harness_flow(&f, 17);
@@ -204,7 +204,7 @@ test_zerotier(void)
 	CHECK_EQ(f.cls.owner, classifier_id_by_name("zerotier"));
 	feed(&f, CLS_S2C, b, nb, 9993, 9993);
 	expect(&f, "zerotier", CLS_CONFIRMED, "hello+encrypted-reply-addresses-swapped", 2);
-	classify_reason(&h.db, &f, reason, sizeof(reason));
+	harness_reason(&h, &f, reason, sizeof(reason));
 	CHECK_STR(reason, "zerotier/zerotier-hello/hello+encrypted-reply-addresses-swapped/confirmed@pkt2");
 
 	/* AES-GMAC-SIV reply, HELLO retransmitted first, any port, relayed (hops 1). */
@@ -342,7 +342,7 @@ test_tailscale(void)
 {
 	uint8_t a[600];
 	uint32_t na;
-	struct flow f;
+	struct flow_insp f;
 	const struct classifier *ts = tundra_classifiers[classifier_id_by_name("tailscale") - 1];
 	struct cls_state st;
 	struct cls_pkt pkt;
@@ -355,7 +355,7 @@ test_tailscale(void)
 		feed(&f, CLS_C2S, a, na, 41641, 41641);
 		expect(&f, "tailscale", CLS_LIKELY, "disco-magic+sender-key+nonce+box-length", 1);
 	}
-	classify_reason(&h.db, &f, reason, sizeof(reason));
+	harness_reason(&h, &f, reason, sizeof(reason));
 	CHECK_STR(reason, "tailscale/tailscale-disco/disco-magic+sender-key+nonce+box-length/likely@pkt1");
 
 	/* Every length below the smallest box: never decided; from 80 up: decided. */
@@ -394,7 +394,7 @@ test_tailscale(void)
 	tcp_open(&f, 50000, 80);
 	feed(&f, CLS_C2S, (const uint8_t *)derp, sizeof(derp) - 1, 50000, 80);
 	expect(&f, "tailscale", CLS_LIKELY, "cleartext-get-derp-upgrade-derp", 4);
-	classify_reason(&h.db, &f, reason, sizeof(reason));
+	harness_reason(&h, &f, reason, sizeof(reason));
 	CHECK_STR(reason, "tailscale/tailscale-derp-upgrade-cleartext/cleartext-get-derp-upgrade-derp/likely@pkt4");
 
 	/* ts2021 control upgrade over plain HTTP (port 80 race). */
@@ -492,7 +492,7 @@ test_cisco(void)
 {
 	uint8_t a[300];
 	uint32_t n;
-	struct flow f;
+	struct flow_insp f;
 
 	/* Both directions on UDP 10000. */
 	harness_flow(&f, 17);
@@ -503,7 +503,7 @@ test_cisco(void)
 		feed(&f, CLS_S2C, a, n, 10000, 10000);
 	}
 	expect(&f, "cisco-ipsec", CLS_CONFIRMED, "udp10000-esp-both-dirs-own-spi-seq-consecutive", 4);
-	classify_reason(&h.db, &f, reason, sizeof(reason));
+	harness_reason(&h, &f, reason, sizeof(reason));
 	CHECK_STR(reason, "cisco-ipsec/-/udp10000-esp-both-dirs-own-spi-seq-consecutive/confirmed@pkt4");
 
 	/* Client from an ephemeral port, mid-SA, a burst one way first. */
@@ -595,7 +595,7 @@ test_random(void)
 	static const uint16_t ports[] = { 655, 9993, 41641, 10000, 443, 80 };
 	static const uint8_t protos[] = { 17, 6 };
 	uint8_t a[1500];
-	struct flow f;
+	struct flow_insp f;
 	int decided = 0;
 
 	/* 1000 random flows per transport and port, random lengths. */
@@ -681,7 +681,7 @@ test_others(void)
 	static const uint16_t ports[] = { 655, 9993, 41641, 10000 };
 	uint8_t a[400], b[400];
 	uint32_t na, nb;
-	struct flow f;
+	struct flow_insp f;
 
 	for (unsigned int i = 0; i < sizeof(ports) / sizeof(ports[0]); i++) {
 		expect_wireguard_openvpn_decide(ports[i]);

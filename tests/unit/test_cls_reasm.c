@@ -47,7 +47,7 @@ hello(uint8_t *out, const char *sni, uint32_t total)
 }
 
 static void
-tcp_open(struct flow *f)
+tcp_open(struct flow_insp *f)
 {
 	harness_flow(f, 6);
 	harness_feed(&h, f, CLS_C2S, NULL, 0, 50000, 443);
@@ -57,13 +57,13 @@ tcp_open(struct flow *f)
 
 /* Client bytes b[off..off+n) as one segment. */
 static void
-seg(struct flow *f, const uint8_t *b, uint32_t off, uint32_t n)
+seg(struct flow_insp *f, const uint8_t *b, uint32_t off, uint32_t n)
 {
 	harness_feed_seq(&h, f, CLS_C2S, b + off, n, 50000, 443, ISN + off);
 }
 
 static void
-srv(struct flow *f, const uint8_t *b, uint32_t n)
+srv(struct flow_insp *f, const uint8_t *b, uint32_t n)
 {
 	harness_feed_seq(&h, f, CLS_S2C, b, n, 443, 50000, 7000 + f->tcp_off[CLS_S2C]);
 }
@@ -77,7 +77,7 @@ struct ref {
 static struct ref
 whole(const uint8_t *b, uint32_t n)
 {
-	struct flow f;
+	struct flow_insp f;
 	struct ref r;
 
 	tcp_open(&f);
@@ -95,7 +95,7 @@ whole(const uint8_t *b, uint32_t n)
 static void
 split(const uint8_t *b, uint32_t n, const uint32_t *cuts, unsigned int k, const struct ref *want)
 {
-	struct flow f;
+	struct flow_insp f;
 	uint32_t at = 0;
 	uint64_t done = h.ctx.ctr->reasm_done;
 
@@ -178,7 +178,7 @@ test_tail(void)
 {
 	uint32_t n = hello(rec, "tail.example", 2000);
 	struct ref r = whole(rec, n);
-	struct flow f;
+	struct flow_insp f;
 
 	memset(rec + n, 0x17, 300); /* the start of an application-data record (early data) */
 	tcp_open(&f);
@@ -199,7 +199,7 @@ test_retransmissions(void)
 {
 	uint32_t n = hello(rec, "rtx.example", 3000);
 	struct ref r = whole(rec, n);
-	struct flow f;
+	struct flow_insp f;
 	uint64_t done = h.ctx.ctr->reasm_done;
 
 	tcp_open(&f);
@@ -240,7 +240,7 @@ test_retransmissions(void)
 
 /* Given up: no JA4, buffer back, and the validators still see the start of the record. */
 static void
-gave_up(struct flow *f, uint64_t before)
+gave_up(struct flow_insp *f, uint64_t before)
 {
 	CHECK_STR(f->ja4, "");
 	CHECK_STR(f->tls_sni, "");
@@ -253,7 +253,7 @@ static void
 test_give_up(void)
 {
 	uint32_t n = hello(rec, "gap.example", 3000);
-	struct flow f;
+	struct flow_insp f;
 	uint64_t g;
 
 	/* a gap: segment 2 lost or late */
@@ -348,7 +348,7 @@ test_give_up(void)
 static void
 test_lengths(void)
 {
-	struct flow f;
+	struct flow_insp f;
 	uint32_t n = hello(rec, "len.example", 3000);
 	uint64_t no_buf = h.ctx.ctr->reasm_no_buffer, g = h.ctx.ctr->reasm_gave_up;
 
@@ -411,7 +411,7 @@ static void
 test_validator(void)
 {
 	struct tb cert, fl;
-	struct flow f;
+	struct flow_insp f;
 	uint32_t n = hello(rec, "vpn.example", 2500);
 
 	tb_der_cert(&cert, "FortiGate CA", "FortiGate");
@@ -444,7 +444,7 @@ test_validator(void)
 static void
 test_pool(void)
 {
-	static struct flow fs[CLASSIFY_REASM_BUFS + 1];
+	static struct flow_insp fs[CLASSIFY_REASM_BUFS + 1];
 	struct harness small;
 	uint32_t n = hello(rec, "pool.example", 2000);
 	struct ref r = whole(rec, n);
@@ -535,7 +535,7 @@ test_pool(void)
 	harness_init_pool(&small, 8, 4096, 0);
 	{
 		struct harness keep = h;
-		struct flow f;
+		struct flow_insp f;
 
 		h = small;
 		tcp_open(&f);
@@ -564,7 +564,7 @@ test_random(void)
 	for (unsigned int it = 0; it < 3000; it++) {
 		uint32_t n, at = 0;
 		struct ref r;
-		struct flow f;
+		struct flow_insp f;
 		bool gap = false;
 
 		x ^= x << 13, x ^= x >> 7, x ^= x << 17;

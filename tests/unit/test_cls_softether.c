@@ -213,10 +213,10 @@ dns_query(uint8_t *b, uint16_t id, uint16_t flags, const char *name, uint16_t qt
 }
 
 /* Feeds the datagrams a[0..k) client -> server :53 (S2C where dirs[i] is 1). */
-static struct flow
+static struct flow_insp
 run(const uint8_t *const *a, const uint32_t *n, const uint8_t *dirs, unsigned int k)
 {
-	struct flow f;
+	struct flow_insp f;
 
 	harness_flow(&f, 17);
 	for (unsigned int i = 0; i < k; i++)
@@ -224,7 +224,7 @@ run(const uint8_t *const *a, const uint32_t *n, const uint8_t *dirs, unsigned in
 	return f;
 }
 
-static struct flow
+static struct flow_insp
 run2(const uint8_t *a, uint32_t na, const uint8_t *b, uint32_t nb)
 {
 	const uint8_t *p[2] = { a, b };
@@ -240,12 +240,12 @@ test_dns_real(void)
 {
 	const uint8_t *p[3] = { dnsq_9ff8b724, dnsq_a7a99bc7, dnsq_4d2899b9 };
 	uint32_t n[3] = { sizeof(dnsq_9ff8b724), sizeof(dnsq_a7a99bc7), sizeof(dnsq_4d2899b9) };
-	struct flow f;
+	struct flow_insp f;
 
 	/* two data messages */
 	f = run(p, n, NULL, 2);
 	expect(&f, "softether", CLS_LIKELY, "over-dns-two-dnskey-queries-hex-label-opt-rudp-rdata", 2);
-	classify_reason(&h.db, &f, reason, sizeof(reason));
+	harness_reason(&h, &f, reason, sizeof(reason));
 	CHECK_STR(reason, "softether/softether-over-dns-dnskey-query/"
 			  "over-dns-two-dnskey-queries-hex-label-opt-rudp-rdata/likely@pkt2");
 	/* a data message then the 39-byte connection request (as in the capture) */
@@ -282,7 +282,7 @@ static void
 test_dns_malformed(void)
 {
 	uint8_t q[sizeof(dnsq_a7a99bc7)];
-	struct flow f;
+	struct flow_insp f;
 
 	for (uint32_t i = 0; i < Q_DATA; i++) {
 		for (int v = 0; v < 3; v++) {
@@ -335,7 +335,7 @@ test_dns_boundaries(void)
 	static const uint32_t ok[] = { 39, 40, 77, 512, 1355 }, bad[] = { 0, 1, 4, 12, 38, 1356, 1400 };
 	uint8_t a[1500], b[1500];
 	uint32_t na, nb;
-	struct flow f;
+	struct flow_insp f;
 
 	for (unsigned int i = 0; i < sizeof(ok) / sizeof(ok[0]); i++) {
 		na = se_query(a, 0x1234, "0a1b2c3d", 39);
@@ -379,14 +379,14 @@ test_dns_reply(void)
 {
 	uint8_t r[1500];
 	uint32_t nr;
-	struct flow f;
+	struct flow_insp f;
 
 	nr = se_reply(r, dnsq_4d2899b9, "8c0e55a1", 43200, 77);
 	harness_flow(&f, 17);
 	feed(&f, CLS_C2S, dnsq_4d2899b9, sizeof(dnsq_4d2899b9), CP, DNS);
 	feed(&f, CLS_S2C, r, nr, CP, DNS);
 	expect(&f, "softether", CLS_CONFIRMED, "over-dns-dnskey-query+dnskey-reply-tranid-echo", 2);
-	classify_reason(&h.db, &f, reason, sizeof(reason));
+	harness_reason(&h, &f, reason, sizeof(reason));
 	CHECK_STR(reason, "softether/softether-over-dns-dnskey-query/"
 			  "over-dns-dnskey-query+dnskey-reply-tranid-echo/confirmed@pkt2");
 	/* TTL bounds and data sizes */
@@ -441,7 +441,7 @@ test_dns_ordinary(void)
 {
 	static const uint8_t cookie[] = { 0x00, 0x0a, 0x00, 0x08, 0xde, 0xad, 0xbe, 0xef, 0x01, 0x02, 0x03, 0x04 };
 	uint8_t a[600], pad[420], rnd[200];
-	struct flow f;
+	struct flow_insp f;
 	uint32_t n;
 
 	memset(pad, 0, sizeof(pad));
@@ -505,7 +505,7 @@ static void
 test_dns_random(void)
 {
 	uint8_t a[1500], pre[40];
-	struct flow f;
+	struct flow_insp f;
 	uint32_t n, na;
 
 	for (int k = 0; k < 3000; k++) {
@@ -592,10 +592,10 @@ se_icmp(uint8_t *b, uint8_t type, uint32_t idseq, uint32_t data_len)
 }
 
 /* An ICMP flow: feeds a[0..k) in directions dirs[0..k). */
-static struct flow
+static struct flow_insp
 icmp_run(const uint8_t *const *a, const uint32_t *n, const uint8_t *dirs, unsigned int k, uint8_t proto)
 {
-	struct flow f;
+	struct flow_insp f;
 
 	harness_flow(&f, proto);
 	for (unsigned int i = 0; i < k; i++)
@@ -603,7 +603,7 @@ icmp_run(const uint8_t *const *a, const uint32_t *n, const uint8_t *dirs, unsign
 	return f;
 }
 
-static struct flow
+static struct flow_insp
 icmp2(const uint8_t *a, uint32_t na, const uint8_t *b, uint32_t nb)
 {
 	const uint8_t *p[2] = { a, b };
@@ -619,12 +619,12 @@ test_icmp_real(void)
 	const uint8_t *p[12];
 	uint32_t n[12];
 	uint8_t d[12], unreach[243];
-	struct flow f;
+	struct flow_insp f;
 	unsigned int k = 0;
 
 	f = icmp2(icmp_t0_105_2, sizeof(icmp_t0_105_2), icmp_t0_67_2, sizeof(icmp_t0_67_2));
 	expect(&f, "softether", CLS_LIKELY, "over-icmp-two-messages-sha1-of-payload-fixed-id-seq", 2);
-	classify_reason(&h.db, &f, reason, sizeof(reason));
+	harness_reason(&h, &f, reason, sizeof(reason));
 	CHECK_STR(reason, "softether/softether-over-icmp-message/"
 			  "over-icmp-two-messages-sha1-of-payload-fixed-id-seq/likely@pkt2");
 	/* the connection request as echo reply, then as information request */
@@ -679,7 +679,7 @@ static void
 test_icmp_malformed(void)
 {
 	uint8_t m[sizeof(icmp_t0_105_2)];
-	struct flow f;
+	struct flow_insp f;
 
 	/* every truncation of the second message */
 	for (uint32_t k = 0; k < sizeof(icmp_t0_105_2); k++) {
@@ -722,7 +722,7 @@ test_icmp_boundaries(void)
 	static const uint8_t types[] = { 0, 8, 15, 16 };
 	uint8_t a[1500], b[1500];
 	uint32_t na, nb;
-	struct flow f;
+	struct flow_insp f;
 
 	for (unsigned int i = 0; i < sizeof(ok) / sizeof(ok[0]); i++)
 		for (unsigned int t = 0; t < sizeof(types); t++) {
@@ -758,7 +758,7 @@ static void
 test_icmp_ordinary(void)
 {
 	uint8_t a[1500], ip[84];
-	struct flow f;
+	struct flow_insp f;
 	uint32_t n;
 
 	for (int size = 56; size <= 1472; size += 1416 / 2) {
@@ -820,7 +820,7 @@ static void
 test_icmp_no_stealing(void)
 {
 	uint8_t a[120];
-	struct flow f;
+	struct flow_insp f;
 
 	harness_flow(&f, 50);
 	for (uint32_t seq = 1; seq <= 3; seq++) {

@@ -18,7 +18,7 @@ static int n_pos, n_neg;
 
 /* TCP handshake (3 payload-less packets) before the payloads. */
 static void
-tcp_open(struct flow *f)
+tcp_open(struct flow_insp *f)
 {
 	harness_flow(f, 6);
 	harness_feed(&h, f, CLS_C2S, NULL, 0, 50000, 443);
@@ -27,18 +27,18 @@ tcp_open(struct flow *f)
 }
 
 static void
-feed(struct flow *f, uint8_t dir, const void *p, uint32_t n)
+feed(struct flow_insp *f, uint8_t dir, const void *p, uint32_t n)
 {
 	harness_feed(&h, f, dir, p, n, dir ? 443 : 50000, dir ? 50000 : 443);
 }
 
 static void
-want(struct flow *f, const char *app, const char *check)
+want(struct flow_insp *f, const char *app, const char *check)
 {
 	if (strcmp(harness_app(f), app) != 0) {
 		char r[160];
 
-		classify_reason(&h.db, f, r, sizeof(r));
+		harness_reason(&h, f, r, sizeof(r));
 		fprintf(stderr, "flow: want %s, got %s (%s), owner %u step %u\n", app, harness_app(f), r,
 			f->cls.owner, f->cls.step);
 	}
@@ -56,7 +56,7 @@ want(struct flow *f, const char *app, const char *check)
 static void
 cleartext(const char *req, const char *app, const char *check)
 {
-	struct flow f;
+	struct flow_insp f;
 
 	tcp_open(&f);
 	feed(&f, CLS_C2S, req, (uint32_t)strlen(req));
@@ -195,7 +195,7 @@ static const uint8_t ossl_dtls10_server[] = {
 static void
 test_ocserv_psk(void)
 {
-	struct flow f;
+	struct flow_insp f;
 	uint8_t cke[sizeof(ocs_client_key_exchange)], ch[sizeof(ocs_client_hello)];
 
 	harness_flow(&f, 17);
@@ -236,7 +236,7 @@ test_ocserv_psk(void)
 
 /* The real OpenSSL DTLS 1.0 resumption above, its one suite set to `suite`. */
 static void
-ossl_dtls10(struct flow *f, uint16_t suite)
+ossl_dtls10(struct flow_insp *f, uint16_t suite)
 {
 	static const uint8_t offer[] = { 0x00, 0x04, 0xc0, 0x0a, 0x00, 0xff };
 	uint8_t a[sizeof(ossl_dtls10_hello)], b[sizeof(ossl_dtls10_hello_cookie)];
@@ -271,7 +271,7 @@ test_openconnect(void)
 	struct tb ch, ch2, sh, e = { .n = 0 };
 	struct tb_hello hl = { .dtls = true, .record_version = 0xfefd, .client_version = 0xfefd,
 			       .sid_len = 32, .sid_byte = 0x5c, .ciphers = one, .n_ciphers = 1 };
-	struct flow f;
+	struct flow_insp f;
 	uint32_t n, n2, m;
 
 	/*
@@ -389,7 +389,7 @@ test_openconnect(void)
 
 /* A TLS flow: Chrome-like ClientHello, then the server's flight cut as asked. */
 static void
-tls_flow(struct flow *f, const struct tb *flight, const uint32_t *cuts, unsigned int k)
+tls_flow(struct flow_insp *f, const struct tb *flight, const uint32_t *cuts, unsigned int k)
 {
 	struct tb ch;
 	uint32_t n = tb_chrome(&ch, "vpn.example.com"), off = 0;
@@ -409,7 +409,7 @@ static void
 test_fortinet(void)
 {
 	struct tb cert, fl;
-	struct flow f;
+	struct flow_insp f;
 	uint32_t cut[2];
 
 	tb_der_cert(&cert, "FortiGate CA", "FortiGate");
@@ -486,7 +486,7 @@ static void
 test_negatives(void)
 {
 	struct tb ch, cert, fl;
-	struct flow f;
+	struct flow_insp f;
 	uint8_t r[1200];
 	uint32_t x = 12345;
 
@@ -546,7 +546,7 @@ test_no_stealing(void)
 {
 	uint8_t init[148], resp[92], c[14], s[26];
 	uint32_t a = 0x11223344, b = 0x55667788;
-	struct flow f;
+	struct flow_insp f;
 
 	memset(init, 0x5a, sizeof(init));
 	init[0] = 1, init[1] = init[2] = init[3] = 0;

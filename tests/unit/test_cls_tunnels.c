@@ -108,7 +108,7 @@ natt(uint8_t *dst, const uint8_t *msg, uint32_t n)
 static void natt_sa_init(uint16_t port)
 {
 	uint8_t a[1500], b[1500], c[1500];
-	struct flow f;
+	struct flow_insp f;
 	char why[160];
 	harness_flow(&f, 17);
 	uint32_t na = natt(a, b, ikev2_sa_init(b, ISPI, 0, 0x08));
@@ -116,7 +116,7 @@ static void natt_sa_init(uint16_t port)
 	feed(&f, CLS_C2S, a, na, port, port);
 	feed(&f, CLS_S2C, b, nb, port, port);
 	expect(&f, "ike", CLS_CONFIRMED, "ikev2-sa-init+response-spi-match", 2);
-	classify_reason(&h.db, &f, why, sizeof(why));
+	harness_reason(&h, &f, why, sizeof(why));
 	CHECK(strstr(why, "/ikev2-natt-sa-init-request/") != NULL);
 }
 
@@ -125,7 +125,7 @@ test_ike(void)
 {
 	uint8_t a[600], b[600], c[600];
 	uint32_t na, nb, nc;
-	struct flow f;
+	struct flow_insp f;
 
 	/* IKEv2 IKE_SA_INIT request -> response on 500. */
 	harness_flow(&f, 17);
@@ -135,7 +135,7 @@ test_ike(void)
 	CHECK_EQ(f.cls.owner, classifier_id_by_name("ike"));
 	feed(&f, CLS_S2C, b, nb, 500, 500);
 	expect(&f, "ike", CLS_CONFIRMED, "ikev2-sa-init+response-spi-match", 2);
-	classify_reason(&h.db, &f, reason, sizeof(reason));
+	harness_reason(&h, &f, reason, sizeof(reason));
 	CHECK_STR(reason, "ike/ikev2-sa-init-request/ikev2-sa-init+response-spi-match/confirmed@pkt2");
 
 	/* The same on any other port. */
@@ -160,7 +160,7 @@ test_ike(void)
 	feed(&f, CLS_C2S, a, na, 500, 500);
 	feed(&f, CLS_S2C, b, nb, 500, 500);
 	expect(&f, "ike", CLS_CONFIRMED, "ikev1-main+response-spi-match", 2);
-	classify_reason(&h.db, &f, reason, sizeof(reason));
+	harness_reason(&h, &f, reason, sizeof(reason));
 	CHECK_STR(reason, "ike/ikev1-phase1-request/ikev1-main+response-spi-match/confirmed@pkt2");
 	harness_flow(&f, 17);
 	na = ikev1_phase1(a, ISPI, 0, 4);
@@ -279,7 +279,7 @@ test_esp(void)
 {
 	uint8_t a[300];
 	uint32_t n;
-	struct flow f;
+	struct flow_insp f;
 
 	/* IP protocol 50, both directions: ping and its replies. */
 	harness_flow(&f, 50);
@@ -290,7 +290,7 @@ test_esp(void)
 		feed(&f, CLS_S2C, a, n, 0, 0);
 	}
 	expect(&f, "esp", CLS_CONFIRMED, "esp-both-dirs-own-spi-seq-consecutive", 4);
-	classify_reason(&h.db, &f, reason, sizeof(reason));
+	harness_reason(&h, &f, reason, sizeof(reason));
 	CHECK_STR(reason, "esp/-/esp-both-dirs-own-spi-seq-consecutive/confirmed@pkt4");
 
 	/* One direction, mid-SA: 3 consecutive packets. */
@@ -501,7 +501,7 @@ test_l2tp(void)
 {
 	uint8_t a[300], b[300];
 	uint32_t na, nb;
-	struct flow f;
+	struct flow_insp f;
 
 	/* L2TPv2: SCCRQ (tunnel 0, Assigned Tunnel ID 0x1234) -> SCCRP to 0x1234. */
 	harness_flow(&f, 17);
@@ -511,7 +511,7 @@ test_l2tp(void)
 	CHECK_EQ(f.cls.owner, classifier_id_by_name("l2tp"));
 	feed(&f, CLS_S2C, b, nb, 1701, 1701);
 	expect(&f, "l2tp", CLS_CONFIRMED, "l2tpv2-sccrq+sccrp-tunnel-id-match", 2);
-	classify_reason(&h.db, &f, reason, sizeof(reason));
+	harness_reason(&h, &f, reason, sizeof(reason));
 	CHECK_STR(reason, "l2tp/l2tpv2-sccrq/l2tpv2-sccrq+sccrp-tunnel-id-match/confirmed@pkt2");
 
 	/* Retransmitted SCCRQ and a ZLB first, any port. */
@@ -531,7 +531,7 @@ test_l2tp(void)
 	feed(&f, CLS_C2S, a, na, 1701, 1701);
 	feed(&f, CLS_S2C, b, nb, 1701, 1701);
 	expect(&f, "l2tp", CLS_CONFIRMED, "l2tpv3-sccrq+sccrp-ccid-match", 2);
-	classify_reason(&h.db, &f, reason, sizeof(reason));
+	harness_reason(&h, &f, reason, sizeof(reason));
 	CHECK(strstr(reason, "/l2tpv3-sccrq/") != NULL);
 
 	/* Mid-session: data, HELLO (Ns 7), data, the peer's ZLB acking it (Nr 8). */
@@ -633,7 +633,7 @@ pptp_echo(uint8_t *b, uint16_t ctype, uint32_t ident)
 }
 
 static void
-pptp_handshake(struct flow *f, uint16_t port)
+pptp_handshake(struct flow_insp *f, uint16_t port)
 {
 	feed(f, CLS_C2S, NULL, 0, 50000, port); /* SYN */
 	feed(f, CLS_S2C, NULL, 0, 50000, port); /* SYN-ACK */
@@ -662,7 +662,7 @@ test_pptp_gre(void)
 {
 	uint8_t a[300], b[300];
 	uint32_t na, nb;
-	struct flow f;
+	struct flow_insp f;
 
 	/* SYN, SYN-ACK, ACK, SCCRQ, ACK, SCCRP. */
 	harness_flow(&f, 6);
@@ -675,7 +675,7 @@ test_pptp_gre(void)
 	feed(&f, CLS_S2C, NULL, 0, 50000, 1723);
 	feed(&f, CLS_S2C, b, nb, 50000, 1723);
 	expect(&f, "pptp", CLS_CONFIRMED, "sccrq+sccrp", 6);
-	classify_reason(&h.db, &f, reason, sizeof(reason));
+	harness_reason(&h, &f, reason, sizeof(reason));
 	CHECK_STR(reason, "pptp/pptp-start-control-connection/sccrq+sccrp/confirmed@pkt6");
 
 	/* On another port; window picked up at an Echo-Request. */
@@ -733,7 +733,7 @@ test_pptp_gre(void)
 	na = gre(a, 0x4001, true, 1, false, 0, 48);
 	feed(&f, CLS_C2S, a, na, 0, 0);
 	expect(&f, "gre", CLS_LIKELY, "enhanced-gre-v1-call-id-consistent-one-dir", 2);
-	classify_reason(&h.db, &f, reason, sizeof(reason));
+	harness_reason(&h, &f, reason, sizeof(reason));
 	CHECK_STR(reason, "gre/-/enhanced-gre-v1-call-id-consistent-one-dir/likely@pkt2");
 
 	/* Both ways: payload, ack-only answer, payload with ack. */
@@ -786,7 +786,7 @@ test_random(void)
 	static const uint16_t ports[] = { 500, 4500, 4501, 1701, 1723 };
 	static const uint8_t protos[] = { 17, 6, 50, 47 };
 	uint8_t a[200];
-	struct flow f;
+	struct flow_insp f;
 	int decided = 0;
 
 	for (unsigned int pi = 0; pi < sizeof(protos); pi++) {

@@ -26,10 +26,10 @@ static int app(const char *name)
 }
 
 /* A flow record as a worker hands it over: canonical key, client = first sender. */
-static struct flow mk(const char *cli, uint16_t cport, const char *srv, uint16_t sport, uint8_t proto,
+static struct flow_record mk(const char *cli, uint16_t cport, const char *srv, uint16_t sport, uint8_t proto,
 		      const char *name, uint64_t t0, uint64_t t1)
 {
-	struct flow f;
+	struct flow_record f;
 	uint8_t c[16] = {0}, s[16] = {0};
 	memset(&f, 0, sizeof(f));
 	inet_pton(AF_INET, cli, c);
@@ -60,7 +60,7 @@ static struct flow mk(const char *cli, uint16_t cport, const char *srv, uint16_t
 	return f;
 }
 
-static struct flow tls(struct flow f)
+static struct flow_record tls(struct flow_record f)
 {
 	snprintf(f.ja4, sizeof(f.ja4), "t13d1516h2_8daaf6152771_02713d6af862");
 	return f;
@@ -72,7 +72,7 @@ enum {
 	ESP_OTHER_HOSTS, TLS_OTHER_CLIENT, UDP_OTHER_VLAN, QUIC_SAME_SERVER, N_FLOWS
 };
 
-static void scenario(struct flow *f)
+static void scenario(struct flow_record *f)
 {
 	f[IKE] = mk("10.0.0.2", 500, "10.0.0.1", 500, 17, "ike", S(100), S(101));
 	f[ESP] = mk("10.0.0.2", 0, "10.0.0.1", 0, 50, "esp", S(101), S(160));
@@ -88,13 +88,13 @@ static void scenario(struct flow *f)
 	f[ESP_OTHER_HOSTS] = mk("10.0.9.2", 0, "10.0.0.1", 0, 50, "esp", S(101), S(160));
 	f[TLS_OTHER_CLIENT] = tls(mk("10.0.4.2", 50001, "10.0.2.1", 443, 6, NULL, S(101), S(200)));
 	f[UDP_OTHER_VLAN] = mk("10.0.3.2", 655, "10.0.3.1", 655, 17, NULL, S(100), S(200));
-	f[UDP_OTHER_VLAN].key.vlan = 7;
+	f[UDP_OTHER_VLAN].key.zone = 7;
 	/* QUIC to the AnyConnect server: undecided UDP, but no rule ties UDP to openconnect. */
 	f[QUIC_SAME_SERVER] = mk("10.0.2.2", 50004, "10.0.2.1", 443, 17, NULL, S(101), S(200));
 }
 
 /* Which flow each flow is tied to (-1: none), by matching the link's peer against the scenario. */
-static void partners(const struct flow *f, size_t n, const struct tie_link *l, int *out)
+static void partners(const struct flow_record *f, size_t n, const struct tie_link *l, int *out)
 {
 	for (size_t i = 0; i < n; i++) {
 		out[i] = -1;
@@ -114,7 +114,7 @@ static const int expected[N_FLOWS] = {
 	[QUIC_SAME_SERVER] = -1,
 };
 
-static void check_scenario_links(const struct flow *f, const struct tie_link *l, const char *what)
+static void check_scenario_links(const struct flow_record *f, const struct tie_link *l, const char *what)
 {
 	int got[N_FLOWS];
 	partners(f, N_FLOWS, l, got);
@@ -151,7 +151,7 @@ static void shuffle(int *order, int n, unsigned int *seed)
 /* Offline: the same links whatever order the records are in. */
 static void test_offline_order(void)
 {
-	struct flow f[N_FLOWS], g[N_FLOWS];
+	struct flow_record f[N_FLOWS], g[N_FLOWS];
 	struct tie_link l[N_FLOWS], lg[N_FLOWS], back[N_FLOWS];
 	scenario(f);
 	CHECK_EQ(tie_all(f, N_FLOWS, &timeouts, l), 4);
@@ -174,7 +174,7 @@ static void test_offline_order(void)
 struct ev_count {
 	int ties, relabels;
 	int child_of[N_FLOWS];
-	const struct flow *f;
+	const struct flow_record *f;
 };
 
 static void count_event(void *arg, const struct tie_event *ev)
@@ -189,7 +189,7 @@ static void count_event(void *arg, const struct tie_event *ev)
 /* Live: every order of first verdicts, then every order of ends, gives the offline links. */
 static void test_live_order(void)
 {
-	struct flow f[N_FLOWS];
+	struct flow_record f[N_FLOWS];
 	struct tie_link offline[N_FLOWS], l[N_FLOWS];
 	scenario(f);
 	tie_all(f, N_FLOWS, &timeouts, offline);
@@ -231,7 +231,7 @@ static void test_live_order(void)
 /* A flow seen only at its end still ties to what the table holds. */
 static void test_live_end_only(void)
 {
-	struct flow f[N_FLOWS];
+	struct flow_record f[N_FLOWS];
 	struct tie_link l;
 	scenario(f);
 	struct tie_table *t = tie_table_create(16);
@@ -253,11 +253,11 @@ static void test_live_end_only(void)
 /* A relabelled record: the parent's app, likely, check tie:<rule>, no deciding packet. */
 static void test_relabel(void)
 {
-	struct flow f[N_FLOWS];
+	struct flow_record f[N_FLOWS];
 	struct tie_link l[N_FLOWS];
 	scenario(f);
 	tie_all(f, N_FLOWS, &timeouts, l);
-	struct flow r = f[OC_TLS];
+	struct flow_record r = f[OC_TLS];
 	tie_relabel(&r, &l[OC_TLS]);
 	CHECK_EQ(r.app, app("openconnect"));
 	CHECK_EQ(r.phase, FLOW_DECIDED);
@@ -275,14 +275,14 @@ static void test_relabel(void)
 	CHECK(memcmp(&r.key, &f[GRE].key, sizeof(r.key)) == 0 && r.app == f[GRE].app && r.ts_first == f[GRE].ts_first &&
 	      r.verdict == f[GRE].verdict && r.client_is_lo == f[GRE].client_is_lo);
 	/* A wireguard flow has no rule: not kept. */
-	struct flow wg = mk("10.0.5.2", 40000, "10.0.5.1", 51820, 17, "wireguard", S(1), S(2));
+	struct flow_record wg = mk("10.0.5.2", 40000, "10.0.5.1", 51820, 17, "wireguard", S(1), S(2));
 	CHECK(!tie_flow_of(&wg, &s));
 }
 
 /* Offline: two flows tie only when both were alive at once (last packet + idle timeout). */
 static void test_offline_alive(void)
 {
-	struct flow f[2];
+	struct flow_record f[2];
 	struct tie_link l[2];
 	f[0] = mk("10.0.0.2", 500, "10.0.0.1", 500, 17, "ike", S(100), S(101));
 	f[0].end = FLOW_END_IDLE;
@@ -311,7 +311,7 @@ static void test_offline_alive(void)
 /* Several parents: the latest that started no later than the child; a parent names its earliest child. */
 static void test_choice(void)
 {
-	struct flow f[5];
+	struct flow_record f[5];
 	struct tie_link l[5];
 	f[0] = mk("10.0.0.2", 500, "10.0.0.1", 500, 17, "ike", S(100), S(300));
 	f[1] = mk("10.0.0.2", 4500, "10.0.0.1", 4500, 17, "ike", S(150), S(300));
@@ -353,13 +353,13 @@ static void test_bounded(void)
 {
 	struct tie_table *t = tie_table_create(4);
 	struct tie_stats st;
-	struct flow ike = mk("10.0.0.2", 500, "10.0.0.1", 500, 17, "ike", S(1), S(2));
-	struct flow esp = mk("10.0.0.2", 0, "10.0.0.1", 0, 50, "esp", S(3), S(4));
+	struct flow_record ike = mk("10.0.0.2", 500, "10.0.0.1", 500, 17, "ike", S(1), S(2));
+	struct flow_record esp = mk("10.0.0.2", 0, "10.0.0.1", 0, 50, "esp", S(3), S(4));
 	tie_note(t, &ike, NULL, NULL);
 	char ip[32];
 	for (int i = 0; i < 20; i++) {
 		snprintf(ip, sizeof(ip), "10.1.%d.2", i);
-		struct flow u = mk(ip, 4000, "10.1.0.1", 53, 17, NULL, S(2), S(3));
+		struct flow_record u = mk(ip, 4000, "10.1.0.1", 53, 17, NULL, S(2), S(3));
 		tie_note(t, &u, NULL, NULL);
 		tie_table_stats(t, &st);
 		CHECK(st.kept <= 4);
@@ -370,7 +370,7 @@ static void test_bounded(void)
 	/* The IKE flow outlived the undecided ones: its ESP still ties. */
 	CHECK_EQ(tie_note(t, &esp, NULL, NULL), 1);
 	/* Only VPN flows left: the oldest of them goes. */
-	struct flow ikes[6];
+	struct flow_record ikes[6];
 	for (int i = 0; i < 6; i++) {
 		snprintf(ip, sizeof(ip), "10.2.%d.2", i);
 		ikes[i] = mk(ip, 500, "10.2.0.1", 500, 17, "ike", S(10 + i), S(11 + i));
@@ -379,7 +379,7 @@ static void test_bounded(void)
 	tie_table_stats(t, &st);
 	CHECK_EQ(st.kept, 4);
 	struct tie_link l;
-	struct flow late_esp = mk("10.2.0.2", 0, "10.2.0.1", 0, 50, "esp", S(20), S(21));
+	struct flow_record late_esp = mk("10.2.0.2", 0, "10.2.0.1", 0, 50, "esp", S(20), S(21));
 	CHECK(!tie_end(t, &late_esp, &l, NULL, NULL)); /* its IKE flow was evicted */
 	late_esp = mk("10.2.5.2", 0, "10.2.0.1", 0, 50, "esp", S(20), S(21));
 	CHECK(tie_end(t, &late_esp, &l, NULL, NULL));  /* the newest is still there */
@@ -390,7 +390,7 @@ static void test_bounded(void)
 	tie_end(t, &esp, &l, NULL, NULL);
 	for (int i = 0; i < 20; i++) {
 		snprintf(ip, sizeof(ip), "10.1.%d.2", i);
-		struct flow u = mk(ip, 4000, "10.1.0.1", 53, 17, NULL, S(2), S(3));
+		struct flow_record u = mk(ip, 4000, "10.1.0.1", 53, 17, NULL, S(2), S(3));
 		tie_end(t, &u, &l, NULL, NULL);
 	}
 	tie_table_stats(t, &st);
@@ -403,7 +403,7 @@ static void test_bounded(void)
 static void test_crowd(void)
 {
 	enum { N = 2000 };
-	struct flow *f = calloc(N, sizeof(*f));
+	struct flow_record *f = calloc(N, sizeof(*f));
 	struct tie_link *l = calloc(N, sizeof(*l));
 	f[0] = mk("10.0.2.2", 50000, "10.0.2.1", 443, 17, "openconnect", S(100), S(200));
 	for (int i = 1; i < N; i++)
@@ -428,7 +428,7 @@ static void test_crowd(void)
 static void test_softether(void)
 {
 	enum { DNS, TLS443, TLS5555, TLS_OTHER_CLIENT, TCP_PLAIN, ICMP, TLS_BY_ICMP, N };
-	struct flow f[N];
+	struct flow_record f[N];
 	struct tie_link l[N];
 	f[DNS] = mk("10.0.6.2", 40000, "10.0.6.1", 53, 17, "softether", S(100), S(101));
 	f[TLS443] = tls(mk("10.0.6.2", 50000, "10.0.6.1", 443, 6, NULL, S(99), S(200)));
@@ -443,7 +443,7 @@ static void test_softether(void)
 	CHECK(l[TLS_OTHER_CLIENT].rule == 0 && l[TCP_PLAIN].rule == 0 && l[TLS_BY_ICMP].rule == 0 && l[ICMP].rule == 0);
 	if (l[TLS443].rule) {
 		CHECK_STR(tie_rules[l[TLS443].rule - 1].name, "softether-dns+tls");
-		struct flow r = f[TLS443];
+		struct flow_record r = f[TLS443];
 		tie_relabel(&r, &l[TLS443]);
 		CHECK_EQ(r.app, app("softether"));
 		CHECK_EQ(r.result, CLS_LIKELY);
