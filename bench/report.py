@@ -144,6 +144,53 @@ for r in ft:
         fts["table_gib_at_10m"] = round(r["table_bytes"] / 2**30, 2)
 res["flow_table"] = fts
 
+# baseline: the same runs with an earlier revision's tundra, measured in this run
+def ft_runs(prefix):
+    out = []
+    for fn in sorted(os.listdir(W)):
+        m = re.fullmatch(prefix + r"-(\d+)\.txt", fn)
+        if m:
+            r = tundra_run(fn[:-4])
+            if r:
+                r["target_flows"] = int(m[1])
+                r["new_flows_per_s"] = round(r["flows"] / r["seconds"]) if r["seconds"] else None
+                out.append(r)
+    return sorted(out, key=lambda r: r["target_flows"])
+
+
+res["baseline"] = None
+if machine.get("baseline"):
+    res["baseline"] = {"revision": machine.get("baseline"), "tundra": machine.get("baseline_tundra"),
+                       "classify_1w": tundra_run("base-classify-1"), "flow_table": ft_runs("base-ft"),
+                       "scale": ft_runs("base-scale")}
+res["scale"] = ft_runs("scale")
+
+# the live fast path with millions of active flows (tundra-flowload)
+fl = []
+for fn in sorted(os.listdir(W)):
+    m = re.fullmatch(r"flowload-(\d+)-(\d+)\.json", fn)
+    if m:
+        d = rjson(fn)
+        if not d:
+            fl.append({"workers": int(m[1]), "flows": int(m[2]), "error": rd(fn[:-5] + ".txt").strip()[-300:]})
+            continue
+        pw = d["per_worker"]
+        d["mpps_total"] = round(sum(x["mpps"] for x in pw), 3)
+        d["mpps_per_worker"] = round(d["mpps_total"] / len(pw), 3)
+        cyc = {st: round(sum(x["stage_cycles_per_packet"][st] for x in pw) / len(pw), 1) for st in STAGES}
+        d["stage_cycles_per_packet"] = cyc
+        d["beyond_io_cycles_per_packet"] = round(sum(v for k, v in cyc.items() if k != "io"), 1)
+        d["busy_cycles_per_packet"] = round(sum(x["busy_cycles_per_packet"] for x in pw) / len(pw), 1)
+        slots = sum(x["table_slots"] for x in pw)
+        tbytes = sum(x["table_bytes"] for x in pw)
+        active = sum(x["flows_active"] for x in pw)
+        d["table_bytes_per_slot"] = round(tbytes / slots, 1) if slots else None
+        d["table_bytes_per_active_flow"] = round(tbytes / active, 1) if active else None
+        d["fast_share"] = round(sum(x["sampled_fast"] for x in pw) / max(1, sum(x["sampled"] for x in pw)), 4)
+        fl.append(d)
+fl.sort(key=lambda d: (d["workers"], d["flows"]))
+res["flowload"] = fl
+
 # registry
 reg = []
 for f in sorted(os.listdir(W)):
@@ -209,6 +256,9 @@ res["headline"] = {
     "flow_table_gib_at_10m_flows": g(res, "flow_table", "table_gib_at_10m"),
     "new_flows_per_s": ft[-1]["new_flows_per_s"] if ft else None,
     "registry_lookups_per_s": {str(r["prefixes"]): r.get("lookups_per_s") for r in reg},
+    "fast_path_beyond_io_cycles": {f"{d['workers']}w_{d['flows']}": d.get("beyond_io_cycles_per_packet")
+                                   for d in fl if not d.get("error")},
+    "baseline_classify_1w_mpps": g(res, "baseline", "classify_1w", "mpps"),
 }
 if os.path.exists(os.path.join(OUT, "perf-top.txt")):
     top = [re.sub(r"(\s+-)+\s*$", "", ln).rstrip()[:120]
@@ -271,6 +321,15 @@ if ft and all(r.get("table_bytes") for r in ft):
          'plot "DATA" using 1:2 with linespoints pt 7 title "flow table (DPDK heap)", '
          '"" using 1:3 with linespoints pt 5 title "process max RSS (without hugepages)"\n',
          "".join(f"{r['flows']} {r['table_bytes'] / 2**20:.1f} {r.get('max_rss_kib', 0) / 1024:.1f}\n" for r in ft))
+fl1 = [d for d in fl if d["workers"] == 1 and not d.get("error")]
+if len(fl1) >= 2:
+    plot("scale", 'set title "live fast path: cycles per packet vs active flows (1 worker)"\n'
+         'set xlabel "active flows"\nset ylabel "cycles/packet"\nset logscale x\nset grid\nset key left\n'
+         "set yrange [0:*]\n"
+         "plot " + ", ".join(f'"DATA" using 1:{i + 2} with linespoints title "{st}"' for i, st in enumerate(STAGES)) +
+         f', "DATA" using 1:{len(STAGES) + 2} with linespoints lw 2 title "beyond I/O"\n',
+         "".join(f"{d['flows']} " + " ".join(str(d["stage_cycles_per_packet"][st]) for st in STAGES) +
+                 f" {d['beyond_io_cycles_per_packet']}\n" for d in fl1))
 if reg and all(r.get("lookups_per_s") for r in reg):
     plot("registry", 'set title "registry: lookups/s and load time vs prefixes"\nset logscale x\n'
          'set xlabel "prefixes"\nset ylabel "M lookups/s"\nset y2label "seconds"\nset y2tics\nset ytics nomirror\n'
@@ -366,6 +425,69 @@ L.append(f"\nMemory per flow: **{f(fts.get('bytes_per_flow'))} bytes** ({fts.get
          + (f"by process RSS: {f(fts.get('rss_bytes_per_flow'))} bytes per flow. " if fts.get('rss_bytes_per_flow')
             else "process RSS does not show it (the tables were in hugepages). ") +
          f"Flow table at 10 M flows: {f(fts.get('table_gib_at_10m'))} GiB.\n")
+bl = res.get("baseline")
+if bl:
+    L.append("## Before and after, measured in this run\n")
+    L.append(f"Baseline: tundra at `{bl['revision']}` ({bl.get('tundra') or '?'}), built by the bench from the "
+             "repository and run on the same inputs right after the current build.\n")
+    cb, ca = bl.get("classify_1w") or {}, g(res, "tundra_classify", "1") or {}
+    L.append("| figure | baseline | now | ratio |\n|---|---:|---:|---:|")
+    L.append(f"| classify, 1 worker, the mix: Mpps | {f(cb.get('mpps'), 3)} | {f(ca.get('mpps'), 3)} | "
+             f"{f(ratio(ca.get('pps'), cb.get('pps')))} |")
+    L.append(f"| classify, 1 worker: x nDPI | {f(ratio(cb.get('pps'), ndpps))} | {f(ratio(ca.get('pps'), ndpps))} | |")
+    L.append(f"| classify, 1 worker: busy cycles/packet | {f(cb.get('cycles_per_packet'))} | "
+             f"{f(ca.get('cycles_per_packet'))} | |")
+    for r0 in bl.get("flow_table") or []:
+        r1 = next((r for r in ft if r["target_flows"] == r0["target_flows"]), None) or {}
+        n = f"{r0['target_flows']:,}"
+        L.append(f"| flow table, {n} flows: bytes/slot | {f(r0.get('table_bytes_per_slot'), 1)} | "
+                 f"{f(r1.get('table_bytes_per_slot'), 1)} | {f(ratio(r1.get('table_bytes_per_slot'), r0.get('table_bytes_per_slot')))} |")
+        L.append(f"| flow table, {n} flows: table MiB | {f((r0.get('table_bytes') or 0) / 2**20, 1)} | "
+                 f"{f((r1.get('table_bytes') or 0) / 2**20, 1)} | |")
+        L.append(f"| flow table, {n} flows: new flows/s | {f(r0.get('new_flows_per_s'))} | "
+                 f"{f(r1.get('new_flows_per_s'))} | {f(ratio(r1.get('new_flows_per_s'), r0.get('new_flows_per_s')))} |")
+        L.append(f"| flow table, {n} flows: flow stage cycles/packet | {f(g(r0, 'stage_cycles_per_packet', 'flow'), 1)} | "
+                 f"{f(g(r1, 'stage_cycles_per_packet', 'flow'), 1)} | |")
+    for r0 in bl.get("scale") or []:
+        r1 = next((r for r in res["scale"] if r["target_flows"] == r0["target_flows"]), None) or {}
+        c0, c1 = r0.get("stage_cycles_per_packet") or {}, r1.get("stage_cycles_per_packet") or {}
+        b0 = sum(v for k, v in c0.items() if k != "io") if c0 else None
+        b1 = sum(v for k, v in c1.items() if k != "io") if c1 else None
+        L.append(f"| {r0['target_flows']:,} flows open, offline: cycles/packet beyond I/O "
+                 f"({f(r1.get('stage_fast_share'), 2)} decided) | {f(b0, 1)} | {f(b1, 1)} | {f(ratio(b1, b0))} |")
+        L.append(f"| {r0['target_flows']:,} flows open, offline: flow stage cycles/packet | {f(c0.get('flow'), 1)} | "
+                 f"{f(c1.get('flow'), 1)} | |")
+    L.append("")
+if fl:
+    L.append("## The fast path with millions of active flows (live)\n")
+    L.append("`tundra-flowload` runs tundra's live workers on rings each worker feeds itself (an RX callback "
+             "rewrites each frame to the worker's next flow, 64-byte UDP frames, both directions); every flow "
+             "is judged on its first packet and the figures are taken over later passes, when all flows are in "
+             "the table and every packet is a decided flow's. One burst in 64 timed by stage; `io` includes the "
+             "ring and the rewrite.\n")
+    L.append("| workers | active flows | Mpps per worker | Mpps total | " + " | ".join(STAGES) +
+             " | beyond I/O | busy | table B/flow |\n|---:|---:|---:|---:|" + "---:|" * (len(STAGES) + 3))
+    for d in fl:
+        if d.get("error"):
+            L.append(f"| {d['workers']} | {d['flows']:,} | error: {d['error'][:80]} |")
+            continue
+        c = d["stage_cycles_per_packet"]
+        L.append(f"| {d['workers']} | {d['flows']:,} | {f(d['mpps_per_worker'], 3)} | {f(d['mpps_total'], 3)} | " +
+                 " | ".join(f(c.get(st), 1) for st in STAGES) +
+                 f" | **{f(d['beyond_io_cycles_per_packet'], 1)}** | {f(d['busy_cycles_per_packet'], 1)} | "
+                 f"{f(d.get('table_bytes_per_active_flow'), 1)} |")
+    one = [d for d in fl if d["workers"] == 1 and not d.get("error")]
+    if one:
+        big = one[-1]
+        hz = big.get("tsc_hz") or 0
+        L.append(f"\nModel for N workers at {big['flows']:,} flows: a worker spends "
+                 f"{f(big['busy_cycles_per_packet'], 1)} cycles per packet (of which "
+                 f"{f(big['beyond_io_cycles_per_packet'], 1)} beyond I/O), so one core at {hz / 1e9:.2f} GHz moves "
+                 f"{f(hz / big['busy_cycles_per_packet'] / 1e6 if big['busy_cycles_per_packet'] else None, 2)} Mpps "
+                 "and N cores N times that, as long as the NIC spreads flows evenly (symmetric RSS) and memory "
+                 "bandwidth holds (each packet reads about two lines of the table: a bucket and the flow). The "
+                 "2-worker rows measure the second core; more needs a bigger machine.\n")
+    L.append("")
 L.append("## Registry\n")
 L.append("| prefixes | load s | reload s | `tundra registry check` load s | tables MiB | lookups/s | ns/lookup |\n"
          "|---:|---:|---:|---:|---:|---:|---:|")
