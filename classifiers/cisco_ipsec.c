@@ -47,56 +47,61 @@
  *   CONFIRMED "udp10000-esp-both-dirs-own-spi-seq-consecutive": UDP port
  *       10000 on either side, two consecutive ESP packets or more in each
  *       direction, each direction with its own constant SPI.
- * One direction only stays CLS_MORE until CISCO_MAX_OWNED, then CLS_NO.
+ * One direction only stays CLS_MORE until the owned limit, then CLS_NO.
  */
 #include "classifier.h"
 #include "cls_util.h"
 
 #define CISCO_UDP_PORT 10000u
 #define CISCO_BOTH_DIR_PKTS 2     /* consecutive packets in each direction */
-#define CISCO_MAX_OWNED 12        /* owned packets without a decision, then NO */
 
-enum cisco_step { CISCO_ST_TRACK = 1 };
+struct cisco_state {
+	struct cls_esp_track track;
+};
+CLS_STATE_FITS(struct cisco_state);
 
-/* struct cls_state data[] layout: cls_esp_* fields @0..17, then ours. */
-#define CISCO_D_OWNED CLS_ESP_D_END /* packets handled as owner */
-
+/* The next packet: ESP on UDP 10000, consistent with what the flow showed (owned) or its first. */
 static struct cls_verdict
-cisco_validate(const struct cls_pkt *pkt, struct cls_state *st, uint8_t self_id)
+cisco_track(const struct cls_pkt *pkt, struct cisco_state *s, bool owned)
 {
-	unsigned int d = pkt->dir & 1u;
 	uint32_t spi, seq;
-	const char *why;
 
-	if (st->owner != 0 && st->owner != self_id)
-		return cls_ret(CLS_NO, "not-owner");
-	if (pkt->l4 != CLS_UDP || pkt->dir > CLS_S2C || !cls_port_either(pkt, CISCO_UDP_PORT))
+	if (pkt->l4 != CLS_UDP || !cls_port_either(pkt, CISCO_UDP_PORT))
 		return cls_ret(CLS_NO, "not-udp-10000");
 	if (!cls_esp_header(pkt->payload, pkt->len, &spi, &seq))
 		return cls_ret(CLS_NO, "not-esp-header");
-	if (st->owner == 0) {
-		cls_st_claim(st, CISCO_ST_TRACK);
-		cls_esp_track_first(st, d, spi, seq);
+	const char *why = cls_esp_track(&s->track, pkt->dir, spi, seq);
+	if (!owned)
 		return cls_ret(CLS_MORE, "udp10000-esp-first-packet");
-	}
-	if (++st->data[CISCO_D_OWNED] > CISCO_MAX_OWNED)
-		return cls_ret(CLS_NO, "no-decision-in-window");
-	why = cls_esp_track_next(st, d, spi, seq);
 	if (why != NULL)
 		return cls_ret(CLS_NO, why);
-	if (cls_esp_count(st, 0) >= CISCO_BOTH_DIR_PKTS && cls_esp_count(st, 1) >= CISCO_BOTH_DIR_PKTS)
+	if (s->track.count[0] >= CISCO_BOTH_DIR_PKTS && s->track.count[1] >= CISCO_BOTH_DIR_PKTS)
 		return cls_ret(CLS_CONFIRMED, "udp10000-esp-both-dirs-own-spi-seq-consecutive");
 	return cls_ret(CLS_MORE, "udp10000-esp-tracking");
 }
 
-extern const struct classifier cls_cisco_ipsec; /* listed in classifiers.c */
+static struct cls_verdict
+cisco_first(const struct cls_pkt *pkt, void *st)
+{
+	return cisco_track(pkt, st, false);
+}
+
+static struct cls_verdict
+cisco_owned(const struct cls_pkt *pkt, void *st)
+{
+	return cisco_track(pkt, st, true);
+}
 
 const struct classifier cls_cisco_ipsec = {
 	.name = "cisco-ipsec",
+	.priority = 160,
 	.patterns = NULL,
 	.n_patterns = 0,
 	.l4 = CLS_UDP,
 	/* 2 packets per direction, with slack for a burst one way first */
 	.pkts_needed = 8,
-	.validate = cisco_validate,
+	.max_owned = 12,
+	.state_size = sizeof(struct cisco_state),
+	.first = cisco_first,
+	.owned = cisco_owned,
 };

@@ -2,9 +2,9 @@
 /*
  * Byte helpers shared by the classifiers' validators: bounds-checked
  * big/little-endian reads against a payload length, "all zero" and equality
- * checks, the plausible-unix-time test, the load/store of fields kept in
- * a flow's struct cls_state, the port and sequence-counter tests, and the
- * IPsec NAT-T marker/keepalive shared by IKE and ESP. Everything is static inline and side-effect
+ * checks, the plausible-unix-time test, the port and sequence-counter
+ * tests, the IPsec NAT-T marker/keepalive shared by IKE and ESP, and the
+ * ESP header tracker. Everything is static inline and side-effect
  * free (no allocation, no globals), so validators stay on the hot path and
  * no classifier copies another's byte code.
  *
@@ -126,37 +126,6 @@ cls_plausible_unix_time(uint32_t t)
 	return t >= CLS_TIME_MIN && t <= CLS_TIME_MAX;
 }
 
-/* Fields kept in a flow's state (fixed offsets chosen by each classifier). */
-static inline void
-cls_st_put32(struct cls_state *st, unsigned int off, uint32_t v)
-{
-	memcpy(&st->data[off], &v, sizeof(v));
-}
-
-static inline uint32_t
-cls_st_get32(const struct cls_state *st, unsigned int off)
-{
-	uint32_t v;
-
-	memcpy(&v, &st->data[off], sizeof(v));
-	return v;
-}
-
-static inline void
-cls_st_put16(struct cls_state *st, unsigned int off, uint16_t v)
-{
-	memcpy(&st->data[off], &v, sizeof(v));
-}
-
-static inline uint16_t
-cls_st_get16(const struct cls_state *st, unsigned int off)
-{
-	uint16_t v;
-
-	memcpy(&v, &st->data[off], sizeof(v));
-	return v;
-}
-
 /* True when the packet's source or destination port is port (UDP/TCP). */
 static inline bool
 cls_port_either(const struct cls_pkt *pkt, uint16_t port)
@@ -195,18 +164,6 @@ static inline bool
 cls_natt_keepalive(const uint8_t *p, uint32_t len)
 {
 	return len == 1 && p[0] == 0xff;
-}
-
-/*
- * Start a fresh state when a validator that did not own the flow returns
- * CLS_MORE (or decides): whatever data[] held is ignored and cleared. owner
- * is left to the engine, which sets it after a CLS_MORE.
- */
-static inline void
-cls_st_claim(struct cls_state *st, uint8_t step)
-{
-	memset(st->data, 0, sizeof(st->data));
-	st->step = step;
 }
 
 /* True when p[off..len) starts with the bytes of the C string s. */
@@ -261,28 +218,37 @@ cls_http_request_line(const uint8_t *p, uint32_t len, uint32_t max)
 static inline struct cls_verdict
 cls_ret(enum cls_result r, const char *check)
 {
-	struct cls_verdict v = { r, check };
+	struct cls_verdict v = { r, check, CLS_SERVER_UNSAID };
+
+	return v;
+}
+
+/* A verdict that also says the server is the side sending in direction server_dir. */
+static inline struct cls_verdict
+cls_ret_server(enum cls_result r, const char *check, uint8_t server_dir)
+{
+	struct cls_verdict v = { r, check,
+				 server_dir == CLS_C2S ? CLS_SERVER_C2S_SENDER : CLS_SERVER_S2C_SENDER };
 
 	return v;
 }
 
 /*
- * ESP header tracking (RFC 4303 §2), for a classifier that sees ESP on a
- * transport other than the ones esp.c owns (e.g. cisco_ipsec.c on UDP
- * 10000). The same rules as esp.c: SPI >= 256 (0 is the NAT-T marker,
- * 1..255 IANA-reserved), sequence number != 0, at least 24 bytes; per
- * direction a constant SPI and sequence numbers moving up by exactly 1; the
- * two directions with different SPIs (each is its own SA). State layout in
- * struct cls_state data[] (bytes 0..17; a caller keeps its own fields at 18
- * and above): SPI per direction @0/@4, last sequence number @8/@12,
- * consistent packets per direction @16/@17 (0 = direction not seen).
+ * ESP header tracking (RFC 4303 §2), shared by esp.c and by a classifier
+ * that sees ESP on another transport (cisco_ipsec.c on UDP 10000): SPI >=
+ * 256 (0 is the NAT-T marker, 1..255 IANA-reserved), sequence number != 0,
+ * at least 24 bytes; per direction a constant SPI and sequence numbers
+ * moving up by exactly 1; the two directions with different SPIs (each is
+ * its own SA). The tracker lives inside the caller's state struct.
  */
 #define CLS_ESP_MIN_LEN 24u
 #define CLS_ESP_SPI_MIN 256u
-#define CLS_ESP_D_SPI(d) (4u * (d))
-#define CLS_ESP_D_SEQ(d) (8u + 4u * (d))
-#define CLS_ESP_D_CNT(d) (16u + (d))
-#define CLS_ESP_D_END 18u
+
+struct cls_esp_track {
+	uint32_t spi[2];        /* per direction */
+	uint32_t seq[2];        /* last sequence number per direction */
+	uint8_t count[2];       /* consistent packets per direction, 0 = direction not seen */
+};
 
 /* The SPI and sequence number of an ESP packet p[0..len), false when not ESP. */
 static inline bool
@@ -292,47 +258,30 @@ cls_esp_header(const uint8_t *p, uint32_t len, uint32_t *spi, uint32_t *seq)
 	       cls_be32(p, len, 4, seq) && *spi >= CLS_ESP_SPI_MIN && *seq != 0;
 }
 
-/* First packet of a flow (direction d): st is the caller's, already claimed. */
-static inline void
-cls_esp_track_first(struct cls_state *st, unsigned int d, uint32_t spi, uint32_t seq)
-{
-	cls_st_put32(st, CLS_ESP_D_SPI(d & 1u), spi);
-	cls_st_put32(st, CLS_ESP_D_SEQ(d & 1u), seq);
-	st->data[CLS_ESP_D_CNT(d & 1u)] = 1;
-}
-
 /*
- * A later packet: NULL when it is consistent (counted), else the reason it
- * is not ESP of this flow ("esp-spi-changed", "esp-seq-not-consecutive",
- * "esp-same-spi-both-dirs").
+ * A packet of direction d: NULL when it is consistent (counted), else the
+ * reason it is not ESP of this flow ("esp-spi-changed",
+ * "esp-seq-not-consecutive", "esp-same-spi-both-dirs").
  */
 static inline const char *
-cls_esp_track_next(struct cls_state *st, unsigned int d, uint32_t spi, uint32_t seq)
+cls_esp_track(struct cls_esp_track *t, unsigned int d, uint32_t spi, uint32_t seq)
 {
 	d &= 1u;
-	if (st->data[CLS_ESP_D_CNT(d)] != 0) {
-		if (spi != cls_st_get32(st, CLS_ESP_D_SPI(d)))
+	if (t->count[d] != 0) {
+		if (spi != t->spi[d])
 			return "esp-spi-changed";
-		if (!cls_seq_advanced(cls_st_get32(st, CLS_ESP_D_SEQ(d)), seq, 1))
+		if (!cls_seq_advanced(t->seq[d], seq, 1))
 			return "esp-seq-not-consecutive";
-		if (st->data[CLS_ESP_D_CNT(d)] < 255)
-			st->data[CLS_ESP_D_CNT(d)]++;
+		if (t->count[d] < 255)
+			t->count[d]++;
 	} else {
-		if (st->data[CLS_ESP_D_CNT(d ^ 1u)] != 0 &&
-		    spi == cls_st_get32(st, CLS_ESP_D_SPI(d ^ 1u)))
+		if (t->count[d ^ 1u] != 0 && spi == t->spi[d ^ 1u])
 			return "esp-same-spi-both-dirs";
-		cls_st_put32(st, CLS_ESP_D_SPI(d), spi);
-		st->data[CLS_ESP_D_CNT(d)] = 1;
+		t->spi[d] = spi;
+		t->count[d] = 1;
 	}
-	cls_st_put32(st, CLS_ESP_D_SEQ(d), seq);
+	t->seq[d] = seq;
 	return NULL;
-}
-
-/* Consistent packets counted so far in direction d. */
-static inline uint8_t
-cls_esp_count(const struct cls_state *st, unsigned int d)
-{
-	return st->data[CLS_ESP_D_CNT(d & 1u)];
 }
 
 #endif

@@ -49,12 +49,11 @@
 #define ESP_GP_PORT 4501u        /* GlobalProtect's ESP-in-UDP */
 #define ESP_ONE_DIR_PKTS 3       /* consecutive packets in one direction: LIKELY */
 #define ESP_BOTH_DIR_PKTS 2      /* ... in each direction: CONFIRMED */
-#define ESP_MAX_OWNED 12         /* owned packets without a decision, then NO */
 
-enum esp_step { ESP_ST_TRACK = 1 };
-
-/* struct cls_state data[] layout: the shared ESP tracker (cls_util.h) @0..17, then ours. */
-#define ESP_D_OWNED CLS_ESP_D_END   /* packets handled as owner */
+struct esp_state {
+	struct cls_esp_track track;
+};
+CLS_STATE_FITS(struct esp_state);
 
 static bool
 esp_transport_ok(const struct cls_pkt *pkt)
@@ -66,47 +65,51 @@ esp_transport_ok(const struct cls_pkt *pkt)
 }
 
 static struct cls_verdict
-esp_validate(const struct cls_pkt *pkt, struct cls_state *st, uint8_t self_id)
+esp_first(const struct cls_pkt *pkt, void *st)
 {
-	unsigned int d = pkt->dir & 1u;
+	struct esp_state *s = st;
 	uint32_t spi, seq;
 
-	if (st->owner != 0 && st->owner != self_id)
-		return cls_ret(CLS_NO, "not-owner");
-	if (pkt->dir > CLS_S2C || pkt->payload == NULL || !esp_transport_ok(pkt))
+	if (pkt->payload == NULL || !esp_transport_ok(pkt))
 		return cls_ret(CLS_NO, "not-esp-transport");
-	if (st->owner != 0) {
-		if (++st->data[ESP_D_OWNED] > ESP_MAX_OWNED)
-			return cls_ret(CLS_NO, "no-decision-in-window");
-		if (pkt->l4 == CLS_UDP && cls_natt_keepalive(pkt->payload, pkt->len))
-			return cls_ret(CLS_MORE, "natt-keepalive-ignored");
-	}
 	if (!cls_esp_header(pkt->payload, pkt->len, &spi, &seq))
 		return cls_ret(CLS_NO, "not-esp-header");
+	cls_esp_track(&s->track, pkt->dir, spi, seq);
+	return cls_ret(CLS_MORE, "esp-first-packet");
+}
 
-	if (st->owner == 0) {
-		cls_st_claim(st, ESP_ST_TRACK);
-		cls_esp_track_first(st, d, spi, seq);
-		return cls_ret(CLS_MORE, "esp-first-packet");
-	}
-	const char *why = cls_esp_track_next(st, d, spi, seq);
+static struct cls_verdict
+esp_owned(const struct cls_pkt *pkt, void *st)
+{
+	struct esp_state *s = st;
+	uint32_t spi, seq;
+
+	if (pkt->payload == NULL)
+		return cls_ret(CLS_NO, "not-esp-transport");
+	if (pkt->l4 == CLS_UDP && cls_natt_keepalive(pkt->payload, pkt->len))
+		return cls_ret(CLS_MORE, "natt-keepalive-ignored");
+	if (!cls_esp_header(pkt->payload, pkt->len, &spi, &seq))
+		return cls_ret(CLS_NO, "not-esp-header");
+	const char *why = cls_esp_track(&s->track, pkt->dir, spi, seq);
 	if (why)
 		return cls_ret(CLS_NO, why);
-	if (cls_esp_count(st, 0) >= ESP_BOTH_DIR_PKTS && cls_esp_count(st, 1) >= ESP_BOTH_DIR_PKTS)
+	if (s->track.count[0] >= ESP_BOTH_DIR_PKTS && s->track.count[1] >= ESP_BOTH_DIR_PKTS)
 		return cls_ret(CLS_CONFIRMED, "esp-both-dirs-own-spi-seq-consecutive");
-	if (cls_esp_count(st, d) >= ESP_ONE_DIR_PKTS)
+	if (s->track.count[pkt->dir & 1u] >= ESP_ONE_DIR_PKTS)
 		return cls_ret(CLS_LIKELY, "esp-one-dir-spi-constant-seq-consecutive");
 	return cls_ret(CLS_MORE, "esp-tracking");
 }
 
-extern const struct classifier cls_esp; /* listed in classifiers.c */
-
 const struct classifier cls_esp = {
 	.name = "esp",
+	.priority = 60,
 	.patterns = NULL,
 	.n_patterns = 0,
 	.l4 = CLS_UDP | CLS_IP,
 	/* 4 packets (2 per direction) or 3 one way, with slack for keepalives */
 	.pkts_needed = 6,
-	.validate = esp_validate,
+	.max_owned = 12,
+	.state_size = sizeof(struct esp_state),
+	.first = esp_first,
+	.owned = esp_owned,
 };

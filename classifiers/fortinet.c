@@ -42,14 +42,13 @@
 #include "cls_util.h"
 #include "tls.h"
 
-#define FT_MAX_OWNED 8 /* owned packets without a decision, then NO */
-
 enum ft_step { FT_ST_CLIENT_HELLO = 1, FT_ST_SERVER_HELLO };
 
-/* struct cls_state data[] layout. */
-#define FT_D_DIR 0   /* direction of the ClientHello */
-#define FT_D_OWNED 1 /* packets handled as owner */
-#define FT_D_NEXT 4  /* server stream offset of the next record header (4) */
+struct ft_state {
+	uint8_t step;       /* enum ft_step */
+	uint32_t next;      /* server stream offset of the next record header */
+};
+CLS_STATE_FITS(struct ft_state);
 
 static bool
 ft_prefix(const struct tls_bytes *b, const char *s)
@@ -77,15 +76,15 @@ ft_cleartext(const struct cls_pkt *pkt)
 
 	if (eol == 0 || cls_find(p, n, eol, n, "SVPNCOOKIE=") == UINT32_MAX)
 		return cls_ret(CLS_NO, "not-cleartext-sslvpn-tunnel-request");
-	return cls_ret(CLS_LIKELY, "cleartext-get-remote-sslvpn-tunnel-svpncookie");
+	return cls_ret_server(CLS_LIKELY, "cleartext-get-remote-sslvpn-tunnel-svpncookie", pkt->dir ^ 1u);
 }
 
 /* Owned, from the server: read its flight where a record starts. */
 static struct cls_verdict
-ft_server(const struct cls_pkt *pkt, struct cls_state *st)
+ft_server(const struct cls_pkt *pkt, struct ft_state *s)
 {
 	struct tls_server_flight sf;
-	uint32_t next = cls_st_get32(st, FT_D_NEXT), skip;
+	uint32_t next = s->next, skip;
 	const char *check;
 
 	if (next < pkt->tcp_offset)
@@ -94,45 +93,37 @@ ft_server(const struct cls_pkt *pkt, struct cls_state *st)
 	if (skip >= pkt->len)
 		return cls_ret(CLS_MORE, "server-segment-inside-record");
 	if (tls_parse_server_flight(pkt->payload + skip, pkt->len - skip, false,
-				    st->step == FT_ST_SERVER_HELLO ? TLS_V_12 : 0, &sf) == TLS_BAD)
+				    s->step == FT_ST_SERVER_HELLO ? TLS_V_12 : 0, &sf) == TLS_BAD)
 		return cls_ret(CLS_NO, "server-not-tls-handshake");
 	if (sf.have & TLS_SRV_HELLO) {
 		if (sf.version > TLS_V_12 || sf.version < TLS_V_SSL3)
 			return cls_ret(CLS_NO, "tls13-certificate-encrypted");
-		st->step = FT_ST_SERVER_HELLO;
+		s->step = FT_ST_SERVER_HELLO;
 	}
 	if (sf.have & TLS_SRV_CERT) {
 		check = ft_cert_check(&sf);
 		if (check != NULL)
-			return cls_ret(CLS_LIKELY, check);
+			return cls_ret_server(CLS_LIKELY, check, pkt->dir);
 		return cls_ret(CLS_NO, (sf.have & (TLS_SRV_SUBJECT_CN | TLS_SRV_ISSUER_CN)) ?
 					       "server-certificate-not-fortigate-default" :
 					       "server-certificate-names-not-visible");
 	}
 	if (sf.have & TLS_SRV_CCS)
 		return cls_ret(CLS_NO, "tls-session-resumed-no-certificate");
-	if (st->step != FT_ST_SERVER_HELLO && pkt->tcp_offset + skip != 0)
+	if (s->step != FT_ST_SERVER_HELLO && pkt->tcp_offset + skip != 0)
 		return cls_ret(CLS_NO, "server-hello-not-at-stream-start");
-	cls_st_put32(st, FT_D_NEXT, next + sf.next_record);
+	s->next = next + sf.next_record;
 	return cls_ret(CLS_MORE, "server-flight-await-certificate");
 }
 
 static struct cls_verdict
-ft_validate(const struct cls_pkt *pkt, struct cls_state *st, uint8_t self_id)
+ft_first(const struct cls_pkt *pkt, void *st)
 {
+	struct ft_state *s = st;
 	struct tls_client_hello ch;
 
-	if (st->owner != 0 && st->owner != self_id)
-		return cls_ret(CLS_NO, "not-owner");
-	if (pkt->l4 != CLS_TCP || pkt->payload == NULL || pkt->len == 0 || pkt->dir > CLS_S2C)
+	if (pkt->l4 != CLS_TCP || pkt->payload == NULL || pkt->len == 0)
 		return cls_ret(CLS_NO, "not-tcp-payload");
-	if (st->owner != 0) {
-		if (++st->data[FT_D_OWNED] > FT_MAX_OWNED)
-			return cls_ret(CLS_NO, "no-decision-in-window");
-		if (pkt->dir == st->data[FT_D_DIR])
-			return cls_ret(CLS_MORE, "client-segment-ignored");
-		return ft_server(pkt, st);
-	}
 	if (pkt->tcp_offset != 0)
 		return cls_ret(CLS_NO, "not-stream-start");
 	if (cls_str_at(pkt->payload, pkt->len, 0, "GET /remote/sslvpn-tunnel"))
@@ -140,9 +131,18 @@ ft_validate(const struct cls_pkt *pkt, struct cls_state *st, uint8_t self_id)
 	if (tls_parse_client_hello(pkt->payload, pkt->len, false, &ch) == TLS_BAD ||
 	    !(ch.have & TLS_HAVE_VERSION))
 		return cls_ret(CLS_NO, "not-tls-clienthello");
-	cls_st_claim(st, FT_ST_CLIENT_HELLO);
-	st->data[FT_D_DIR] = pkt->dir;
+	s->step = FT_ST_CLIENT_HELLO;
 	return cls_ret(CLS_MORE, "tls-clienthello-await-server-certificate");
+}
+
+static struct cls_verdict
+ft_owned(const struct cls_pkt *pkt, void *st)
+{
+	if (pkt->payload == NULL || pkt->len == 0)
+		return cls_ret(CLS_NO, "not-tcp-payload");
+	if (pkt->dir == pkt->first_dir)
+		return cls_ret(CLS_MORE, "client-segment-ignored");
+	return ft_server(pkt, st);
 }
 
 static const struct cls_pattern ft_patterns[] = {
@@ -150,14 +150,18 @@ static const struct cls_pattern ft_patterns[] = {
 	{ "^GET /remote/sslvpn-tunnel", CLS_TCP, "fortinet-sslvpn-tunnel-cleartext" },
 };
 
-extern const struct classifier cls_fortinet; /* listed in classifiers.c */
-
 const struct classifier cls_fortinet = {
 	.name = "fortinet",
+	.priority = 110,
 	.patterns = ft_patterns,
 	.n_patterns = sizeof(ft_patterns) / sizeof(ft_patterns[0]),
 	.l4 = CLS_TCP,
 	/* SYN, SYN-ACK, ACK, ClientHello, ACK, server flight (1-2 segments) */
 	.pkts_needed = 8,
-	.validate = ft_validate,
+	.max_owned = 8,
+	.state_size = sizeof(struct ft_state),
+	/* It waits for the server on every ClientHello: the readers of ClientHellos must come first. */
+	.flags = CLS_F_CLAIMS_CLIENTHELLO,
+	.first = ft_first,
+	.owned = ft_owned,
 };

@@ -40,14 +40,13 @@ static const char *const gp_endpoints[] = {
 };
 
 static struct cls_verdict
-gp_validate(const struct cls_pkt *pkt, struct cls_state *st, uint8_t self_id)
+gp_first(const struct cls_pkt *pkt, void *st)
 {
 	const uint8_t *p = pkt->payload;
 	uint32_t n = pkt->len, eol, path;
 	unsigned int i;
 
 	(void)st;
-	(void)self_id;
 	if (pkt->l4 != CLS_TCP || p == NULL || pkt->tcp_offset != 0)
 		return cls_ret(CLS_NO, "not-tcp-stream-start");
 	eol = cls_http_request_line(p, n, GP_MAX_LINE);
@@ -55,7 +54,7 @@ gp_validate(const struct cls_pkt *pkt, struct cls_state *st, uint8_t self_id)
 		return cls_ret(CLS_NO, "not-http-request");
 	if (cls_str_at(p, n, 0, "GET /ssl-tunnel-connect.sslvpn?")) {
 		if (cls_find(p, n, 0, eol, "authcookie=") != UINT32_MAX)
-			return cls_ret(CLS_LIKELY, "cleartext-ssl-tunnel-connect-authcookie");
+			return cls_ret_server(CLS_LIKELY, "cleartext-ssl-tunnel-connect-authcookie", pkt->dir ^ 1u);
 		return cls_ret(CLS_NO, "ssl-tunnel-connect-without-authcookie");
 	}
 	if (cls_str_at(p, n, 0, "POST "))
@@ -69,7 +68,7 @@ gp_validate(const struct cls_pkt *pkt, struct cls_state *st, uint8_t self_id)
 
 		if (cls_str_at(p, n, path, gp_endpoints[i]) && path + l <= eol &&
 		    (p[path + l] == ' ' || p[path + l] == '?'))
-			return cls_ret(CLS_LIKELY, "cleartext-http-globalprotect-esp-endpoint");
+			return cls_ret_server(CLS_LIKELY, "cleartext-http-globalprotect-esp-endpoint", pkt->dir ^ 1u);
 	}
 	return cls_ret(CLS_NO, "not-globalprotect-endpoint");
 }
@@ -79,13 +78,13 @@ static const struct cls_pattern gp_patterns[] = {
 	{ "^GET /ssl-tunnel-connect\\.sslvpn\\?", CLS_TCP, "globalprotect-ssl-tunnel-cleartext" },
 };
 
-extern const struct classifier cls_globalprotect; /* listed in classifiers.c */
-
 const struct classifier cls_globalprotect = {
 	.name = "globalprotect",
+	.priority = 120,
 	.patterns = gp_patterns,
 	.n_patterns = sizeof(gp_patterns) / sizeof(gp_patterns[0]),
 	.l4 = CLS_TCP,
 	.pkts_needed = 4, /* SYN, SYN-ACK, ACK, request */
-	.validate = gp_validate,
+	/* It decides on the request alone: it never owns a flow. */
+	.first = gp_first,
 };

@@ -60,7 +60,6 @@
 #define IKE_V1 0x10
 #define IKE_V2 0x20
 #define IKE_MAX_PAYLOADS 32     /* longer chains are not IKE as sent */
-#define IKE_MAX_OWNED 8         /* owned packets without a decision, then NO */
 
 #define IKE1_F_ENC 0x01
 #define IKE1_F_MASK 0x07
@@ -82,14 +81,15 @@ enum ike_step {
 	IKE_ST_PAIR,     /* a message with both SPIs seen */
 };
 
-/* struct cls_state data[] layout. */
-#define IKE_D_ISPI 0    /* initiator SPI (8) */
-#define IKE_D_RSPI 8    /* PAIR: responder SPI (8) */
-#define IKE_D_DIR 16    /* direction of the stored message */
-#define IKE_D_VER 17    /* its version byte */
-#define IKE_D_EXCH 18   /* its exchange type */
-#define IKE_D_FLAGS 19  /* its flags */
-#define IKE_D_OWNED 20  /* packets handled as owner */
+struct ike_state {
+	uint8_t spi[2 * IKE_SPI]; /* initiator SPI, then (PAIR) responder SPI */
+	uint8_t step;             /* enum ike_step */
+	uint8_t dir;              /* direction of the stored message */
+	uint8_t ver;              /* its version byte */
+	uint8_t exch;             /* its exchange type */
+	uint8_t flags;            /* its flags */
+};
+CLS_STATE_FITS(struct ike_state);
 
 struct ike_msg {
 	const uint8_t *h;  /* IKE header (after the marker, if any) */
@@ -188,9 +188,9 @@ ike_v(uint8_t ver, const char *v1, const char *v2)
 	return ver == IKE_V1 ? v1 : v2;
 }
 
-/* (Re)start tracking from message m; st is ours to write. */
+/* (Re)start tracking from message m. */
 static struct cls_verdict
-ike_take(const struct cls_pkt *pkt, const struct ike_msg *m, struct cls_state *st, uint8_t owned)
+ike_take(const struct cls_pkt *pkt, const struct ike_msg *m, struct ike_state *s)
 {
 	enum ike_step step = IKE_ST_PAIR;
 	const char *check = ike_v(m->ver, "ikev1-spi-pair-one-side", "ikev2-spi-pair-one-side");
@@ -206,87 +206,86 @@ ike_take(const struct cls_pkt *pkt, const struct ike_msg *m, struct cls_state *s
 		step = IKE_ST_INIT;
 		check = ike_v(m->ver, "ikev1-phase1-request", "ikev2-sa-init-request");
 	}
-	cls_st_claim(st, (uint8_t)step);
-	memcpy(&st->data[IKE_D_ISPI], m->h, 2 * IKE_SPI);
-	st->data[IKE_D_DIR] = pkt->dir;
-	st->data[IKE_D_VER] = m->ver;
-	st->data[IKE_D_EXCH] = m->exch;
-	st->data[IKE_D_FLAGS] = m->flags;
-	st->data[IKE_D_OWNED] = owned;
+	memset(s, 0, sizeof(*s));
+	s->step = (uint8_t)step;
+	memcpy(s->spi, m->h, 2 * IKE_SPI);
+	s->dir = pkt->dir;
+	s->ver = m->ver;
+	s->exch = m->exch;
+	s->flags = m->flags;
 	return cls_ret(CLS_MORE, check);
 }
 
-/* INIT: the other side's answer to the initial request. */
+/* INIT: the other side's answer to the initial request (the responder is the server). */
 static struct cls_verdict
-ike_answer(const struct ike_msg *m, const struct cls_state *st)
+ike_answer(const struct ike_msg *m, const struct ike_state *s, uint8_t dir)
 {
 	if (m->ver == IKE_V2) {
 		if (m->exch != IKE2_SA_INIT || m->mid != 0 || m->flags != IKE2_F_R)
 			return cls_ret(CLS_NO, "ikev2-not-sa-init-response");
 		if (m->rspi_zero) /* COOKIE / INVALID_KE_PAYLOAD: the request is retried */
 			return cls_ret(CLS_MORE, "ikev2-sa-init-notify-response");
-		return cls_ret(CLS_CONFIRMED, "ikev2-sa-init+response-spi-match");
+		return cls_ret_server(CLS_CONFIRMED, "ikev2-sa-init+response-spi-match", dir);
 	}
 	if (m->rspi_zero) {
 		if (m->exch == IKE1_INFORMATIONAL)
 			return cls_ret(CLS_MORE, "ikev1-informational-response");
 		return cls_ret(CLS_NO, "ikev1-response-zero-spi");
 	}
-	if (m->exch != st->data[IKE_D_EXCH] || m->mid != 0)
+	if (m->exch != s->exch || m->mid != 0)
 		return cls_ret(CLS_NO, "ikev1-not-phase1-response");
-	return cls_ret(CLS_CONFIRMED, m->exch == IKE1_MAIN ? "ikev1-main+response-spi-match" :
-							     "ikev1-aggressive+response-spi-match");
+	return cls_ret_server(CLS_CONFIRMED,
+			      m->exch == IKE1_MAIN ? "ikev1-main+response-spi-match" : "ikev1-aggressive+response-spi-match",
+			      dir);
 }
 
 static struct cls_verdict
-ike_validate(const struct cls_pkt *pkt, struct cls_state *st, uint8_t self_id)
+ike_first(const struct cls_pkt *pkt, void *st)
 {
+	struct ike_msg m;
+
+	if (!ike_parse(pkt, &m))
+		return cls_ret(CLS_NO, "not-ike-message");
+	return ike_take(pkt, &m, st);
+}
+
+static struct cls_verdict
+ike_owned(const struct cls_pkt *pkt, void *st)
+{
+	struct ike_state *s = st;
 	struct ike_msg m;
 	bool same_ispi;
 
-	if (st->owner != 0 && st->owner != self_id)
-		return cls_ret(CLS_NO, "not-owner");
-	if (pkt->dir > CLS_S2C)
-		return cls_ret(CLS_NO, "bad-direction");
-	if (st->owner == 0) {
-		if (!ike_parse(pkt, &m))
-			return cls_ret(CLS_NO, "not-ike-message");
-		return ike_take(pkt, &m, st, 0);
-	}
-
-	if (++st->data[IKE_D_OWNED] > IKE_MAX_OWNED)
-		return cls_ret(CLS_NO, "no-decision-in-window");
 	if (!ike_parse(pkt, &m)) {
 		if (pkt->payload != NULL && cls_natt_keepalive(pkt->payload, pkt->len))
 			return cls_ret(CLS_MORE, "natt-keepalive-ignored");
 		return cls_ret(CLS_NO, "not-ike-message");
 	}
-	if (m.ver != st->data[IKE_D_VER])
+	if (m.ver != s->ver)
 		return cls_ret(CLS_NO, "version-changed");
-	same_ispi = cls_bytes_eq(m.h, IKE_HDR, 0, &st->data[IKE_D_ISPI], IKE_SPI);
+	same_ispi = cls_bytes_eq(m.h, IKE_HDR, 0, s->spi, IKE_SPI);
 
-	if (pkt->dir == st->data[IKE_D_DIR]) {
+	if (pkt->dir == s->dir) {
 		if (!same_ispi) /* a new initiation (or a new SA): follow that one */
-			return ike_take(pkt, &m, st, st->data[IKE_D_OWNED]);
-		if (st->step == IKE_ST_INIT && m.rspi_zero)
+			return ike_take(pkt, &m, s);
+		if (s->step == IKE_ST_INIT && m.rspi_zero)
 			return cls_ret(CLS_MORE, "initial-request-retransmit");
-		if (st->step == IKE_ST_PAIR &&
-		    cls_bytes_eq(m.h, IKE_HDR, IKE_SPI, &st->data[IKE_D_RSPI], IKE_SPI))
+		if (s->step == IKE_ST_PAIR && cls_bytes_eq(m.h, IKE_HDR, IKE_SPI, s->spi + IKE_SPI, IKE_SPI))
 			return cls_ret(CLS_MORE, "spi-pair-same-side");
 		/* The initiator went on with a responder SPI we did not see given. */
-		return ike_take(pkt, &m, st, st->data[IKE_D_OWNED]);
+		return ike_take(pkt, &m, s);
 	}
 
 	if (!same_ispi)
 		return cls_ret(CLS_NO, "initiator-spi-mismatch");
-	if (st->step == IKE_ST_INIT)
-		return ike_answer(&m, st);
-	if (st->step != IKE_ST_PAIR)
+	if (s->step == IKE_ST_INIT)
+		return ike_answer(&m, s, pkt->dir);
+	if (s->step != IKE_ST_PAIR)
 		return cls_ret(CLS_NO, "bad-state");
-	if (!cls_bytes_eq(m.h, IKE_HDR, IKE_SPI, &st->data[IKE_D_RSPI], IKE_SPI))
+	if (!cls_bytes_eq(m.h, IKE_HDR, IKE_SPI, s->spi + IKE_SPI, IKE_SPI))
 		return cls_ret(CLS_NO, "responder-spi-mismatch");
 	/* v2: the original initiator sets I on all its messages, the responder never. */
-	if (m.ver == IKE_V2 && ((m.flags ^ st->data[IKE_D_FLAGS]) & IKE2_F_I) == 0)
+	if (m.ver == IKE_V2 && ((m.flags ^ s->flags) & IKE2_F_I) == 0)
 		return cls_ret(CLS_NO, "ikev2-initiator-flag-both-sides");
 	return cls_ret(CLS_LIKELY, ike_v(m.ver, "ikev1-spi-pair-both-dirs", "ikev2-spi-pair-both-dirs"));
 }
@@ -315,15 +314,17 @@ static const struct cls_pattern ike_patterns[] = {
 	{ "^" IKE_MARK IKE_ANY1, CLS_UDP, "ikev1-natt-message" },
 };
 
-extern const struct classifier cls_ike; /* listed in classifiers.c */
-
 const struct classifier cls_ike = {
 	.name = "ike",
+	.priority = 30,
 	.patterns = ike_patterns,
 	.n_patterns = sizeof(ike_patterns) / sizeof(ike_patterns[0]),
 	.l4 = CLS_UDP,
 	/* request + response, with a COOKIE/INVALID_KE round trip or a
 	 * retransmission or two */
 	.pkts_needed = 6,
-	.validate = ike_validate,
+	.max_owned = 8,
+	.state_size = sizeof(struct ike_state),
+	.first = ike_first,
+	.owned = ike_owned,
 };

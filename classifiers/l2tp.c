@@ -68,20 +68,20 @@
 #define L2TP_MSG_SCCRP 2
 #define L2TP_MSG_MAX 27
 
-#define L2TP_MAX_OWNED 10        /* owned packets without a decision, then NO */
-
 enum l2tp_step {
 	L2TP_ST_SCCRQ = 1, /* a client's SCCRQ seen */
 	L2TP_ST_CTRL,      /* some other control message seen first */
 };
 
-/* struct cls_state data[] layout. */
-#define L2TP_D_VER 0        /* version (2 or 3) */
-#define L2TP_D_DIR 1        /* direction of the stored message(s) */
-#define L2TP_D_ASSIGNED 2   /* assigned id the stored message carried (4), 0 = none */
-#define L2TP_D_NS_LO 6      /* CTRL: Ns of the first stored message (2) */
-#define L2TP_D_NS_HI 8      /* CTRL: Ns of the last one (2) */
-#define L2TP_D_OWNED 10     /* packets handled as owner */
+struct l2tp_state {
+	uint8_t step;       /* enum l2tp_step */
+	uint8_t ver;        /* version (2 or 3) */
+	uint8_t dir;        /* direction of the stored message(s) */
+	uint32_t assigned;  /* assigned id the stored message carried, 0 = none */
+	uint16_t ns_lo;     /* CTRL: Ns of the first stored message */
+	uint16_t ns_hi;     /* CTRL: Ns of the last one */
+};
+CLS_STATE_FITS(struct l2tp_state);
 
 struct l2tp_msg {
 	uint8_t ver;
@@ -167,9 +167,9 @@ l2tp_is_data(const struct cls_pkt *pkt, uint8_t ver)
 	       (w & L2TP_T) == 0 && (w & L2TP_VER_MASK) == ver;
 }
 
-/* (Re)start tracking from control message m; st is ours to write. */
+/* (Re)start tracking from control message m. */
 static struct cls_verdict
-l2tp_take(const struct cls_pkt *pkt, const struct l2tp_msg *m, struct cls_state *st, uint8_t owned)
+l2tp_take(const struct cls_pkt *pkt, const struct l2tp_msg *m, struct l2tp_state *s)
 {
 	enum l2tp_step step;
 
@@ -184,93 +184,89 @@ l2tp_take(const struct cls_pkt *pkt, const struct l2tp_msg *m, struct cls_state 
 			return cls_ret(CLS_NO, "control-message-zero-id");
 		step = L2TP_ST_CTRL;
 	}
-	cls_st_claim(st, (uint8_t)step);
-	st->data[L2TP_D_VER] = m->ver;
-	st->data[L2TP_D_DIR] = pkt->dir;
-	cls_st_put32(st, L2TP_D_ASSIGNED, m->type == L2TP_MSG_SCCRQ || m->type == L2TP_MSG_SCCRP ?
-							 m->assigned : 0);
-	cls_st_put16(st, L2TP_D_NS_LO, m->ns);
-	cls_st_put16(st, L2TP_D_NS_HI, m->ns);
-	st->data[L2TP_D_OWNED] = owned;
+	memset(s, 0, sizeof(*s));
+	s->step = (uint8_t)step;
+	s->ver = m->ver;
+	s->dir = pkt->dir;
+	s->assigned = m->type == L2TP_MSG_SCCRQ || m->type == L2TP_MSG_SCCRP ? m->assigned : 0;
+	s->ns_lo = s->ns_hi = m->ns;
 	return cls_ret(CLS_MORE, step == L2TP_ST_SCCRQ ? "sccrq" : "control-message-one-side");
 }
 
 /* SCCRQ: the server's answer. */
 static struct cls_verdict
-l2tp_sccrp(const struct l2tp_msg *m, const struct cls_state *st)
+l2tp_sccrp(const struct l2tp_msg *m, const struct l2tp_state *s, uint8_t dir)
 {
-	if (m->id != cls_st_get32(st, L2TP_D_ASSIGNED))
+	if (m->id != s->assigned)
 		return cls_ret(CLS_NO, "answer-not-to-assigned-id");
 	if (m->type == L2TP_MSG_ZLB)
 		return cls_ret(CLS_MORE, "zlb-ack-to-assigned-id");
 	if (m->type != L2TP_MSG_SCCRP || m->session != 0 || m->ns != 0 || m->nr != 1 ||
 	    m->assigned == 0)
 		return cls_ret(CLS_NO, "sccrp-bad-header");
-	return cls_ret(CLS_CONFIRMED, m->ver == L2TP_V2 ? "l2tpv2-sccrq+sccrp-tunnel-id-match" :
-							  "l2tpv3-sccrq+sccrp-ccid-match");
+	return cls_ret_server(CLS_CONFIRMED,
+			      m->ver == L2TP_V2 ? "l2tpv2-sccrq+sccrp-tunnel-id-match" : "l2tpv3-sccrq+sccrp-ccid-match",
+			      dir);
 }
 
 /* CTRL: the other side's message must acknowledge what was stored. */
 static struct cls_verdict
-l2tp_reply(const struct l2tp_msg *m, const struct cls_state *st)
+l2tp_reply(const struct l2tp_msg *m, const struct l2tp_state *s)
 {
-	uint32_t assigned = cls_st_get32(st, L2TP_D_ASSIGNED);
-	uint16_t lo = cls_st_get16(st, L2TP_D_NS_LO), hi = cls_st_get16(st, L2TP_D_NS_HI);
-	uint16_t acked = (uint16_t)(m->nr - 1u - lo);
+	uint16_t acked = (uint16_t)(m->nr - 1u - s->ns_lo);
 
-	if (m->id == 0 || (assigned != 0 && m->id != assigned))
+	if (m->id == 0 || (s->assigned != 0 && m->id != s->assigned))
 		return cls_ret(CLS_NO, "reply-id-mismatch");
-	if (acked > (uint16_t)(hi - lo))
+	if (acked > (uint16_t)(s->ns_hi - s->ns_lo))
 		return cls_ret(CLS_NO, "reply-nr-mismatch");
 	return cls_ret(CLS_LIKELY, m->ver == L2TP_V2 ? "l2tpv2-control-both-dirs-ns-nr-match" :
 						       "l2tpv3-control-both-dirs-ns-nr-match");
 }
 
 static struct cls_verdict
-l2tp_validate(const struct cls_pkt *pkt, struct cls_state *st, uint8_t self_id)
+l2tp_first(const struct cls_pkt *pkt, void *st)
 {
 	struct l2tp_msg m;
 
-	if (st->owner != 0 && st->owner != self_id)
-		return cls_ret(CLS_NO, "not-owner");
-	if (pkt->dir > CLS_S2C)
-		return cls_ret(CLS_NO, "bad-direction");
-	if (st->owner == 0) {
-		if (!l2tp_parse(pkt, &m))
-			return cls_ret(CLS_NO, "not-l2tp-control-message");
-		return l2tp_take(pkt, &m, st, 0);
-	}
+	if (!l2tp_parse(pkt, &m))
+		return cls_ret(CLS_NO, "not-l2tp-control-message");
+	return l2tp_take(pkt, &m, st);
+}
 
-	if (++st->data[L2TP_D_OWNED] > L2TP_MAX_OWNED)
-		return cls_ret(CLS_NO, "no-decision-in-window");
+static struct cls_verdict
+l2tp_owned(const struct cls_pkt *pkt, void *st)
+{
+	struct l2tp_state *s = st;
+	struct l2tp_msg m;
+
 	if (!l2tp_parse(pkt, &m)) {
-		if (l2tp_is_data(pkt, st->data[L2TP_D_VER]))
+		if (l2tp_is_data(pkt, s->ver))
 			return cls_ret(CLS_MORE, "data-message-skipped");
 		return cls_ret(CLS_NO, "not-l2tp-control-message");
 	}
-	if (m.ver != st->data[L2TP_D_VER])
+	if (m.ver != s->ver)
 		return cls_ret(CLS_NO, "version-changed");
-	if (pkt->dir != st->data[L2TP_D_DIR]) {
-		if (st->step == L2TP_ST_SCCRQ)
-			return l2tp_sccrp(&m, st);
-		if (st->step == L2TP_ST_CTRL)
-			return l2tp_reply(&m, st);
+	if (pkt->dir != s->dir) {
+		if (s->step == L2TP_ST_SCCRQ)
+			return l2tp_sccrp(&m, s, pkt->dir);
+		if (s->step == L2TP_ST_CTRL)
+			return l2tp_reply(&m, s);
 		return cls_ret(CLS_NO, "bad-state");
 	}
 	/* The same side again, before the other answered. */
-	if (st->step == L2TP_ST_SCCRQ) {
-		if (m.type == L2TP_MSG_SCCRQ && m.assigned == cls_st_get32(st, L2TP_D_ASSIGNED))
+	if (s->step == L2TP_ST_SCCRQ) {
+		if (m.type == L2TP_MSG_SCCRQ && m.assigned == s->assigned)
 			return cls_ret(CLS_MORE, "sccrq-retransmit");
-		return l2tp_take(pkt, &m, st, st->data[L2TP_D_OWNED]);
+		return l2tp_take(pkt, &m, s);
 	}
 	if (m.type == L2TP_MSG_ZLB)
 		return cls_ret(CLS_MORE, "zlb-same-side");
 	if (m.type == L2TP_MSG_SCCRQ)
-		return l2tp_take(pkt, &m, st, st->data[L2TP_D_OWNED]);
+		return l2tp_take(pkt, &m, s);
 	/* Ns goes up by one per message (a retransmission repeats one). */
-	if ((uint16_t)(m.ns - cls_st_get16(st, L2TP_D_NS_HI)) > 1)
+	if ((uint16_t)(m.ns - s->ns_hi) > 1)
 		return cls_ret(CLS_NO, "ns-jump");
-	cls_st_put16(st, L2TP_D_NS_HI, m.ns);
+	s->ns_hi = m.ns;
 	return cls_ret(CLS_MORE, "control-message-same-side");
 }
 
@@ -287,14 +283,16 @@ static const struct cls_pattern l2tp_patterns[] = {
 	{ "^\\xc8[\\x02\\x03].{10}" L2TP_MT_AVP "[\\x01-\\x1b]", CLS_UDP, "l2tp-control-message" },
 };
 
-extern const struct classifier cls_l2tp; /* listed in classifiers.c */
-
 const struct classifier cls_l2tp = {
 	.name = "l2tp",
+	.priority = 40,
 	.patterns = l2tp_patterns,
 	.n_patterns = sizeof(l2tp_patterns) / sizeof(l2tp_patterns[0]),
 	.l4 = CLS_UDP,
 	/* SCCRQ + SCCRP, with a retransmission or a ZLB between */
 	.pkts_needed = 5,
-	.validate = l2tp_validate,
+	.max_owned = 10,
+	.state_size = sizeof(struct l2tp_state),
+	.first = l2tp_first,
+	.owned = l2tp_owned,
 };

@@ -69,7 +69,6 @@
 
 #define OC_SID_LEN 32u
 #define OC_SID_KEPT 16u      /* session id bytes kept in the state */
-#define OC_MAX_OWNED 8       /* owned packets without a decision, then NO */
 #define OC_SCSV 0x00ffu      /* TLS_EMPTY_RENEGOTIATION_INFO_SCSV */
 #define OC_EXT_SESSION_TICKET 0x0023u
 
@@ -79,10 +78,11 @@ enum oc_step {
 	OC_ST_PSK_SERVER,       /* PSK suite chosen: wait for the identity */
 };
 
-/* struct cls_state data[] layout. */
-#define OC_D_SID 0           /* first OC_SID_KEPT bytes of the session id */
-#define OC_D_DIR 16          /* direction of the ClientHello */
-#define OC_D_OWNED 17        /* packets handled as owner */
+struct oc_state {
+	uint8_t sid[OC_SID_KEPT];  /* first bytes of the session id */
+	uint8_t step;              /* enum oc_step */
+};
+CLS_STATE_FITS(struct oc_state);
 
 enum oc_hello { OC_NOT, OC_CISCO, OC_RESUME, OC_PSK };
 
@@ -226,27 +226,27 @@ oc_cstp(const struct cls_pkt *pkt)
 	if (pkt->tcp_offset != 0 || !cls_str_at(p, n, 0, "CONNECT /CSCOSSLC/tunnel ") ||
 	    cls_http_request_line(p, n, 256) == 0 || cls_find(p, n, 0, n, "\r\nX-CSTP-") == UINT32_MAX)
 		return cls_ret(CLS_NO, "not-cleartext-cstp-connect");
-	return cls_ret(CLS_LIKELY, "cleartext-cstp-connect-cscosslc-tunnel");
+	return cls_ret_server(CLS_LIKELY, "cleartext-cstp-connect-cscosslc-tunnel", pkt->dir ^ 1u);
 }
 
 /* Owned, PSK-NEGOTIATE: a PSK ServerHello, then the client's identity "psk". */
 static struct cls_verdict
-oc_owned_psk(const struct cls_pkt *pkt, struct cls_state *st)
+oc_owned_psk(const struct cls_pkt *pkt, struct oc_state *s)
 {
 	static const uint8_t ident[] = { 0x00, 0x03, 'p', 's', 'k' };
 	struct tls_client_hello ch;
 	struct tls_server_flight sf;
 	struct tls_bytes cke;
 
-	if (pkt->dir == st->data[OC_D_DIR]) {
-		if (st->step == OC_ST_PSK_SERVER &&
+	if (pkt->dir == pkt->first_dir) {
+		if (s->step == OC_ST_PSK_SERVER &&
 		    tls_find_handshake(pkt->payload, pkt->len, true, TLS_HS_CLIENT_KEY_EXCHANGE, &cke) == TLS_OK) {
 			if (cls_bytes_eq(cke.p, cke.len, 0, ident, sizeof(ident)) && cke.len == sizeof(ident))
-				return cls_ret(CLS_CONFIRMED, "dtls-psk-negotiate-app-id+psk-identity");
+				return cls_ret_server(CLS_CONFIRMED, "dtls-psk-negotiate-app-id+psk-identity",
+						      pkt->dir ^ 1u);
 			return cls_ret(CLS_NO, "dtls-psk-identity-not-openconnect");
 		}
-		if (oc_client_hello(pkt, &ch) == OC_PSK &&
-		    cls_bytes_eq(ch.session_id.p, OC_SID_LEN, 0, &st->data[OC_D_SID], OC_SID_KEPT))
+		if (oc_client_hello(pkt, &ch) == OC_PSK && cls_bytes_eq(ch.session_id.p, OC_SID_LEN, 0, s->sid, OC_SID_KEPT))
 			return cls_ret(CLS_MORE, "dtls-clienthello-again-same-app-id");
 		return cls_ret(CLS_NO, "client-not-psk-handshake");
 	}
@@ -255,7 +255,7 @@ oc_owned_psk(const struct cls_pkt *pkt, struct cls_state *st)
 	if (sf.have & TLS_SRV_HELLO) {
 		if (!oc_psk_suite(sf.cipher) || sf.version != DTLS_V_12)
 			return cls_ret(CLS_NO, "dtls-serverhello-not-psk");
-		st->step = OC_ST_PSK_SERVER;
+		s->step = OC_ST_PSK_SERVER;
 		return cls_ret(CLS_MORE, "dtls-serverhello-psk-suite");
 	}
 	if (sf.have & TLS_SRV_HELLO_VERIFY)
@@ -265,30 +265,29 @@ oc_owned_psk(const struct cls_pkt *pkt, struct cls_state *st)
 
 /* Owned: the server's answer (or the client's retransmission). */
 static struct cls_verdict
-oc_owned(const struct cls_pkt *pkt, struct cls_state *st)
+oc_owned(const struct cls_pkt *pkt, void *st)
 {
+	struct oc_state *s = st;
 	struct tls_client_hello ch;
 	struct tls_server_flight sf;
 
-	if (++st->data[OC_D_OWNED] > OC_MAX_OWNED)
-		return cls_ret(CLS_NO, "no-decision-in-window");
-	if (st->step == OC_ST_PSK_HELLO || st->step == OC_ST_PSK_SERVER)
-		return oc_owned_psk(pkt, st);
-	if (st->step != OC_ST_CLIENT_HELLO)
+	if (pkt->payload == NULL || pkt->len == 0)
+		return cls_ret(CLS_NO, "no-payload");
+	if (s->step == OC_ST_PSK_HELLO || s->step == OC_ST_PSK_SERVER)
+		return oc_owned_psk(pkt, s);
+	if (s->step != OC_ST_CLIENT_HELLO)
 		return cls_ret(CLS_NO, "bad-state");
-	if (pkt->dir == st->data[OC_D_DIR]) {
-		if (oc_client_hello(pkt, &ch) == OC_RESUME &&
-		    cls_bytes_eq(ch.session_id.p, OC_SID_LEN, 0, &st->data[OC_D_SID], OC_SID_KEPT))
+	if (pkt->dir == pkt->first_dir) {
+		if (oc_client_hello(pkt, &ch) == OC_RESUME && cls_bytes_eq(ch.session_id.p, OC_SID_LEN, 0, s->sid, OC_SID_KEPT))
 			return cls_ret(CLS_MORE, "dtls-clienthello-again-same-session-id");
 		return cls_ret(CLS_NO, "client-not-same-clienthello");
 	}
 	if (tls_parse_server_flight(pkt->payload, pkt->len, true, 0, &sf) == TLS_BAD)
 		return cls_ret(CLS_NO, "server-not-dtls-handshake");
 	if (sf.have & TLS_SRV_HELLO) {
-		if (sf.session_id.len == OC_SID_LEN &&
-		    cls_bytes_eq(sf.session_id.p, OC_SID_LEN, 0, &st->data[OC_D_SID], OC_SID_KEPT))
-			return cls_ret(CLS_CONFIRMED,
-				       "dtls-clienthello-anyconnect-session-id+serverhello-resumed");
+		if (sf.session_id.len == OC_SID_LEN && cls_bytes_eq(sf.session_id.p, OC_SID_LEN, 0, s->sid, OC_SID_KEPT))
+			return cls_ret_server(CLS_CONFIRMED, "dtls-clienthello-anyconnect-session-id+serverhello-resumed",
+					      pkt->dir);
 		return cls_ret(CLS_NO, "dtls-serverhello-full-handshake");
 	}
 	if (sf.have & TLS_SRV_HELLO_VERIFY)
@@ -297,30 +296,26 @@ oc_owned(const struct cls_pkt *pkt, struct cls_state *st)
 }
 
 static struct cls_verdict
-oc_validate(const struct cls_pkt *pkt, struct cls_state *st, uint8_t self_id)
+oc_first(const struct cls_pkt *pkt, void *st)
 {
+	struct oc_state *s = st;
 	struct tls_client_hello ch;
 
-	if (st->owner != 0 && st->owner != self_id)
-		return cls_ret(CLS_NO, "not-owner");
-	if (pkt->payload == NULL || pkt->len == 0 || pkt->dir > CLS_S2C)
+	if (pkt->payload == NULL || pkt->len == 0)
 		return cls_ret(CLS_NO, "no-payload");
 	if (pkt->l4 == CLS_TCP)
 		return oc_cstp(pkt);
 	if (pkt->l4 != CLS_UDP)
 		return cls_ret(CLS_NO, "not-udp-or-tcp");
-	if (st->owner != 0)
-		return oc_owned(pkt, st);
 	switch (oc_client_hello(pkt, &ch)) {
 	case OC_CISCO:
-		return cls_ret(CLS_LIKELY, "dtls-0x0100-clienthello-anyconnect-session-id");
+		return cls_ret_server(CLS_LIKELY, "dtls-0x0100-clienthello-anyconnect-session-id", pkt->dir ^ 1u);
 	case OC_RESUME:
 	case OC_PSK: {
 		bool psk = oc_client_hello(pkt, &ch) == OC_PSK;
 
-		cls_st_claim(st, psk ? OC_ST_PSK_HELLO : OC_ST_CLIENT_HELLO);
-		memcpy(&st->data[OC_D_SID], ch.session_id.p, OC_SID_KEPT);
-		st->data[OC_D_DIR] = pkt->dir;
+		s->step = psk ? OC_ST_PSK_HELLO : OC_ST_CLIENT_HELLO;
+		memcpy(s->sid, ch.session_id.p, OC_SID_KEPT);
 		return cls_ret(CLS_MORE, psk ? "dtls-clienthello-app-id-psk-suites-only" :
 					       "dtls-clienthello-32-byte-session-id-one-cipher");
 	}
@@ -339,15 +334,17 @@ static const struct cls_pattern oc_patterns[] = {
 	{ "^CONNECT /CSCOSSLC/tunnel ", CLS_TCP, "openconnect-cstp-connect-cleartext" },
 };
 
-extern const struct classifier cls_openconnect; /* listed in classifiers.c */
-
 const struct classifier cls_openconnect = {
 	.name = "openconnect",
+	.priority = 80,
 	.patterns = oc_patterns,
 	.n_patterns = sizeof(oc_patterns) / sizeof(oc_patterns[0]),
 	.l4 = CLS_UDP | CLS_TCP,
 	/* ClientHello, HelloVerifyRequest, ClientHello + cookie, ServerHello,
 	 * (PSK: ServerHelloDone, ClientKeyExchange), with room for a retransmission */
 	.pkts_needed = 8,
-	.validate = oc_validate,
+	.max_owned = 8,
+	.state_size = sizeof(struct oc_state),
+	.first = oc_first,
+	.owned = oc_owned,
 };

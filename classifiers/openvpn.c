@@ -73,7 +73,6 @@
 #define OVPN_WKC_MIN 290u        /* tag 32 + client key 256 + length 2 */
 #define OVPN_WKC_MAX 1024u       /* TLS_CRYPT_V2_MAX_WKC_LEN */
 #define OVPN_EARLY_NEG_START 0x0f000000u
-#define OVPN_MAX_OWNED 8         /* owned packets without a decision, then NO */
 
 /* Encrypted part of a tls-crypt reset: client acks nothing, server 1..8. */
 #define OVPN_CLIENT_REL 5u                            /* count + msg pid */
@@ -99,13 +98,15 @@ enum ovpn_step {
 	OVPN_ST_SERVER_FIRST, /* server's hard reset seen first (late capture) */
 };
 
-/* struct cls_state data[] layout. */
-#define OV_D_SID 0     /* client session id (8): own (CLIENT) or acked (SERVER_FIRST) */
-#define OV_D_SSID 8    /* SERVER_FIRST: server session id (8) */
-#define OV_D_WRAPS 16  /* bit per enum ovpn_wrap that fits */
-#define OV_D_DIR 17    /* direction of the first reset seen */
-#define OV_D_OP 18     /* CLIENT: opcode of the client's reset */
-#define OV_D_OWNED 21  /* packets handled as owner */
+struct ovpn_state {
+	uint8_t step;            /* enum ovpn_step */
+	uint8_t wraps;           /* bit per enum ovpn_wrap that fits */
+	uint8_t dir;             /* direction of the first reset seen */
+	uint8_t op;              /* CLIENT: opcode of the client's reset */
+	uint8_t sid[OVPN_SID];   /* client session id: own (CLIENT) or acked (SERVER_FIRST) */
+	uint8_t ssid[OVPN_SID];  /* SERVER_FIRST: server session id */
+};
+CLS_STATE_FITS(struct ovpn_state);
 
 /* Where the plain (reliable) part starts for wrap w, 0 for tls-crypt. */
 static uint32_t
@@ -276,42 +277,44 @@ ovpn_packet(const struct cls_pkt *pkt, const uint8_t **p, uint32_t *n)
 
 /* Claim (or re-claim) the flow for a client reset. */
 static struct cls_verdict
-ovpn_take_client(const struct cls_pkt *pkt, const uint8_t *p, unsigned int wraps,
-		 struct cls_state *st, uint8_t owned)
+ovpn_take_client(const struct cls_pkt *pkt, const uint8_t *p, unsigned int wraps, struct ovpn_state *s)
 {
-	cls_st_claim(st, OVPN_ST_CLIENT);
-	memcpy(&st->data[OV_D_SID], p + 1, OVPN_SID);
-	st->data[OV_D_WRAPS] = (uint8_t)wraps;
-	st->data[OV_D_DIR] = pkt->dir;
-	st->data[OV_D_OP] = p[0] >> 3;
-	st->data[OV_D_OWNED] = owned;
+	memset(s, 0, sizeof(*s));
+	s->step = OVPN_ST_CLIENT;
+	memcpy(s->sid, p + 1, OVPN_SID);
+	s->wraps = (uint8_t)wraps;
+	s->dir = pkt->dir;
+	s->op = p[0] >> 3;
 	return cls_ret(CLS_MORE, "hard-reset-client");
 }
 
-/* owner == 0: a client reset, or a server reset with a visible ack. */
+/* A client reset, or a server reset with a visible ack. */
 static struct cls_verdict
-ovpn_first(const struct cls_pkt *pkt, struct cls_state *st)
+ovpn_first(const struct cls_pkt *pkt, void *st)
 {
+	struct ovpn_state *s = st;
 	const uint8_t *p;
 	uint32_t n, acked = 0;
 	unsigned int w, wraps;
 
+	if ((pkt->l4 != CLS_UDP && pkt->l4 != CLS_TCP) || pkt->payload == NULL)
+		return cls_ret(CLS_NO, "not-openvpn-transport");
 	if (ovpn_packet(pkt, &p, &n) != OVPN_SEG_PACKET)
 		return cls_ret(CLS_NO, "not-openvpn-framing");
 	wraps = ovpn_client_reset_wraps(p, n);
 	if (wraps != 0)
-		return ovpn_take_client(pkt, p, wraps, st, 0);
+		return ovpn_take_client(pkt, p, wraps, s);
 	if (!ovpn_is_server_reset(p, n))
 		return cls_ret(CLS_NO, "not-openvpn-hard-reset");
 	for (w = 0; w < OW_N; w++) {
 		if (!(OVPN_WRAPS_VISIBLE_ACK & 1u << w) ||
 		    !ovpn_reset_fits(p, n, w, true, NULL, &acked))
 			continue;
-		cls_st_claim(st, OVPN_ST_SERVER_FIRST);
-		memcpy(&st->data[OV_D_SID], p + acked, OVPN_SID);
-		memcpy(&st->data[OV_D_SSID], p + 1, OVPN_SID);
-		st->data[OV_D_WRAPS] = (uint8_t)(1u << w);
-		st->data[OV_D_DIR] = pkt->dir;
+		s->step = OVPN_ST_SERVER_FIRST;
+		memcpy(s->sid, p + acked, OVPN_SID);
+		memcpy(s->ssid, p + 1, OVPN_SID);
+		s->wraps = (uint8_t)(1u << w);
+		s->dir = pkt->dir;
 		return cls_ret(CLS_MORE, "hard-reset-server-without-client");
 	}
 	return cls_ret(CLS_NO, "hard-reset-server-no-visible-ack");
@@ -330,20 +333,20 @@ ovpn_wrap_of(uint8_t wraps)
 
 /* SERVER_FIRST: the client's next packet must echo both session ids. */
 static struct cls_verdict
-ovpn_client_after_server(const uint8_t *p, uint32_t n, struct cls_state *st)
+ovpn_client_after_server(const uint8_t *p, uint32_t n, const struct ovpn_state *s)
 {
-	unsigned int w = ovpn_wrap_of(st->data[OV_D_WRAPS]);
+	unsigned int w = ovpn_wrap_of(s->wraps);
 	uint32_t off;
 	struct ovpn_rel r;
 	uint8_t op;
 
 	if (w >= OW_N || w == OW_CRYPT || n < OVPN_HDR || (p[0] & 7) != 0 ||
-	    !cls_bytes_eq(p, n, 1, &st->data[OV_D_SID], OVPN_SID))
+	    !cls_bytes_eq(p, n, 1, s->sid, OVPN_SID))
 		return cls_ret(CLS_NO, "client-session-mismatch");
 	op = p[0] >> 3;
 	if (op == OVPN_OP_RESET_CLIENT_V2) {
 		if (ovpn_reset_fits(p, n, w, false, NULL, NULL))
-			return cls_ret(CLS_LIKELY, "hard-reset-server+client-reset-session-match");
+			return cls_ret_server(CLS_LIKELY, "hard-reset-server+client-reset-session-match", s->dir);
 		return cls_ret(CLS_NO, "client-reset-bad-framing");
 	}
 	if (op != OVPN_OP_ACK && op != OVPN_OP_CONTROL)
@@ -353,76 +356,67 @@ ovpn_client_after_server(const uint8_t *p, uint32_t n, struct cls_state *st)
 		return cls_ret(CLS_NO, "client-bad-replay-header");
 	if (!ovpn_rel_parse(p, n, off, op == OVPN_OP_CONTROL, &r) || r.n_acks == 0 ||
 	    (op == OVPN_OP_ACK && r.end != n) ||
-	    !cls_bytes_eq(p, n, r.peer_sid_off, &st->data[OV_D_SSID], OVPN_SID))
+	    !cls_bytes_eq(p, n, r.peer_sid_off, s->ssid, OVPN_SID))
 		return cls_ret(CLS_NO, "client-ack-session-mismatch");
-	return cls_ret(CLS_LIKELY, "hard-reset-server+client-ack-session-match");
+	return cls_ret_server(CLS_LIKELY, "hard-reset-server+client-ack-session-match", s->dir);
 }
 
 /* CLIENT: the server's answer to the client's reset. */
 static struct cls_verdict
-ovpn_server_after_client(const uint8_t *p, uint32_t n, const struct cls_state *st)
+ovpn_server_after_client(const uint8_t *p, uint32_t n, const struct ovpn_state *s)
 {
 	unsigned int w;
 
-	if (!ovpn_is_server_reset(p, n) || cls_bytes_eq(p, n, 1, &st->data[OV_D_SID], OVPN_SID))
+	if (!ovpn_is_server_reset(p, n) || cls_bytes_eq(p, n, 1, s->sid, OVPN_SID))
 		return cls_ret(CLS_NO, "server-not-hard-reset");
 	for (w = 0; w < OW_N; w++) {
-		if (!(st->data[OV_D_WRAPS] & 1u << w) ||
-		    !ovpn_reset_fits(p, n, w, true, &st->data[OV_D_SID], NULL))
+		if (!(s->wraps & 1u << w) || !ovpn_reset_fits(p, n, w, true, s->sid, NULL))
 			continue;
-		if (w == OW_CRYPT && st->data[OV_D_OP] == OVPN_OP_RESET_CLIENT_V3)
-			return cls_ret(CLS_CONFIRMED, "hard-reset-exchange-tls-crypt-v2");
-		return cls_ret(CLS_CONFIRMED, ovpn_confirm_check[w]);
+		if (w == OW_CRYPT && s->op == OVPN_OP_RESET_CLIENT_V3)
+			return cls_ret_server(CLS_CONFIRMED, "hard-reset-exchange-tls-crypt-v2", s->dir ^ 1u);
+		return cls_ret_server(CLS_CONFIRMED, ovpn_confirm_check[w], s->dir ^ 1u);
 	}
 	return cls_ret(CLS_NO, "server-reset-mismatch");
 }
 
 static struct cls_verdict
-ovpn_validate(const struct cls_pkt *pkt, struct cls_state *st, uint8_t self_id)
+ovpn_owned(const struct cls_pkt *pkt, void *st)
 {
+	struct ovpn_state *s = st;
 	const uint8_t *p = NULL;
 	uint32_t n = 0;
 	enum ovpn_seg seg;
 	unsigned int wraps;
 
-	if (st->owner != 0 && st->owner != self_id)
-		return cls_ret(CLS_NO, "not-owner");
-	if ((pkt->l4 != CLS_UDP && pkt->l4 != CLS_TCP) || pkt->dir > CLS_S2C ||
-	    pkt->payload == NULL)
+	if (pkt->payload == NULL)
 		return cls_ret(CLS_NO, "not-openvpn-transport");
-	if (st->owner == 0)
-		return ovpn_first(pkt, st);
-
-	if (++st->data[OV_D_OWNED] > OVPN_MAX_OWNED)
-		return cls_ret(CLS_NO, "no-decision-in-window");
 	seg = ovpn_packet(pkt, &p, &n);
 	if (seg == OVPN_SEG_BAD)
 		return cls_ret(CLS_NO, "not-openvpn-framing");
-	if (pkt->dir == st->data[OV_D_DIR]) {
+	if (pkt->dir == s->dir) {
 		/* The side that sent the first reset: only its resets again. */
 		if (seg == OVPN_SEG_LATER)
 			return cls_ret(CLS_MORE, "tcp-later-segment-ignored");
-		if (st->step == OVPN_ST_SERVER_FIRST) {
-			if (ovpn_is_server_reset(p, n) &&
-			    cls_bytes_eq(p, n, 1, &st->data[OV_D_SSID], OVPN_SID))
+		if (s->step == OVPN_ST_SERVER_FIRST) {
+			if (ovpn_is_server_reset(p, n) && cls_bytes_eq(p, n, 1, s->ssid, OVPN_SID))
 				return cls_ret(CLS_MORE, "hard-reset-server-retransmit");
 			return cls_ret(CLS_NO, "server-unexpected-packet");
 		}
 		wraps = ovpn_client_reset_wraps(p, n);
 		if (wraps == 0)
 			return cls_ret(CLS_NO, "client-unexpected-packet");
-		if (cls_bytes_eq(p, n, 1, &st->data[OV_D_SID], OVPN_SID))
+		if (cls_bytes_eq(p, n, 1, s->sid, OVPN_SID))
 			return cls_ret(CLS_MORE, "hard-reset-client-retransmit");
 		/* The client restarted with a new session: follow that one. */
-		return ovpn_take_client(pkt, p, wraps, st, st->data[OV_D_OWNED]);
+		return ovpn_take_client(pkt, p, wraps, s);
 	}
 	/* The other side: its first packet must be the answer. */
 	if (seg != OVPN_SEG_PACKET)
 		return cls_ret(CLS_NO, "tcp-answer-start-missed");
-	if (st->step == OVPN_ST_CLIENT)
-		return ovpn_server_after_client(p, n, st);
-	if (st->step == OVPN_ST_SERVER_FIRST)
-		return ovpn_client_after_server(p, n, st);
+	if (s->step == OVPN_ST_CLIENT)
+		return ovpn_server_after_client(p, n, s);
+	if (s->step == OVPN_ST_SERVER_FIRST)
+		return ovpn_client_after_server(p, n, s);
 	return cls_ret(CLS_NO, "bad-state");
 }
 
@@ -440,15 +434,17 @@ static const struct cls_pattern ovpn_patterns[] = {
 	{ "^..\\x40.{13}", CLS_TCP, "openvpn-tcp-hard-reset-server-v2" },
 };
 
-extern const struct classifier cls_openvpn; /* listed in classifiers.c */
-
 const struct classifier cls_openvpn = {
 	.name = "openvpn",
+	.priority = 20,
 	.patterns = ovpn_patterns,
 	.n_patterns = sizeof(ovpn_patterns) / sizeof(ovpn_patterns[0]),
 	.l4 = CLS_UDP | CLS_TCP,
 	/* UDP: 2 resets (+ retransmissions); TCP: SYN, SYN-ACK, ACK, client
 	 * reset, server's ACK, server reset (443-opvn.pcap decides at 6) + slack */
 	.pkts_needed = 8,
-	.validate = ovpn_validate,
+	.max_owned = 8,
+	.state_size = sizeof(struct ovpn_state),
+	.first = ovpn_first,
+	.owned = ovpn_owned,
 };

@@ -1,12 +1,8 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
- * PPTP (RFC 2637): two descriptors in one file because they are one
- * protocol on two transports.
- *   cls_pptp: the TCP control connection (1723 by convention, any port
- *             accepted), matched on the Start-Control-Connection exchange.
- *   cls_gre:  the data channel, enhanced GRE version 1 on IP protocol 47
- *             (no pattern: CLS_IP classifiers see every payload of their
- *             protocol, and the first test is the protocol number).
+ * PPTP (RFC 2637) control connection: TCP (1723 by convention, any port
+ * accepted), matched on the Start-Control-Connection exchange. Its data
+ * channel, enhanced GRE, is gre.c.
  *
  * Wire facts (RFC 2637 §1.4, §2, §4.1; docs/protocols.md agrees):
  *   control header (12): length (2, the whole message), PPTP message type
@@ -17,14 +13,6 @@
  *   11 ICCN 28, 12 CCRQ 16, 13 CDN 148, 14 WEN 40, 15 SLI 24.
  *   SCCRQ/SCCRP: protocol version 0x0100 (2); SCCRQ then reserved1 (2, 0),
  *   SCCRP result code (1: 1 = OK, 2..5 errors) and error code (1).
- *   enhanced GRE: byte 0 = C R K S s Recur: only K (0x20) and S (0x10,
- *   "a payload is present") may be set; byte 1 = A (0x80, ack present),
- *   4 flag bits 0, version 1; protocol 0x880B; key = payload length (2) +
- *   call id (2); then sequence number (4) when S, ack number (4) when A;
- *   then exactly payload-length bytes of PPP. The call id is the PEER's
- *   (the receiver's) call id, so the two directions carry different ones;
- *   the sequence number goes up by one per payload packet. A packet without
- *   payload (S clear) is an acknowledgement: A set, payload length 0.
  *
  * Decisions:
  *   pptp CONFIRMED "sccrq+sccrp": a 156-byte Start-Control-Connection-
@@ -33,10 +21,6 @@
  *   pptp LIKELY "control-messages-both-dirs-magic-cookie": the window started
  *       after the SCCRQ: a valid control message at the start of each side's
  *       stream. One side alone is CLS_MORE.
- *   gre LIKELY "enhanced-gre-v1-call-id-consistent-{one,both}-dir(s)": two
- *       well-formed packets in one direction with the same call id (and,
- *       when both carry a payload, a sequence number that went up by 1..16);
- *       a packet from the other direction in between must be well formed.
  * TCP: no reassembly; a message must start its segment and lie inside it.
  * Not here: the GRE flow is tied to the control connection between the
  * same hosts on the control lcore (engine/control/tie.c, rule pptp+gre). By host
@@ -47,8 +31,6 @@
 #include "classifier.h"
 #include "cls_util.h"
 
-/* ---- PPTP control connection (TCP) ---- */
-
 #define PPTP_HDR 12u
 #define PPTP_MIN 16u
 #define PPTP_MSG_CONTROL 1
@@ -58,7 +40,6 @@
 #define PPTP_CTRL_MAX 15
 #define PPTP_VERSION 0x0100
 #define PPTP_RESULT_MAX 5
-#define PPTP_MAX_OWNED 8         /* owned packets without a decision, then NO */
 
 static const uint16_t pptp_len[PPTP_CTRL_MAX + 1] = {
 	0, 156, 156, 16, 16, 16, 20, 168, 32, 220, 24, 28, 16, 148, 40, 24,
@@ -69,9 +50,10 @@ enum pptp_step {
 	PPTP_ST_CTRL,      /* another control message seen first */
 };
 
-/* struct cls_state data[] layout. */
-#define PPTP_D_DIR 0     /* direction of the first message */
-#define PPTP_D_OWNED 1   /* packets handled as owner */
+struct pptp_state {
+	uint8_t step;    /* enum pptp_step */
+};
+CLS_STATE_FITS(struct pptp_state);
 
 /* Control message type of the message starting p[0..len), 0 when not one. */
 static uint16_t
@@ -100,28 +82,31 @@ pptp_parse(const uint8_t *p, uint32_t len)
 }
 
 static struct cls_verdict
-pptp_validate(const struct cls_pkt *pkt, struct cls_state *st, uint8_t self_id)
+pptp_first(const struct cls_pkt *pkt, void *st)
 {
+	struct pptp_state *s = st;
 	uint16_t ctype;
 
-	if (st->owner != 0 && st->owner != self_id)
-		return cls_ret(CLS_NO, "not-owner");
-	if (pkt->l4 != CLS_TCP || pkt->dir > CLS_S2C || pkt->payload == NULL)
+	if (pkt->l4 != CLS_TCP || pkt->payload == NULL)
 		return cls_ret(CLS_NO, "not-pptp-transport");
-	if (st->owner == 0) {
-		if (pkt->tcp_offset != 0)
-			return cls_ret(CLS_NO, "not-stream-start");
-		ctype = pptp_parse(pkt->payload, pkt->len);
-		if (ctype == 0)
-			return cls_ret(CLS_NO, "not-pptp-control-message");
-		cls_st_claim(st, ctype == PPTP_SCCRQ ? PPTP_ST_SCCRQ : PPTP_ST_CTRL);
-		st->data[PPTP_D_DIR] = pkt->dir;
-		return cls_ret(CLS_MORE, ctype == PPTP_SCCRQ ? "sccrq" : "control-message-one-side");
-	}
+	if (pkt->tcp_offset != 0)
+		return cls_ret(CLS_NO, "not-stream-start");
+	ctype = pptp_parse(pkt->payload, pkt->len);
+	if (ctype == 0)
+		return cls_ret(CLS_NO, "not-pptp-control-message");
+	s->step = ctype == PPTP_SCCRQ ? PPTP_ST_SCCRQ : PPTP_ST_CTRL;
+	return cls_ret(CLS_MORE, ctype == PPTP_SCCRQ ? "sccrq" : "control-message-one-side");
+}
 
-	if (++st->data[PPTP_D_OWNED] > PPTP_MAX_OWNED)
-		return cls_ret(CLS_NO, "no-decision-in-window");
-	if (pkt->dir == st->data[PPTP_D_DIR])
+static struct cls_verdict
+pptp_owned(const struct cls_pkt *pkt, void *st)
+{
+	const struct pptp_state *s = st;
+	uint16_t ctype;
+
+	if (pkt->payload == NULL)
+		return cls_ret(CLS_NO, "not-pptp-transport");
+	if (pkt->dir == pkt->first_dir)
 		return cls_ret(CLS_MORE, "same-side-later-segment");
 	/* The other side: its first segment must hold the answer. */
 	if (pkt->tcp_offset != 0)
@@ -129,12 +114,12 @@ pptp_validate(const struct cls_pkt *pkt, struct cls_state *st, uint8_t self_id)
 	ctype = pptp_parse(pkt->payload, pkt->len);
 	if (ctype == 0)
 		return cls_ret(CLS_NO, "answer-not-pptp-control-message");
-	if (st->step == PPTP_ST_SCCRQ) {
+	if (s->step == PPTP_ST_SCCRQ) {
 		if (ctype == PPTP_SCCRP)
-			return cls_ret(CLS_CONFIRMED, "sccrq+sccrp");
+			return cls_ret_server(CLS_CONFIRMED, "sccrq+sccrp", pkt->dir);
 		return cls_ret(CLS_NO, "answer-not-sccrp");
 	}
-	if (st->step == PPTP_ST_CTRL)
+	if (s->step == PPTP_ST_CTRL)
 		return cls_ret(CLS_LIKELY, "control-messages-both-dirs-magic-cookie");
 	return cls_ret(CLS_NO, "bad-state");
 }
@@ -147,114 +132,17 @@ static const struct cls_pattern pptp_patterns[] = {
 	  "pptp-control-message" },
 };
 
-extern const struct classifier cls_pptp; /* listed in classifiers.c */
-
 const struct classifier cls_pptp = {
 	.name = "pptp",
+	.priority = 50,
 	.patterns = pptp_patterns,
 	.n_patterns = sizeof(pptp_patterns) / sizeof(pptp_patterns[0]),
 	.l4 = CLS_TCP,
 	/* SYN, SYN-ACK, ACK, SCCRQ, its ACK, SCCRP + slack */
 	.pkts_needed = 8,
-	.validate = pptp_validate,
+	.max_owned = 8,
+	.state_size = sizeof(struct pptp_state),
+	.first = pptp_first,
+	.owned = pptp_owned,
 };
 
-/* ---- enhanced GRE (IP protocol 47) ---- */
-
-#define GRE_IP_PROTO 47u
-#define GRE_HDR 8u
-#define GRE_B0_K 0x20
-#define GRE_B0_S 0x10
-#define GRE_B1_A 0x80
-#define GRE_B1_VER1 0x01
-#define GRE_PROTO_PPP 0x880b
-#define GRE_SEQ_MAX_STEP 16u     /* payload packets lost between two seen */
-#define GRE_PKTS 2               /* consistent packets in one direction */
-#define GRE_MAX_OWNED 12         /* owned packets without a decision, then NO */
-
-enum gre_step { GRE_ST_TRACK = 1 };
-
-/* struct cls_state data[] layout. */
-#define GRE_D_CALL(d) (2u * (d))       /* call id per direction (2 + 2) */
-#define GRE_D_SEQ(d) (4u + 4u * (d))   /* last sequence number per direction (4 + 4) */
-#define GRE_D_CNT(d) (12u + (d))       /* consistent packets per direction, 0 = unseen */
-#define GRE_D_HAS_SEQ(d) (14u + (d))   /* GRE_D_SEQ(d) is set */
-#define GRE_D_OWNED 16                 /* packets handled as owner */
-
-struct gre_msg {
-	uint16_t call;
-	bool has_seq;
-	uint32_t seq;
-};
-
-static bool
-gre_parse(const struct cls_pkt *pkt, struct gre_msg *m)
-{
-	const uint8_t *p = pkt->payload;
-	uint32_t len = pkt->len, hdr = GRE_HDR;
-	uint16_t proto, plen;
-
-	if (p == NULL || len < GRE_HDR || (p[0] & ~GRE_B0_S) != GRE_B0_K ||
-	    (p[1] & ~GRE_B1_A) != GRE_B1_VER1 || !cls_be16(p, len, 2, &proto) ||
-	    proto != GRE_PROTO_PPP || !cls_be16(p, len, 4, &plen) || !cls_be16(p, len, 6, &m->call))
-		return false;
-	m->has_seq = (p[0] & GRE_B0_S) != 0;
-	m->seq = 0;
-	if (m->has_seq) {
-		if (!cls_be32(p, len, hdr, &m->seq) || plen == 0)
-			return false;
-		hdr += 4;
-	} else if (!(p[1] & GRE_B1_A) || plen != 0) {
-		return false; /* no payload: an acknowledgement, nothing else */
-	}
-	if (p[1] & GRE_B1_A)
-		hdr += 4;
-	return cls_has(len, hdr, 0) && len - hdr == plen;
-}
-
-static struct cls_verdict
-gre_validate(const struct cls_pkt *pkt, struct cls_state *st, uint8_t self_id)
-{
-	unsigned int d = pkt->dir & 1u;
-	struct gre_msg m;
-
-	if (st->owner != 0 && st->owner != self_id)
-		return cls_ret(CLS_NO, "not-owner");
-	if (pkt->l4 != CLS_IP || pkt->ip_proto != GRE_IP_PROTO || pkt->dir > CLS_S2C)
-		return cls_ret(CLS_NO, "not-gre-transport");
-	if (!gre_parse(pkt, &m))
-		return cls_ret(CLS_NO, "not-enhanced-gre-v1");
-	if (st->owner == 0) {
-		cls_st_claim(st, GRE_ST_TRACK);
-	} else {
-		if (++st->data[GRE_D_OWNED] > GRE_MAX_OWNED)
-			return cls_ret(CLS_NO, "no-decision-in-window");
-		if (st->data[GRE_D_CNT(d)] != 0 && m.call != cls_st_get16(st, GRE_D_CALL(d)))
-			return cls_ret(CLS_NO, "call-id-changed");
-		if (m.has_seq && st->data[GRE_D_HAS_SEQ(d)] &&
-		    !cls_seq_advanced(cls_st_get32(st, GRE_D_SEQ(d)), m.seq, GRE_SEQ_MAX_STEP))
-			return cls_ret(CLS_NO, "seq-not-advancing");
-	}
-	cls_st_put16(st, GRE_D_CALL(d), m.call);
-	if (m.has_seq) {
-		cls_st_put32(st, GRE_D_SEQ(d), m.seq);
-		st->data[GRE_D_HAS_SEQ(d)] = 1;
-	}
-	if (++st->data[GRE_D_CNT(d)] < GRE_PKTS)
-		return cls_ret(CLS_MORE, "enhanced-gre-v1-tracking");
-	return cls_ret(CLS_LIKELY, st->data[GRE_D_CNT(d ^ 1u)] != 0 ?
-					   "enhanced-gre-v1-call-id-consistent-both-dirs" :
-					   "enhanced-gre-v1-call-id-consistent-one-dir");
-}
-
-extern const struct classifier cls_gre; /* listed in classifiers.c */
-
-const struct classifier cls_gre = {
-	.name = "gre",
-	.patterns = NULL,
-	.n_patterns = 0,
-	.l4 = CLS_IP,
-	/* two packets one way, or three over both directions */
-	.pkts_needed = 4,
-	.validate = gre_validate,
-};

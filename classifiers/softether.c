@@ -172,7 +172,6 @@
 #define SE_DNSR_DATA 42u
 #define SE_DNSR_TTL_MIN 43200u
 #define SE_DNSR_TTL_MAX 86399u
-#define SE_MAX_OWNED 12      /* owned packets without a decision, then NO */
 
 /* VPN over ICMP: type, code, checksum, identifier + sequence number, SHA-1 of the message, message. */
 #define SE_ICMP_PROTO 1u
@@ -189,12 +188,13 @@ static const uint8_t se_dnsr_key[] = { 0x01, 0x00, 0x03, 0x08 };
 
 enum se_step { SE_ST_DNS = 1, SE_ST_ICMP = 2 };
 
-/* struct cls_state data[] layout while a DNS or ICMP flow is owned. */
-#define SE_D_ID 0u           /* DNS: first query's ID (2, as sent) */
-#define SE_D_NAME 2u         /* DNS: first query's name, as a 32-bit value */
-#define SE_D_IDSEQ 0u        /* ICMP: first message's identifier + sequence number */
-#define SE_D_DIR 6u          /* the side of the first query / message */
-#define SE_D_OWNED 7u        /* packets handled as owner */
+struct se_state {
+	uint8_t step;        /* enum se_step */
+	uint8_t id[2];       /* DNS: first query's ID, as sent */
+	uint32_t name;       /* DNS: first query's name, as a 32-bit value */
+	uint32_t idseq;      /* ICMP: first message's identifier + sequence number */
+};
+CLS_STATE_FITS(struct se_state);
 
 static struct cls_verdict
 se_http(const struct cls_pkt *pkt)
@@ -212,7 +212,7 @@ se_http(const struct cls_pkt *pkt)
 		return cls_ret(CLS_NO, "vpnsvc-request-line-malformed");
 	if (cls_find(p, n, eol, n, "\r\nContent-Type: image/jpeg\r\n") == UINT32_MAX)
 		return cls_ret(CLS_NO, "vpnsvc-post-without-image-jpeg");
-	return cls_ret(CLS_LIKELY, "cleartext-post-vpnsvc-connect-cgi-image-jpeg");
+	return cls_ret_server(CLS_LIKELY, "cleartext-post-vpnsvc-connect-cgi-image-jpeg", pkt->dir ^ 1u);
 }
 
 /* The 8 lower-case hex digits at SE_DNS_NAME as a 32-bit value; false when not. */
@@ -281,36 +281,34 @@ se_dns_reply(const uint8_t *p, uint32_t n)
 	       n - SE_DNSR_DATA >= SE_RUDP_MIN && n - SE_DNSR_DATA <= SE_RUDP_MAX;
 }
 
+/* The client's VPN-over-DNS query (first), or what follows it (owned). */
 static struct cls_verdict
-se_dns(const struct cls_pkt *pkt, struct cls_state *st)
+se_dns(const struct cls_pkt *pkt, struct se_state *s, bool owned)
 {
 	const uint8_t *p = pkt->payload;
 	uint32_t n = pkt->len, name;
 	bool query = se_dns_query(p, n, &name);
 
-	if (st->owner == 0) {
+	if (!owned) {
 		if (!query)
 			return cls_ret(CLS_NO, "not-softether-dns-query");
-		cls_st_claim(st, SE_ST_DNS);
-		memcpy(&st->data[SE_D_ID], p + SE_DNSQ_ID, 2);
-		cls_st_put32(st, SE_D_NAME, name);
-		st->data[SE_D_DIR] = pkt->dir;
+		s->step = SE_ST_DNS;
+		memcpy(s->id, p + SE_DNSQ_ID, 2);
+		s->name = name;
 		return cls_ret(CLS_MORE, "over-dns-dnskey-query");
 	}
-	if (st->step != SE_ST_DNS)
-		return cls_ret(CLS_NO, "not-owner");
-	if (++st->data[SE_D_OWNED] > SE_MAX_OWNED)
-		return cls_ret(CLS_NO, "no-decision-in-window");
-	if (pkt->dir != st->data[SE_D_DIR]) {
-		if (se_dns_reply(p, n) && memcmp(p, &st->data[SE_D_ID], 2) == 0)
-			return cls_ret(CLS_CONFIRMED, "over-dns-dnskey-query+dnskey-reply-tranid-echo");
+	if (s->step != SE_ST_DNS)
+		return cls_ret(CLS_NO, "bad-state");
+	if (pkt->dir != pkt->first_dir) {
+		if (se_dns_reply(p, n) && memcmp(p, s->id, 2) == 0)
+			return cls_ret_server(CLS_CONFIRMED, "over-dns-dnskey-query+dnskey-reply-tranid-echo", pkt->dir);
 		return cls_ret(CLS_MORE, "over-dns-other-side-ignored");
 	}
 	if (!query)
 		return cls_ret(CLS_NO, "not-softether-dns-query");
-	if (name == cls_st_get32(st, SE_D_NAME))
+	if (name == s->name)
 		return cls_ret(CLS_NO, "over-dns-query-name-repeated");
-	return cls_ret(CLS_LIKELY, "over-dns-two-dnskey-queries-hex-label-opt-rudp-rdata");
+	return cls_ret_server(CLS_LIKELY, "over-dns-two-dnskey-queries-hex-label-opt-rudp-rdata", pkt->dir ^ 1u);
 }
 
 /* A SoftEther VPN-over-ICMP message (see the header). */
@@ -328,7 +326,7 @@ se_icmp_msg(const uint8_t *p, uint32_t n)
 }
 
 static struct cls_verdict
-se_icmp(const struct cls_pkt *pkt, struct cls_state *st)
+se_icmp(const struct cls_pkt *pkt, struct se_state *s, bool owned)
 {
 	const uint8_t *p = pkt->payload;
 	uint32_t n = pkt->len, idseq;
@@ -337,37 +335,44 @@ se_icmp(const struct cls_pkt *pkt, struct cls_state *st)
 	if (pkt->ip_proto != SE_ICMP_PROTO)
 		return cls_ret(CLS_NO, "not-icmp");
 	msg = se_icmp_msg(p, n) && cls_be32(p, n, SE_ICMP_IDSEQ, &idseq);
-	if (st->owner == 0) {
+	if (!owned) {
 		if (!msg)
 			return cls_ret(CLS_NO, "not-softether-icmp-message");
-		cls_st_claim(st, SE_ST_ICMP);
-		cls_st_put32(st, SE_D_IDSEQ, idseq);
-		st->data[SE_D_DIR] = pkt->dir;
+		s->step = SE_ST_ICMP;
+		s->idseq = idseq;
 		return cls_ret(CLS_MORE, "over-icmp-message-sha1-of-payload");
 	}
-	if (st->step != SE_ST_ICMP)
-		return cls_ret(CLS_NO, "not-owner");
-	if (++st->data[SE_D_OWNED] > SE_MAX_OWNED)
-		return cls_ret(CLS_NO, "no-decision-in-window");
-	if (msg && pkt->dir == st->data[SE_D_DIR] && idseq == cls_st_get32(st, SE_D_IDSEQ))
+	if (s->step != SE_ST_ICMP)
+		return cls_ret(CLS_NO, "bad-state");
+	if (msg && pkt->dir == pkt->first_dir && idseq == s->idseq)
 		return cls_ret(CLS_LIKELY, "over-icmp-two-messages-sha1-of-payload-fixed-id-seq");
 	return cls_ret(CLS_MORE, "over-icmp-other-packet-ignored");
 }
 
 static struct cls_verdict
-se_validate(const struct cls_pkt *pkt, struct cls_state *st, uint8_t self_id)
+se_payload(const struct cls_pkt *pkt, void *st, bool owned)
 {
-	if (st->owner != 0 && st->owner != self_id)
-		return cls_ret(CLS_NO, "not-owner");
-	if (pkt->payload == NULL || pkt->dir > CLS_S2C)
+	if (pkt->payload == NULL)
 		return cls_ret(CLS_NO, "no-payload");
 	if (pkt->l4 == CLS_TCP)
 		return se_http(pkt);
 	if (pkt->l4 == CLS_UDP)
-		return se_dns(pkt, st);
+		return se_dns(pkt, st, owned);
 	if (pkt->l4 == CLS_IP)
-		return se_icmp(pkt, st);
+		return se_icmp(pkt, st, owned);
 	return cls_ret(CLS_NO, "not-softether-transport");
+}
+
+static struct cls_verdict
+se_first(const struct cls_pkt *pkt, void *st)
+{
+	return se_payload(pkt, st, false);
+}
+
+static struct cls_verdict
+se_owned(const struct cls_pkt *pkt, void *st)
+{
+	return se_payload(pkt, st, true);
 }
 
 static const struct cls_pattern se_patterns[] = {
@@ -380,14 +385,16 @@ static const struct cls_pattern se_patterns[] = {
 	{ "^[\\x00\\x08\\x0f\\x10]\\x00.{65}", CLS_IP, "softether-over-icmp-message" },
 };
 
-extern const struct classifier cls_softether; /* listed in classifiers.c */
-
 const struct classifier cls_softether = {
 	.name = "softether",
+	.priority = 130,
 	.patterns = se_patterns,
 	.n_patterns = sizeof(se_patterns) / sizeof(se_patterns[0]),
 	.l4 = CLS_TCP | CLS_UDP | CLS_IP,
 	/* TCP: SYN, SYN-ACK, ACK, request; DNS: two queries, or a query and the reply; ICMP: two messages */
 	.pkts_needed = 4,
-	.validate = se_validate,
+	.max_owned = 12,
+	.state_size = sizeof(struct se_state),
+	.first = se_first,
+	.owned = se_owned,
 };

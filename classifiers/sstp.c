@@ -37,13 +37,12 @@
 #define SSTP_MAX_LINE 512u
 
 static struct cls_verdict
-sstp_validate(const struct cls_pkt *pkt, struct cls_state *st, uint8_t self_id)
+sstp_first(const struct cls_pkt *pkt, void *st)
 {
 	const uint8_t *p = pkt->payload;
 	uint32_t n = pkt->len, off = (uint32_t)strlen(SSTP_METHOD), glen = (uint32_t)strlen(SSTP_GUID);
 
 	(void)st;
-	(void)self_id;
 	if (pkt->l4 != CLS_TCP || p == NULL || pkt->tcp_offset != 0)
 		return cls_ret(CLS_NO, "not-tcp-stream-start");
 	if (!cls_str_at(p, n, 0, SSTP_METHOD) || !cls_has(n, off, glen) ||
@@ -51,20 +50,21 @@ sstp_validate(const struct cls_pkt *pkt, struct cls_state *st, uint8_t self_id)
 		return cls_ret(CLS_NO, "not-sstp-duplex-post");
 	if (cls_http_request_line(p, n, SSTP_MAX_LINE) == 0)
 		return cls_ret(CLS_NO, "sstp-request-line-malformed");
-	return cls_ret(CLS_LIKELY, "cleartext-sstp-duplex-post-sra-guid");
+	/* The client asks for the tunnel: the other side is the server. */
+	return cls_ret_server(CLS_LIKELY, "cleartext-sstp-duplex-post-sra-guid", pkt->dir ^ 1u);
 }
 
 static const struct cls_pattern sstp_patterns[] = {
 	{ "^SSTP_DUPLEX_POST /sra_\\{", CLS_TCP, "sstp-duplex-post-cleartext" },
 };
 
-extern const struct classifier cls_sstp; /* listed in classifiers.c */
-
 const struct classifier cls_sstp = {
 	.name = "sstp",
+	.priority = 90,
 	.patterns = sstp_patterns,
 	.n_patterns = sizeof(sstp_patterns) / sizeof(sstp_patterns[0]),
 	.l4 = CLS_TCP,
 	.pkts_needed = 4, /* SYN, SYN-ACK, ACK, request */
-	.validate = sstp_validate,
+	/* It decides on the request alone: it never owns a flow. */
+	.first = sstp_first,
 };

@@ -100,9 +100,9 @@ ts_tls(const struct cls_pkt *pkt)
 	    !(ch.have & TLS_HAVE_SNI))
 		return cls_ret(CLS_NO, "not-tls-clienthello-with-sni");
 	if (ts_derp_host(&ch.sni))
-		return cls_ret(CLS_LIKELY, "tls-sni-derp-tailscale-com");
+		return cls_ret_server(CLS_LIKELY, "tls-sni-derp-tailscale-com", pkt->dir ^ 1u);
 	if (ch.sni.len == sizeof(cp) - 1 && strncasecmp((const char *)ch.sni.p, cp, sizeof(cp) - 1) == 0)
-		return cls_ret(CLS_LIKELY, "tls-sni-controlplane-tailscale-com");
+		return cls_ret_server(CLS_LIKELY, "tls-sni-controlplane-tailscale-com", pkt->dir ^ 1u);
 	return cls_ret(CLS_NO, "tls-sni-not-tailscale");
 }
 
@@ -121,26 +121,26 @@ ts_tcp(const struct cls_pkt *pkt)
 		return cls_ret(CLS_NO, "not-http-request");
 	if (cls_str_at(p, n, 0, "GET /derp ")) {
 		if (cls_find(p, n, eol, n, "\r\nUpgrade: DERP\r\n") != UINT32_MAX)
-			return cls_ret(CLS_LIKELY, "cleartext-get-derp-upgrade-derp");
+			return cls_ret_server(CLS_LIKELY, "cleartext-get-derp-upgrade-derp", pkt->dir ^ 1u);
 		return cls_ret(CLS_NO, "get-derp-without-upgrade-derp");
 	}
 	if (cls_str_at(p, n, 0, "POST /ts2021 ")) {
 		if (cls_find(p, n, eol, n, "\r\nUpgrade: tailscale-control-protocol\r\n") != UINT32_MAX)
-			return cls_ret(CLS_LIKELY, "cleartext-post-ts2021-upgrade-tailscale-control-protocol");
+			return cls_ret_server(CLS_LIKELY, "cleartext-post-ts2021-upgrade-tailscale-control-protocol",
+					      pkt->dir ^ 1u);
 		return cls_ret(CLS_NO, "post-ts2021-without-upgrade");
 	}
 	return cls_ret(CLS_NO, "not-tailscale-request");
 }
 
 static struct cls_verdict
-ts_validate(const struct cls_pkt *pkt, struct cls_state *st, uint8_t self_id)
+ts_first(const struct cls_pkt *pkt, void *st)
 {
 	const uint8_t *p = pkt->payload;
 	uint32_t n = pkt->len;
 
 	(void)st;
-	(void)self_id;
-	if (p == NULL || pkt->dir > CLS_S2C)
+	if (p == NULL)
 		return cls_ret(CLS_NO, "no-payload");
 	if (pkt->l4 == CLS_TCP)
 		return ts_tcp(pkt);
@@ -160,13 +160,15 @@ static const struct cls_pattern ts_patterns[] = {
 	{ "^\\x16\\x03[\\x01-\\x03]..\\x01.*\\.tailscale\\.com", CLS_TCP, "tailscale-tls-sni" },
 };
 
-extern const struct classifier cls_tailscale; /* listed in classifiers.c */
-
 const struct classifier cls_tailscale = {
 	.name = "tailscale",
+	.priority = 100,
 	.patterns = ts_patterns,
 	.n_patterns = sizeof(ts_patterns) / sizeof(ts_patterns[0]),
 	.l4 = CLS_UDP | CLS_TCP,
 	.pkts_needed = 4, /* SYN, SYN-ACK, ACK, request / ClientHello; 1 for disco */
-	.validate = ts_validate,
+	/* Its SNI check needs the ClientHello before fortinet takes it. */
+	.flags = CLS_F_READS_CLIENTHELLO | CLS_F_PEERS,
+	/* It decides on one payload: it never owns a flow. */
+	.first = ts_first,
 };

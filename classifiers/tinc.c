@@ -55,14 +55,11 @@
 
 #define TINC_NAME_MAX 255u    /* longer names are not sent in practice */
 #define TINC_MINOR_DIGITS 3u
-#define TINC_MAX_OWNED 8      /* owned packets without a decision, then NO */
 
-enum tinc_step { TINC_ST_ID = 1 };
-
-/* struct cls_state data[] layout. */
-#define TINC_D_DIR 0          /* direction of the first ID line */
-#define TINC_D_MINOR 1        /* 1 when it carried ".minor" (1.1) */
-#define TINC_D_OWNED 2        /* packets handled as owner */
+struct tinc_state {
+	uint8_t minor;        /* the first ID line carried ".minor" (1.1) */
+};
+CLS_STATE_FITS(struct tinc_state);
 
 static bool
 tinc_name_char(uint8_t c)
@@ -105,50 +102,54 @@ tinc_id_line(const uint8_t *p, uint32_t n, bool *minor)
 }
 
 static struct cls_verdict
-tinc_validate(const struct cls_pkt *pkt, struct cls_state *st, uint8_t self_id)
+tinc_first(const struct cls_pkt *pkt, void *st)
+{
+	struct tinc_state *s = st;
+	bool minor;
+
+	if (pkt->l4 != CLS_TCP || pkt->payload == NULL)
+		return cls_ret(CLS_NO, "not-tcp-payload");
+	if (pkt->tcp_offset != 0)
+		return cls_ret(CLS_NO, "not-stream-start");
+	if (tinc_id_line(pkt->payload, pkt->len, &minor) == 0)
+		return cls_ret(CLS_NO, "not-tinc-id-line");
+	s->minor = minor;
+	return cls_ret(CLS_MORE, minor ? "id-request-protocol-17-minor" : "id-request-protocol-17");
+}
+
+static struct cls_verdict
+tinc_owned(const struct cls_pkt *pkt, void *st)
 {
 	bool minor;
 
-	if (st->owner != 0 && st->owner != self_id)
-		return cls_ret(CLS_NO, "not-owner");
-	if (pkt->l4 != CLS_TCP || pkt->payload == NULL || pkt->dir > CLS_S2C)
+	(void)st;
+	if (pkt->payload == NULL)
 		return cls_ret(CLS_NO, "not-tcp-payload");
-	if (st->owner == 0) {
-		if (pkt->tcp_offset != 0)
-			return cls_ret(CLS_NO, "not-stream-start");
-		if (tinc_id_line(pkt->payload, pkt->len, &minor) == 0)
-			return cls_ret(CLS_NO, "not-tinc-id-line");
-		cls_st_claim(st, TINC_ST_ID);
-		st->data[TINC_D_DIR] = pkt->dir;
-		st->data[TINC_D_MINOR] = minor;
-		return cls_ret(CLS_MORE, minor ? "id-request-protocol-17-minor" : "id-request-protocol-17");
-	}
-
-	if (++st->data[TINC_D_OWNED] > TINC_MAX_OWNED)
-		return cls_ret(CLS_NO, "no-decision-in-window");
-	if (st->step != TINC_ST_ID)
-		return cls_ret(CLS_NO, "bad-state");
-	if (pkt->dir == st->data[TINC_D_DIR])
+	if (pkt->dir == pkt->first_dir)
 		return cls_ret(CLS_MORE, "same-side-segment-ignored");
 	if (pkt->tcp_offset != 0)
 		return cls_ret(CLS_NO, "peer-stream-start-missed");
 	if (tinc_id_line(pkt->payload, pkt->len, &minor) == 0)
 		return cls_ret(CLS_NO, "peer-not-tinc-id-line");
-	return cls_ret(CLS_CONFIRMED, "id-request-both-sides-protocol-17");
+	/* The side that accepted the connection is its server (tinc nodes are peers otherwise). */
+	return cls_ret_server(CLS_CONFIRMED, "id-request-both-sides-protocol-17", pkt->dir);
 }
 
 static const struct cls_pattern tinc_patterns[] = {
 	{ "^0 [A-Za-z0-9_]+ 17(\\.[0-9]{1,3})?\\n", CLS_TCP, "tinc-id-request" },
 };
 
-extern const struct classifier cls_tinc; /* listed in classifiers.c */
-
 const struct classifier cls_tinc = {
 	.name = "tinc",
+	.priority = 140,
 	.patterns = tinc_patterns,
 	.n_patterns = sizeof(tinc_patterns) / sizeof(tinc_patterns[0]),
 	.l4 = CLS_TCP,
 	/* SYN, SYN-ACK, ACK, client ID, ACK, server ID (+ slack) */
 	.pkts_needed = 8,
-	.validate = tinc_validate,
+	.max_owned = 8,
+	.state_size = sizeof(struct tinc_state),
+	.flags = CLS_F_PEERS,
+	.first = tinc_first,
+	.owned = tinc_owned,
 };

@@ -24,6 +24,7 @@
  * version 0x0100 is Cisco's pre-RFC DTLS ("DTLS1_BAD_VER" in OpenSSL,
  * "DTLS0.9" in GnuTLS), spoken only for AnyConnect compatibility.
  */
+#include "classifier.h"
 #include "tls.h"
 
 #include <string.h>
@@ -905,4 +906,38 @@ tls_sha256_final(struct tls_sha256 *s, uint8_t out[32])
 		out[4 * i + 2] = (uint8_t)(s->h[i] >> 8);
 		out[4 * i + 3] = (uint8_t)s->h[i];
 	}
+}
+
+/*
+ * The facts a flow record keeps of the client's ClientHello (JA4 and SNI),
+ * for the engine, which reads no protocol itself (classifier.h). A TCP
+ * ClientHello that goes on past its segment asks for its record's length
+ * (or first for the headers that tell it).
+ */
+enum cls_record cls_first_record(const uint8_t *p, uint32_t len, uint8_t l4, uint32_t *need,
+				 struct cls_facts *facts)
+{
+	if (p == NULL || len == 0 || p[0] != TLS_CT_HANDSHAKE || (l4 != CLS_TCP && l4 != CLS_UDP))
+		return CLS_RECORD_NONE;
+	struct tls_client_hello ch;
+	enum tls_status st = tls_parse_client_hello(p, len, l4 == CLS_UDP, &ch);
+	if (st == TLS_OK) {
+		if (tls_ja4(&ch, facts->ja4, sizeof(facts->ja4)) != 0)
+			facts->ja4[0] = '\0';
+		if (ch.have & TLS_HAVE_SNI) {
+			uint32_t n = ch.sni.len < sizeof(facts->sni) - 1 ? ch.sni.len : (uint32_t)sizeof(facts->sni) - 1;
+			for (uint32_t i = 0; i < n; i++) {
+				uint8_t c = ch.sni.p[i];
+				facts->sni[i] = (char)(c > 0x20 && c < 0x7f ? c : '?');
+			}
+			facts->sni[n] = '\0';
+		}
+		return CLS_RECORD_WHOLE;
+	}
+	if (st != TLS_MORE || l4 != CLS_TCP)
+		return CLS_RECORD_NONE;
+	/* Fewer bytes than the headers: their length first, the record's once they are here. */
+	*need = len < TLS_RECORD_HDR + TLS_HS_HDR ? TLS_RECORD_HDR + TLS_HS_HDR : ch.need;
+	/* A record longer than TLS plaintext may be (2^14) is no ClientHello worth gathering. */
+	return *need <= CLS_RECORD_MAX ? CLS_RECORD_PART : CLS_RECORD_NONE;
 }

@@ -33,6 +33,8 @@
  * Anything malformed (wrong length, non-zero reserved bytes, unknown type)
  * or inconsistent with what is stored is CLS_NO.
  */
+#include <string.h>
+
 #include "classifier.h"
 #include "cls_util.h"
 
@@ -43,7 +45,6 @@
 
 #define WG_DATA_PKTS 3          /* consistent transport packets for LIKELY */
 #define WG_CTR_MAX_STEP 65536u  /* counter jump tolerated between two packets */
-#define WG_MAX_OWNED 16         /* owned packets without a decision, then NO */
 
 enum wg_step {
 	WG_ST_IDLE = 1, /* owned, nothing to match yet (a cookie reply came first) */
@@ -52,17 +53,23 @@ enum wg_step {
 	WG_ST_DATA,     /* tracking transport data */
 };
 
-/* struct cls_state data[] layout, per step. */
-#define WG_D_INIT_IDX 0         /* INIT: initiator's sender index (4) */
-#define WG_D_INIT_DIR 4         /* INIT: direction of the initiation */
-#define WG_D_RESP_SIDX 0        /* RESP: responder's sender index (4) */
-#define WG_D_RESP_RIDX 4        /* RESP: its receiver index (4) */
-#define WG_D_RESP_DIR 8         /* RESP: direction of the response */
-#define WG_D_IDX(d) (4u * (d))  /* DATA: receiver index per direction (4+4) */
-#define WG_D_CTR(d) (8u + 4u * (d)) /* DATA: low 32 bits of last counter (4+4) */
-#define WG_D_SEEN 16            /* DATA: bit per direction seen */
-#define WG_D_NPKTS 17           /* DATA: consistent transport packets */
-#define WG_D_OWNED 21           /* all: packets handled as owner */
+struct wg_state {
+	uint8_t step;            /* enum wg_step */
+	uint8_t dir;             /* INIT, RESP: direction of the initiation / response */
+	uint8_t seen;            /* DATA: bit per direction seen */
+	uint8_t npkts;           /* DATA: consistent transport packets */
+	union {
+		struct {
+			uint32_t idx_a;  /* INIT: initiator's sender index; RESP: responder's sender index */
+			uint32_t idx_b;  /* RESP: its receiver index */
+		};
+		struct {
+			uint32_t idx[2]; /* DATA: receiver index per direction */
+			uint32_t ctr[2]; /* DATA: low 32 bits of the last counter per direction */
+		};
+	};
+};
+CLS_STATE_FITS(struct wg_state);
 
 struct wg_msg {
 	uint8_t type;
@@ -79,7 +86,7 @@ wg_parse(const struct cls_pkt *pkt, struct wg_msg *m)
 	uint32_t len = pkt->len;
 	uint64_t ctr;
 
-	if (p == NULL || len < WG_DATA_MIN || !cls_all_zero(p, len, 1, 3))
+	if (p == NULL || pkt->l4 != CLS_UDP || len < WG_DATA_MIN || !cls_all_zero(p, len, 1, 3))
 		return false;
 	m->type = p[0];
 	m->idx_b = 0;
@@ -108,122 +115,109 @@ wg_parse(const struct cls_pkt *pkt, struct wg_msg *m)
 	return cls_le32(p, len, 4, &m->idx_a);
 }
 
-/* Switch to a step keeping the owned-packets counter. */
-static void
-wg_enter(struct cls_state *st, uint8_t step)
-{
-	uint8_t owned = st->data[WG_D_OWNED];
-
-	cls_st_claim(st, step);
-	st->data[WG_D_OWNED] = owned;
-}
-
 static struct cls_verdict
-wg_data(const struct cls_pkt *pkt, const struct wg_msg *m, struct cls_state *st)
+wg_data(const struct cls_pkt *pkt, const struct wg_msg *m, struct wg_state *s)
 {
 	unsigned int d = pkt->dir & 1u, bit = 1u << d;
-	uint8_t seen = st->data[WG_D_SEEN];
 
-	if (seen & bit) {
-		uint32_t step = m->ctr_lo - cls_st_get32(st, WG_D_CTR(d));
+	if (s->seen & bit) {
+		uint32_t step = m->ctr_lo - s->ctr[d];
 
-		if (m->idx_a != cls_st_get32(st, WG_D_IDX(d)) || step == 0 ||
-		    step > WG_CTR_MAX_STEP)
+		if (m->idx_a != s->idx[d] || step == 0 || step > WG_CTR_MAX_STEP)
 			return cls_ret(CLS_NO, "transport-data-inconsistent");
 	} else {
 		/* Each peer picks its own index: equal ones are not WireGuard. */
-		if ((seen & (bit ^ 3u)) && m->idx_a == cls_st_get32(st, WG_D_IDX(d ^ 1u)))
+		if ((s->seen & (bit ^ 3u)) && m->idx_a == s->idx[d ^ 1u])
 			return cls_ret(CLS_NO, "transport-data-same-index-both-dirs");
-		cls_st_put32(st, WG_D_IDX(d), m->idx_a);
-		st->data[WG_D_SEEN] = (uint8_t)(seen | bit);
+		s->idx[d] = m->idx_a;
+		s->seen = (uint8_t)(s->seen | bit);
 	}
-	cls_st_put32(st, WG_D_CTR(d), m->ctr_lo);
-	if (++st->data[WG_D_NPKTS] < WG_DATA_PKTS)
+	s->ctr[d] = m->ctr_lo;
+	if (++s->npkts < WG_DATA_PKTS)
 		return cls_ret(CLS_MORE, "transport-data-tracking");
-	return cls_ret(CLS_LIKELY, st->data[WG_D_SEEN] == 3u ?
-					   "transport-data-both-dirs-index-counter-consistent" :
-					   "transport-data-one-dir-index-counter-consistent");
+	return cls_ret(CLS_LIKELY, s->seen == 3u ? "transport-data-both-dirs-index-counter-consistent" :
+						   "transport-data-one-dir-index-counter-consistent");
 }
 
-/* A message that (re)starts tracking; st is ours to write. */
+/* A message that (re)starts tracking: the state is started afresh. */
 static struct cls_verdict
-wg_start(const struct cls_pkt *pkt, const struct wg_msg *m, struct cls_state *st)
+wg_start(const struct cls_pkt *pkt, const struct wg_msg *m, struct wg_state *s)
 {
+	memset(s, 0, sizeof(*s));
 	switch (m->type) {
 	case 1:
-		wg_enter(st, WG_ST_INIT);
-		cls_st_put32(st, WG_D_INIT_IDX, m->idx_a);
-		st->data[WG_D_INIT_DIR] = pkt->dir;
+		s->step = WG_ST_INIT;
+		s->idx_a = m->idx_a;
+		s->dir = pkt->dir;
 		return cls_ret(CLS_MORE, "handshake-init-148");
 	case 2:
-		wg_enter(st, WG_ST_RESP);
-		cls_st_put32(st, WG_D_RESP_SIDX, m->idx_a);
-		cls_st_put32(st, WG_D_RESP_RIDX, m->idx_b);
-		st->data[WG_D_RESP_DIR] = pkt->dir;
+		s->step = WG_ST_RESP;
+		s->idx_a = m->idx_a;
+		s->idx_b = m->idx_b;
+		s->dir = pkt->dir;
 		return cls_ret(CLS_MORE, "handshake-response-92-without-init");
 	case 3:
-		wg_enter(st, WG_ST_IDLE);
+		s->step = WG_ST_IDLE;
 		return cls_ret(CLS_MORE, "cookie-reply-64");
 	default:
-		wg_enter(st, WG_ST_DATA);
-		return wg_data(pkt, m, st);
+		s->step = WG_ST_DATA;
+		return wg_data(pkt, m, s);
 	}
 }
 
 static struct cls_verdict
-wg_validate(const struct cls_pkt *pkt, struct cls_state *st, uint8_t self_id)
+wg_first(const struct cls_pkt *pkt, void *st)
 {
 	struct wg_msg m;
 
-	if (st->owner != 0 && st->owner != self_id)
-		return cls_ret(CLS_NO, "not-owner");
-	if (pkt->l4 != CLS_UDP || pkt->dir > CLS_S2C || !wg_parse(pkt, &m))
+	if (!wg_parse(pkt, &m))
 		return cls_ret(CLS_NO, "not-wireguard-message");
-	if (st->owner == 0) {
-		/* Every message starts tracking (CLS_MORE), so st is ours now. */
-		st->data[WG_D_OWNED] = 0;
-		return wg_start(pkt, &m, st);
-	}
+	/* Every message starts tracking (CLS_MORE). */
+	return wg_start(pkt, &m, st);
+}
 
-	if (++st->data[WG_D_OWNED] > WG_MAX_OWNED)
-		return cls_ret(CLS_NO, "no-decision-in-window");
-	switch (st->step) {
+static struct cls_verdict
+wg_owned(const struct cls_pkt *pkt, void *st)
+{
+	struct wg_state *s = st;
+	struct wg_msg m;
+
+	if (!wg_parse(pkt, &m))
+		return cls_ret(CLS_NO, "not-wireguard-message");
+	switch (s->step) {
 	case WG_ST_INIT:
 		if (m.type == 2) {
-			if (pkt->dir != st->data[WG_D_INIT_DIR] &&
-			    m.idx_b == cls_st_get32(st, WG_D_INIT_IDX))
-				return cls_ret(CLS_CONFIRMED, "handshake-init+response-index-match");
+			/* The responder is the server (whichever peer started: the registry is asked about both). */
+			if (pkt->dir != s->dir && m.idx_b == s->idx_a)
+				return cls_ret_server(CLS_CONFIRMED, "handshake-init+response-index-match", pkt->dir);
 			return cls_ret(CLS_NO, "handshake-response-index-mismatch");
 		}
 		if (m.type == 3) {
-			if (pkt->dir != st->data[WG_D_INIT_DIR] &&
-			    m.idx_a == cls_st_get32(st, WG_D_INIT_IDX))
+			if (pkt->dir != s->dir && m.idx_a == s->idx_a)
 				return cls_ret(CLS_MORE, "cookie-reply-index-match");
 			return cls_ret(CLS_NO, "cookie-reply-index-mismatch");
 		}
 		/* A new initiation replaces it; data means the response was missed. */
-		return wg_start(pkt, &m, st);
+		return wg_start(pkt, &m, s);
 	case WG_ST_RESP:
 		if (m.type == 4) {
-			if (pkt->dir != st->data[WG_D_RESP_DIR] &&
-			    m.idx_a == cls_st_get32(st, WG_D_RESP_SIDX))
-				return cls_ret(CLS_CONFIRMED, "handshake-response+transport-index-match");
-			if (pkt->dir == st->data[WG_D_RESP_DIR] &&
-			    m.idx_a == cls_st_get32(st, WG_D_RESP_RIDX))
+			if (pkt->dir != s->dir && m.idx_a == s->idx_a)
+				return cls_ret_server(CLS_CONFIRMED, "handshake-response+transport-index-match", s->dir);
+			if (pkt->dir == s->dir && m.idx_a == s->idx_b)
 				return cls_ret(CLS_MORE, "responder-transport-index-match");
 			return cls_ret(CLS_NO, "transport-index-mismatch");
 		}
 		if (m.type == 3)
 			return cls_ret(CLS_MORE, "cookie-reply-64");
-		return wg_start(pkt, &m, st);
+		return wg_start(pkt, &m, s);
 	case WG_ST_DATA:
 		if (m.type == 4)
-			return wg_data(pkt, &m, st);
+			return wg_data(pkt, &m, s);
 		if (m.type == 3)
 			return cls_ret(CLS_MORE, "cookie-reply-64");
-		return wg_start(pkt, &m, st); /* a rekey handshake: match it instead */
+		return wg_start(pkt, &m, s); /* a rekey handshake: match it instead */
 	case WG_ST_IDLE:
-		return wg_start(pkt, &m, st);
+		return wg_start(pkt, &m, s);
 	default:
 		return cls_ret(CLS_NO, "bad-state");
 	}
@@ -236,15 +230,19 @@ static const struct cls_pattern wg_patterns[] = {
 	{ "^\\x04\\x00\\x00\\x00", CLS_UDP, "wireguard-transport-data" },
 };
 
-extern const struct classifier cls_wireguard; /* listed in classifiers.c */
-
 const struct classifier cls_wireguard = {
 	.name = "wireguard",
+	.priority = 10,
 	.patterns = wg_patterns,
 	.n_patterns = sizeof(wg_patterns) / sizeof(wg_patterns[0]),
 	.l4 = CLS_UDP,
 	/* init + response (+ a retransmitted init or a cookie reply); mid-session:
 	 * WG_DATA_PKTS transport packets, with slack for the other direction's */
 	.pkts_needed = 6,
-	.validate = wg_validate,
+	.max_owned = 16,
+	.state_size = sizeof(struct wg_state),
+	/* Either peer may initiate (rekeys come from whichever needs one). */
+	.flags = CLS_F_PEERS,
+	.first = wg_first,
+	.owned = wg_owned,
 };

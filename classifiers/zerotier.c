@@ -73,15 +73,12 @@
 
 #define ZT_PROTO_MIN 4
 #define ZT_PROTO_MAX 31
-#define ZT_MAX_OWNED 8          /* owned packets without a decision, then NO */
 
-enum zt_step { ZT_ST_HELLO = 1 };
-
-/* struct cls_state data[] layout. */
-#define ZT_D_DEST 0             /* HELLO destination address (5) */
-#define ZT_D_SRC 5              /* HELLO source address (5) */
-#define ZT_D_DIR 10             /* direction of the HELLO */
-#define ZT_D_OWNED 11           /* packets handled as owner */
+struct zt_state {
+	uint8_t dest[ZT_ADDR];  /* HELLO destination address */
+	uint8_t src[ZT_ADDR];   /* HELLO source address */
+};
+CLS_STATE_FITS(struct zt_state);
 
 static uint8_t
 zt_cipher(uint8_t flags)
@@ -141,39 +138,39 @@ zt_hello(const uint8_t *p, uint32_t n)
 }
 
 static struct cls_verdict
-zt_validate(const struct cls_pkt *pkt, struct cls_state *st, uint8_t self_id)
+zt_first(const struct cls_pkt *pkt, void *st)
 {
+	struct zt_state *s = st;
+	const uint8_t *p = pkt->payload;
+
+	if (pkt->l4 != CLS_UDP || p == NULL)
+		return cls_ret(CLS_NO, "not-udp-payload");
+	if (!zt_hello(p, pkt->len))
+		return cls_ret(CLS_NO, "not-zerotier-hello");
+	memcpy(s->dest, p + ZT_IDX_DEST, ZT_ADDR);
+	memcpy(s->src, p + ZT_IDX_SRC, ZT_ADDR);
+	return cls_ret(CLS_MORE, "hello-cleartext-identity-is-source");
+}
+
+static struct cls_verdict
+zt_owned(const struct cls_pkt *pkt, void *st)
+{
+	const struct zt_state *s = st;
 	const uint8_t *p = pkt->payload;
 	uint32_t n = pkt->len;
 	bool swapped;
 
-	if (st->owner != 0 && st->owner != self_id)
-		return cls_ret(CLS_NO, "not-owner");
-	if (pkt->l4 != CLS_UDP || p == NULL || pkt->dir > CLS_S2C)
+	if (p == NULL)
 		return cls_ret(CLS_NO, "not-udp-payload");
-	if (st->owner == 0) {
-		if (!zt_hello(p, n))
-			return cls_ret(CLS_NO, "not-zerotier-hello");
-		cls_st_claim(st, ZT_ST_HELLO);
-		memcpy(&st->data[ZT_D_DEST], p + ZT_IDX_DEST, ZT_ADDR);
-		memcpy(&st->data[ZT_D_SRC], p + ZT_IDX_SRC, ZT_ADDR);
-		st->data[ZT_D_DIR] = pkt->dir;
-		return cls_ret(CLS_MORE, "hello-cleartext-identity-is-source");
-	}
-
-	if (++st->data[ZT_D_OWNED] > ZT_MAX_OWNED)
-		return cls_ret(CLS_NO, "no-decision-in-window");
-	if (st->step != ZT_ST_HELLO)
-		return cls_ret(CLS_NO, "bad-state");
-	if (pkt->dir == st->data[ZT_D_DIR]) {
+	if (pkt->dir == pkt->first_dir) {
 		/* The HELLO again, or what the sender sends next on the same path. */
-		if (zt_header_ok(p, n) && cls_bytes_eq(p, n, ZT_IDX_DEST, &st->data[ZT_D_DEST], ZT_ADDR) &&
-		    cls_bytes_eq(p, n, ZT_IDX_SRC, &st->data[ZT_D_SRC], ZT_ADDR))
+		if (zt_header_ok(p, n) && cls_bytes_eq(p, n, ZT_IDX_DEST, s->dest, ZT_ADDR) &&
+		    cls_bytes_eq(p, n, ZT_IDX_SRC, s->src, ZT_ADDR))
 			return cls_ret(CLS_MORE, "same-side-same-addresses");
 		return cls_ret(CLS_NO, "same-side-other-addresses");
 	}
-	swapped = zt_header_ok(p, n) && cls_bytes_eq(p, n, ZT_IDX_DEST, &st->data[ZT_D_SRC], ZT_ADDR) &&
-		  cls_bytes_eq(p, n, ZT_IDX_SRC, &st->data[ZT_D_DEST], ZT_ADDR);
+	swapped = zt_header_ok(p, n) && cls_bytes_eq(p, n, ZT_IDX_DEST, s->src, ZT_ADDR) &&
+		  cls_bytes_eq(p, n, ZT_IDX_SRC, s->dest, ZT_ADDR);
 	if (!swapped)
 		return cls_ret(CLS_NO, "reply-addresses-not-swapped");
 	if (zt_hello(p, n))
@@ -188,14 +185,17 @@ static const struct cls_pattern zt_patterns[] = {
 	{ "^.{18}[\\x00-\\x07\\x40-\\x47].{8}\\x01", CLS_UDP, "zerotier-hello" },
 };
 
-extern const struct classifier cls_zerotier; /* listed in classifiers.c */
-
 const struct classifier cls_zerotier = {
 	.name = "zerotier",
+	.priority = 150,
 	.patterns = zt_patterns,
 	.n_patterns = sizeof(zt_patterns) / sizeof(zt_patterns[0]),
 	.l4 = CLS_UDP,
 	/* HELLO (+ retransmits) + the reply */
 	.pkts_needed = 4,
-	.validate = zt_validate,
+	.max_owned = 8,
+	.state_size = sizeof(struct zt_state),
+	.flags = CLS_F_PEERS,
+	.first = zt_first,
+	.owned = zt_owned,
 };

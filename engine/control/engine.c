@@ -83,8 +83,7 @@ static int keep_record(struct engine *e, const struct flow_record *f)
 			memcpy(r->trail, insp.trail, sizeof(r->trail));
 			memcpy(r->win_pkts, insp.win_pkts, sizeof(r->win_pkts));
 			memcpy(r->win_bytes, insp.win_bytes, sizeof(r->win_bytes));
-			memcpy(r->ja4, insp.ja4, sizeof(r->ja4));
-			memcpy(r->tls_sni, insp.tls_sni, sizeof(r->tls_sni));
+			r->facts = insp.facts;
 		}
 		return 0;
 	}

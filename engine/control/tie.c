@@ -127,7 +127,7 @@ bool tie_flow_of(const struct flow_record *f, struct tie_flow *s)
 	s->verdict = f->verdict;
 	s->drop = f->drop;
 	/* JA4's first letter: t = TLS over TCP (q = QUIC, d = DTLS). */
-	s->tls = f->ja4[0] == 't';
+	s->tls = f->facts.ja4[0] == 't';
 	s->end = f->end;
 	s->tcp_fin = f->tcp_fin;
 	uint32_t pm, cm;

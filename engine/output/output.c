@@ -79,13 +79,13 @@ static const char *registrant_of(const struct output_ctx *o, const struct flow_r
 static void tls_json(FILE *out, const struct flow_record *f)
 {
 	fputs(",\"ja4\":", out);
-	if (f->ja4[0])
-		json_str(out, f->ja4);
+	if (f->facts.ja4[0])
+		json_str(out, f->facts.ja4);
 	else
 		fputs("null", out);
 	fputs(",\"sni\":", out);
-	if (f->tls_sni[0])
-		json_str(out, f->tls_sni);
+	if (f->facts.sni[0])
+		json_str(out, f->facts.sni);
 	else
 		fputs("null", out);
 }

@@ -5,24 +5,89 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "tls.h"
 
-int classify_db_build(struct classify_db *cdb, char *err, size_t errlen)
+/*
+ * What the engine relies on in a table, checked before anything runs: every
+ * classifier complete, its state within the bytes a flow has for it,
+ * priorities unique (they are the order candidates are offered a payload),
+ * and every classifier that decides on some TLS ClientHellos offered before
+ * one that takes every ClientHello (which would otherwise hide them).
+ */
+static int table_check(const struct classifier *const *tab, unsigned int n, char *err, size_t errlen)
+{
+	for (unsigned int c = 0; c < n; c++) {
+		const struct classifier *cl = tab[c];
+		if (cl->name == NULL || cl->first == NULL) {
+			snprintf(err, errlen, "classifier %u (%s): a name and first() are required", c + 1,
+				 cl->name ? cl->name : "?");
+			return -1;
+		}
+		if (cl->l4 == 0 || (cl->n_patterns != 0 && cl->patterns == NULL)) {
+			snprintf(err, errlen, "classifier %s: no transport, or patterns counted but not given", cl->name);
+			return -1;
+		}
+		for (unsigned int p = 0; p < cl->n_patterns; p++)
+			if (cl->patterns[p].regex == NULL || cl->patterns[p].name == NULL ||
+			    (cl->patterns[p].l4 & ~cl->l4) != 0 || cl->patterns[p].l4 == 0) {
+				snprintf(err, errlen, "classifier %s: pattern %u needs a regex, a name and transports of its own",
+					 cl->name, p + 1);
+				return -1;
+			}
+		if (cl->state_size > CLS_STATE_BYTES) {
+			snprintf(err, errlen, "classifier %s: state of %u bytes, a flow has %u", cl->name, cl->state_size,
+				 CLS_STATE_BYTES);
+			return -1;
+		}
+		for (unsigned int d = 0; d < n; d++) {
+			const struct classifier *o = tab[d];
+			if (d != c && o->priority == cl->priority) {
+				snprintf(err, errlen, "classifiers %s and %s have the same priority %u", cl->name, o->name,
+					 cl->priority);
+				return -1;
+			}
+			if ((cl->flags & CLS_F_READS_CLIENTHELLO) && (o->flags & CLS_F_CLAIMS_CLIENTHELLO) &&
+			    o->priority < cl->priority) {
+				snprintf(err, errlen,
+					 "classifier %s (priority %u) reads ClientHellos but %s (priority %u), which takes "
+					 "every ClientHello, is offered them first",
+					 cl->name, cl->priority, o->name, o->priority);
+				return -1;
+			}
+		}
+	}
+	return 0;
+}
+
+int classify_db_build_from(struct classify_db *cdb, const struct classifier *const *tab, unsigned int n_cls,
+			   char *err, size_t errlen)
 {
 	memset(cdb, 0, sizeof(*cdb));
 	unsigned int n = 0;
-	if (tundra_n_classifiers > CLASSIFY_MAX_CLASSIFIERS) {
-		snprintf(err, errlen, "%u classifiers, at most %u", tundra_n_classifiers,
-			 CLASSIFY_MAX_CLASSIFIERS);
+	if (n_cls > CLASSIFY_MAX_CLASSIFIERS) {
+		snprintf(err, errlen, "%u classifiers, at most %u", n_cls, CLASSIFY_MAX_CLASSIFIERS);
 		return -1;
 	}
-	for (unsigned int c = 0; c < tundra_n_classifiers; c++)
-		n += tundra_classifiers[c]->n_patterns;
+	if (table_check(tab, n_cls, err, errlen) != 0)
+		return -1;
+	cdb->tab = tab;
+	cdb->n_cls = n_cls;
+	for (unsigned int c = 0; c < n_cls; c++)
+		n += tab[c]->n_patterns;
 	if (n == 0) {
 		/* Hyperscan needs at least one pattern; a table of pattern-less classifiers is odd. */
 		snprintf(err, errlen, "no classifier patterns");
 		return -1;
 	}
+	/* Ids in priority order: the order candidates are offered a payload. */
+	for (unsigned int c = 0; c < n_cls; c++)
+		cdb->order[c] = (uint8_t)(c + 1);
+	for (unsigned int i = 1; i < n_cls; i++)
+		for (unsigned int j = i; j > 0 && tab[cdb->order[j] - 1]->priority < tab[cdb->order[j - 1] - 1]->priority;
+		     j--) {
+			uint8_t t = cdb->order[j];
+			cdb->order[j] = cdb->order[j - 1];
+			cdb->order[j - 1] = t;
+		}
 	const char **exprs = calloc(n, sizeof(*exprs));
 	unsigned int *flags = calloc(n, sizeof(*flags));
 	unsigned int *ids = calloc(n, sizeof(*ids));
@@ -34,16 +99,12 @@ int classify_db_build(struct classify_db *cdb, char *err, size_t errlen)
 		goto out;
 	}
 	unsigned int i = 0;
-	for (unsigned int c = 0; c < tundra_n_classifiers; c++) {
-		const struct classifier *cl = tundra_classifiers[c];
+	for (unsigned int c = 0; c < n_cls; c++) {
+		const struct classifier *cl = tab[c];
 		if (cl->pkts_needed > cdb->max_pkts_needed)
 			cdb->max_pkts_needed = cl->pkts_needed;
 		if (cl->l4 & CLS_IP)
 			cdb->any_ip = 1;
-		if (cl->n_patterns == 0)
-			for (unsigned int b = 0; b < 3; b++)
-				if (cl->l4 & (1u << b))
-					cdb->always[b][cdb->n_always[b]++] = (uint8_t)(c + 1);
 		for (unsigned int p = 0; p < cl->n_patterns; p++, i++) {
 			exprs[i] = cl->patterns[p].regex;
 			/* SINGLEMATCH: one callback per pattern is all a candidate needs. */
@@ -53,12 +114,19 @@ int classify_db_build(struct classify_db *cdb, char *err, size_t errlen)
 			cdb->pattern[i] = &cl->patterns[p];
 		}
 	}
+	for (unsigned int k = 0; k < n_cls; k++) {
+		const struct classifier *cl = tab[cdb->order[k] - 1];
+		if (cl->n_patterns == 0)
+			for (unsigned int b = 0; b < 3; b++)
+				if (cl->l4 & (1u << b))
+					cdb->always[b][cdb->n_always[b]++] = cdb->order[k];
+	}
 	hs_compile_error_t *cerr = NULL;
 	if (hs_compile_multi(exprs, flags, ids, n, HS_MODE_BLOCK, NULL, &cdb->db, &cerr) != HS_SUCCESS) {
 		int bad = cerr->expression;
 		snprintf(err, errlen, "hyperscan: pattern %s of %s: %s",
 			 bad >= 0 ? cdb->pattern[bad]->name : "?",
-			 bad >= 0 ? classifier_name(cdb->pattern_cls[bad]) : "?", cerr->message);
+			 bad >= 0 ? tab[cdb->pattern_cls[bad] - 1]->name : "?", cerr->message);
 		hs_free_compile_error(cerr);
 		goto out;
 	}
@@ -71,6 +139,11 @@ out:
 	if (rc != 0)
 		classify_db_free(cdb);
 	return rc;
+}
+
+int classify_db_build(struct classify_db *cdb, char *err, size_t errlen)
+{
+	return classify_db_build_from(cdb, tundra_classifiers, tundra_n_classifiers, err, errlen);
 }
 
 void classify_db_free(struct classify_db *cdb)
@@ -244,6 +317,7 @@ static void decide(struct flow_insp *f, uint8_t app, struct cls_verdict v, uint1
 	f->app = app;
 	f->result = (uint8_t)v.result;
 	f->check = v.check;
+	f->server = v.server;
 	f->decided_at_pkt = pkt_no;
 	if (pattern)
 		f->pattern = pattern;
@@ -263,30 +337,16 @@ static void release(struct cls_state *st)
 	memset(st, 0, sizeof(*st));
 }
 
-static void note_client_hello(struct flow_insp *f, const struct tls_client_hello *ch)
-{
-	if (tls_ja4(ch, f->ja4, sizeof(f->ja4)) != 0)
-		f->ja4[0] = '\0';
-	if (ch->have & TLS_HAVE_SNI) {
-		uint32_t n = ch->sni.len < sizeof(f->tls_sni) - 1 ? ch->sni.len : (uint32_t)sizeof(f->tls_sni) - 1;
-		for (uint32_t i = 0; i < n; i++) {
-			uint8_t c = ch->sni.p[i];
-			f->tls_sni[i] = (char)(c > 0x20 && c < 0x7f ? c : '?');
-		}
-		f->tls_sni[n] = '\0';
-	}
-}
-
-/* ClientHello reassembly --------------------------------------------------- */
+/* First-record reassembly --------------------------------------------------- */
 
 /*
  * Invariant: a flow holds a buffer only between its own packets, and only
  * while nothing of its first client record has been offered to a validator.
  * So a decision or a closing window never finds a buffer held; only a flow
- * that leaves the table does (classify_flow_end).
+ * that leaves the table does (classify_flow_end). What a record is and how
+ * long it is, the classifiers say (cls_first_record): the engine only
+ * gathers bytes in sequence order.
  */
-
-#define REASM_HDRS (TLS_RECORD_HDR + TLS_HS_HDR)
 
 static inline uint8_t *reasm_buf(const struct classify_ctx *ctx, uint16_t i)
 {
@@ -351,20 +411,16 @@ static uint16_t reasm_get(struct classify_ctx *ctx, struct flow_insp *f)
 }
 
 /*
- * The client's first payload starts a TLS/DTLS handshake record: note its
- * ClientHello when whole; when a TCP segment holds only the start of it,
- * keep the segment for reassembly. True when kept (nothing to inspect yet).
+ * The client's first payload: the facts its record gives (whole), or, when a
+ * TCP segment holds only the start of it, the segment kept for reassembly.
+ * True when kept (nothing to inspect yet).
  */
-static bool client_hello(struct classify_ctx *ctx, struct flow_insp *f, const struct cls_pkt *p, uint32_t seq)
+static bool first_record(struct classify_ctx *ctx, struct flow_insp *f, const struct cls_pkt *p, uint32_t seq)
 {
-	struct tls_client_hello ch;
-	enum tls_status st = tls_parse_client_hello(p->payload, p->len, p->l4 == CLS_UDP, &ch);
-	if (st == TLS_OK) {
-		note_client_hello(f, &ch);
-		return false;
-	}
-	/* A record longer than TLS plaintext may be (2^14) is no ClientHello worth a buffer. */
-	if (st != TLS_MORE || p->l4 != CLS_TCP || ctx->reasm_bufs == 0 || ch.need > CLASSIFY_REASM_CAP)
+	uint32_t need = 0;
+	enum cls_record st = cls_first_record(p->payload, p->len, p->l4, &need, &f->facts);
+	if (st != CLS_RECORD_PART || p->l4 != CLS_TCP || ctx->reasm_bufs == 0 || need > CLASSIFY_REASM_CAP ||
+	    need <= p->len)
 		return false;
 	uint16_t i = reasm_get(ctx, f);
 	if (i == 0) {
@@ -374,8 +430,7 @@ static bool client_hello(struct classify_ctx *ctx, struct flow_insp *f, const st
 	struct classify_reasm *r = &ctx->reasm[i];
 	memcpy(reasm_buf(ctx, i), p->payload, p->len);
 	r->have = p->len;
-	/* Fewer bytes than the headers: the record's length is read once they are here. */
-	r->need = p->len < REASM_HDRS ? 0 : ch.need;
+	r->need = need;
 	r->next_seq = seq + p->len;
 	r->segs = 1;
 	f->tcp_off[CLS_C2S] = p->len;
@@ -401,7 +456,7 @@ static enum reasm_step reasm_add(struct classify_ctx *ctx, struct flow_insp *f, 
 	uint8_t *buf = reasm_buf(ctx, f->reasm);
 	uint32_t off = skip;
 	while (off < p->len) {
-		uint32_t take = (r->need ? r->need : REASM_HDRS) - r->have;
+		uint32_t take = r->need - r->have;
 		if (take > p->len - off)
 			take = p->len - off;
 		memcpy(buf + r->have, p->payload + off, take);
@@ -409,20 +464,22 @@ static enum reasm_step reasm_add(struct classify_ctx *ctx, struct flow_insp *f, 
 		r->next_seq += take;
 		f->tcp_off[CLS_C2S] += take;
 		off += take;
-		if (r->need == 0 && r->have == REASM_HDRS) {
-			struct tls_client_hello ch;
-			if (tls_parse_client_hello(buf, r->have, false, &ch) != TLS_MORE ||
-			    ch.need > CLASSIFY_REASM_CAP) {
-				*used = off;
-				return RS_GAVE_UP;
-			}
-			r->need = ch.need;
-		}
-		if (r->have == r->need)
+		if (r->have < r->need)
+			continue;
+		/* As much as was asked for: whole now, or a longer record than known so far. */
+		uint32_t need = 0;
+		struct cls_facts facts;
+		enum cls_record st = cls_first_record(buf, r->have, CLS_TCP, &need, &facts);
+		if (st == CLS_RECORD_WHOLE)
 			break;
+		if (st != CLS_RECORD_PART || need <= r->have || need > CLASSIFY_REASM_CAP) {
+			*used = off;
+			return RS_GAVE_UP;
+		}
+		r->need = need;
 	}
 	*used = off;
-	return r->have == r->need ? RS_DONE : RS_HELD;
+	return r->have >= r->need ? RS_DONE : RS_HELD;
 }
 
 static bool inspect(struct classify_ctx *ctx, struct flow_insp *f, const struct cls_pkt *p, bool new_pkt);
@@ -450,13 +507,11 @@ static bool reasm_packet(struct classify_ctx *ctx, struct flow_insp *f, struct c
 		first.src_port = p->dst_port;
 		first.dst_port = p->src_port;
 	}
-	struct tls_client_hello ch;
-	if (s == RS_DONE && tls_parse_client_hello(first.payload, first.len, false, &ch) == TLS_OK) {
-		note_client_hello(f, &ch);
+	uint32_t need;
+	if (s == RS_DONE && cls_first_record(first.payload, first.len, CLS_TCP, &need, &f->facts) == CLS_RECORD_WHOLE)
 		ctx->ctr->reasm_done++;
-	} else {
+	else
 		ctx->ctr->reasm_gave_up++;
-	}
 	bool changed = inspect(ctx, f, &first, true);
 	reasm_put(ctx, f);
 	if (changed || used >= p->len)
@@ -468,12 +523,16 @@ static bool reasm_packet(struct classify_ctx *ctx, struct flow_insp *f, struct c
 	return inspect(ctx, f, p, s != RS_DONE);
 }
 
-/* Offers a packet to one candidate; true when it decided or took ownership. */
-static bool offer(struct flow_insp *f, const struct cls_pkt *p, uint8_t id, uint16_t pat, bool *decided)
+/* Offers a payload to one candidate with a fresh state; true when it decided or took ownership. */
+static bool offer(const struct classify_db *cdb, struct flow_insp *f, const struct cls_pkt *p, uint8_t id,
+		  uint16_t pat, bool *decided)
 {
-	const struct classifier *cl = tundra_classifiers[id - 1];
-	struct cls_state st = {0};
-	struct cls_verdict v = cl->validate(p, &st, id);
+	const struct classifier *cl = cdb->tab[id - 1];
+	struct cls_state st;
+	memset(&st, 0, sizeof(st));
+	struct cls_pkt q = *p;
+	q.first_dir = p->dir;
+	struct cls_verdict v = cl->first(&q, st.data);
 	step(f, p->pkt_no, id, (uint8_t)v.result, pat);
 	if (v.result >= CLS_LIKELY) {
 		decide(f, id, v, p->pkt_no, pat);
@@ -483,15 +542,56 @@ static bool offer(struct flow_insp *f, const struct cls_pkt *p, uint8_t id, uint
 	if (v.result == CLS_MORE) {
 		f->cls = st;
 		f->cls.owner = id;
+		f->cls.first_dir = p->dir;
 		f->pattern = pat;
 		return true;
 	}
 	return false;
 }
 
-/* Offers one payload to the validators and keeps the window; true when the phase changed. */
+/* A payload of an owned flow, to its owner alone; past max_owned without a decision it is given up. */
+static struct cls_verdict to_owner(const struct classify_db *cdb, struct flow_insp *f, const struct cls_pkt *p)
+{
+	const struct classifier *cl = cdb->tab[f->cls.owner - 1];
+	if (cl->max_owned != 0 && ++f->cls.owned > cl->max_owned) {
+		struct cls_verdict v = {CLS_NO, "no-decision-in-window", CLS_SERVER_UNSAID};
+		return v;
+	}
+	if (cl->owned == NULL) {
+		/* It claimed a flow it has no way to follow: a broken classifier, not evidence. */
+		struct cls_verdict v = {CLS_NO, "owner-has-no-owned", CLS_SERVER_UNSAID};
+		return v;
+	}
+	struct cls_pkt q = *p;
+	q.first_dir = f->cls.first_dir;
+	return cl->owned(&q, f->cls.data);
+}
+
+/*
+ * The owner has seen all it will (why: enum cls_end): it decides on that
+ * when it can (one direction, a flow that ended early). True when decided.
+ */
+static bool conclude(const struct classify_db *cdb, struct flow_insp *f, uint16_t pkt_no, uint8_t why)
+{
+	if (f->phase != FLOW_INSPECTING || f->cls.owner == 0)
+		return false;
+	const struct classifier *cl = cdb->tab[f->cls.owner - 1];
+	if (cl->conclude == NULL)
+		return false;
+	struct cls_verdict v = cl->conclude(f->cls.data, f->cls.first_dir, why);
+	if (v.result < CLS_LIKELY)
+		return false;
+	step(f, pkt_no, f->cls.owner, (uint8_t)v.result, 0);
+	/* What one side or an unfinished exchange shows is never more than likely. */
+	v.result = CLS_LIKELY;
+	decide(f, f->cls.owner, v, pkt_no, 0);
+	return true;
+}
+
+/* Offers one payload to the classifiers and keeps the window; true when the phase changed. */
 static bool inspect(struct classify_ctx *ctx, struct flow_insp *f, const struct cls_pkt *p, bool new_pkt)
 {
+	const struct classify_db *cdb = ctx->cdb;
 	uint8_t dir = p->dir;
 	if (new_pkt)
 		f->win_pkts[dir]++;
@@ -499,11 +599,11 @@ static bool inspect(struct classify_ctx *ctx, struct flow_insp *f, const struct 
 	f->tcp_off[dir] = p->tcp_offset + p->len;
 
 	if (f->cls.owner != 0) {
-		const struct classifier *cl = tundra_classifiers[f->cls.owner - 1];
-		struct cls_verdict v = cl->validate(p, &f->cls, f->cls.owner);
-		step(f, p->pkt_no, f->cls.owner, (uint8_t)v.result, 0);
+		uint8_t owner = f->cls.owner;
+		struct cls_verdict v = to_owner(cdb, f, p);
+		step(f, p->pkt_no, owner, (uint8_t)v.result, 0);
 		if (v.result >= CLS_LIKELY) {
-			decide(f, f->cls.owner, v, p->pkt_no, 0);
+			decide(f, owner, v, p->pkt_no, 0);
 			return true;
 		}
 		if (v.result == CLS_NO) {
@@ -513,18 +613,20 @@ static bool inspect(struct classify_ctx *ctx, struct flow_insp *f, const struct 
 		goto window;
 	}
 
-	struct candidates c = {.cdb = ctx->cdb, .l4 = p->l4};
-	if (ctx->cdb->n_patterns && hs_scan(ctx->cdb->db, (const char *)p->payload, p->len, 0, ctx->scratch,
-					    on_match, &c) != HS_SUCCESS)
+	struct candidates c = {.cdb = cdb, .l4 = p->l4};
+	if (cdb->n_patterns && hs_scan(cdb->db, (const char *)p->payload, p->len, 0, ctx->scratch, on_match, &c) !=
+				       HS_SUCCESS)
 		ctx->ctr->hs_errors++;
-	/* Table order: the first validator that claims the payload wins. */
+	/* Priority order: the first classifier that claims the payload wins; pattern-less ones after. */
 	bool decided = false;
-	for (unsigned int id = 1; id <= tundra_n_classifiers; id++)
-		if (c.first_pattern[id] && offer(f, p, (uint8_t)id, c.first_pattern[id], &decided))
+	for (unsigned int k = 0; k < cdb->n_cls; k++) {
+		uint8_t id = cdb->order[k];
+		if (c.first_pattern[id] && offer(cdb, f, p, id, c.first_pattern[id], &decided))
 			goto claimed;
+	}
 	unsigned int b = (unsigned int)__builtin_ctz(p->l4);
-	for (unsigned int k = 0; k < ctx->cdb->n_always[b]; k++)
-		if (offer(f, p, ctx->cdb->always[b][k], 0, &decided))
+	for (unsigned int k = 0; k < cdb->n_always[b]; k++)
+		if (offer(cdb, f, p, cdb->always[b][k], 0, &decided))
 			goto claimed;
 	goto window;
 claimed:
@@ -532,6 +634,8 @@ claimed:
 		return true;
 window:
 	if (f->win_pkts[dir] >= ctx->window_pkts || f->win_bytes[dir] >= ctx->window_bytes) {
+		if (conclude(cdb, f, p->pkt_no, CLS_END_WINDOW))
+			return true;
 		f->phase = FLOW_UNDECIDED;
 		step(f, p->pkt_no, f->cls.owner, STEP_WINDOW_END, 0);
 		return true;
@@ -539,14 +643,21 @@ window:
 	return false;
 }
 
-void classify_close_window(struct flow_insp *f, uint16_t pkt_no, uint8_t why)
+void classify_close_window(const struct classify_db *cdb, struct flow_insp *f, uint16_t pkt_no, uint8_t why)
 {
 	if (f->phase != FLOW_INSPECTING)
+		return;
+	if (conclude(cdb, f, pkt_no, CLS_END_IDLE))
 		return;
 	f->phase = FLOW_UNDECIDED;
 	f->closed = why;
 	step(f, pkt_no, f->cls.owner,
 	     why == WINDOW_IDLE ? STEP_WINDOW_IDLE : why == WINDOW_RECLAIMED ? STEP_WINDOW_RECLAIMED : STEP_WINDOW_END, 0);
+}
+
+bool classify_flow_ends(const struct classify_db *cdb, struct flow_insp *f, uint16_t pkt_no)
+{
+	return conclude(cdb, f, pkt_no, CLS_END_FLOW);
 }
 
 bool classify_packet(struct classify_ctx *ctx, struct flow_insp *f, const uint8_t *payload, uint32_t len,
@@ -566,9 +677,9 @@ bool classify_packet(struct classify_ctx *ctx, struct flow_insp *f, const uint8_
 	};
 	if (f->reasm != 0)
 		return reasm_packet(ctx, f, &p, tcp_seq);
-	/* Once per flow: the client's ClientHello, for the record (JA4, SNI), whoever decides. */
-	if (dir == CLS_C2S && f->tcp_off[dir] == 0 && payload[0] == TLS_CT_HANDSHAKE && l4 != CLS_IP &&
-	    client_hello(ctx, f, &p, tcp_seq))
+	/* Once per flow: what the client's first record says (JA4, SNI), whoever decides. */
+	if (dir == CLS_C2S && f->tcp_off[dir] == 0 && f->win_pkts[CLS_C2S] == 0 && l4 != CLS_IP &&
+	    first_record(ctx, f, &p, tcp_seq))
 		return false;
 	return inspect(ctx, f, &p, true);
 }

@@ -2,7 +2,7 @@
 /*
  * Classification stage: one Hyperscan block-mode database built at start
  * from every classifier's patterns, one scratch per worker. A match only
- * nominates a candidate; the classifier's validator decides.
+ * nominates a candidate; the classifier decides (classifier.h: the contract).
  */
 #ifndef TUNDRA_CLASSIFY_H
 #define TUNDRA_CLASSIFY_H
@@ -20,6 +20,9 @@
 #define CLASSIFY_MAX_CLASSIFIERS 63
 
 struct classify_db {
+	const struct classifier *const *tab; /* the table it was built from, ids 1-based */
+	unsigned int n_cls;
+	uint8_t order[CLASSIFY_MAX_CLASSIFIERS]; /* ids by priority: the order candidates are offered */
 	hs_database_t *db;
 	unsigned int n_patterns;
 	/* global pattern index → owning classifier id and its pattern */
@@ -43,7 +46,7 @@ struct classify_db {
  * JA4 (counted), nothing else.
  */
 #define CLASSIFY_REASM_BUFS 256u      /* per worker: 256 * CLASSIFY_REASM_STRIDE = 4 MiB */
-#define CLASSIFY_REASM_CAP (5u + 16384u)
+#define CLASSIFY_REASM_CAP CLS_RECORD_MAX
 #define CLASSIFY_REASM_STRIDE ((CLASSIFY_REASM_CAP + 63u) & ~63u)
 /* Segments (duplicates included) one reassembly may take before giving up. */
 #define CLASSIFY_REASM_MAX_SEGS 512u
@@ -99,7 +102,11 @@ struct classify_ctx {
 	uint32_t insp_oldest, insp_newest;
 };
 
+/* The database of tundra_classifiers[]; -1 with the reason in err (a table that breaks the contract, too). */
 int classify_db_build(struct classify_db *cdb, char *err, size_t errlen);
+/* The same from another table (tests: what the checks refuse). */
+int classify_db_build_from(struct classify_db *cdb, const struct classifier *const *tab, unsigned int n_cls,
+			   char *err, size_t errlen);
 void classify_db_free(struct classify_db *cdb);
 /*
  * reasm_bufs: ClientHello buffers (CLASSIFY_REASM_BUFS in the engine; 0 = no
@@ -127,8 +134,14 @@ static inline struct flow_insp *classify_insp(const struct classify_ctx *ctx, ui
  */
 uint32_t classify_insp_reclaimable(struct classify_ctx *ctx, uint64_t now, uint64_t min_idle_ns);
 
-/* Closes the window of a flow without a decision, for why (enum window_close: idle, or its slot is needed). */
-void classify_close_window(struct flow_insp *f, uint16_t pkt_no, uint8_t why);
+/*
+ * The flow's window closes before a decision, for why (enum window_close:
+ * idle, or its slot is needed): its owner may still decide on what it saw
+ * (conclude()); otherwise it is undecided.
+ */
+void classify_close_window(const struct classify_db *cdb, struct flow_insp *f, uint16_t pkt_no, uint8_t why);
+/* The flow leaves the table inside its window: true when its owner decided on what it saw. */
+bool classify_flow_ends(const struct classify_db *cdb, struct flow_insp *f, uint16_t pkt_no);
 void classify_ctx_free(struct classify_ctx *ctx);
 
 /*

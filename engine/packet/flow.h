@@ -132,9 +132,6 @@ struct cls_step {
 	uint8_t result;             /* enum cls_result, or STEP_WINDOW_END */
 };
 
-/* TLS facts of the client's ClientHello, for the decision event. */
-#define FLOW_JA4_LEN 37
-#define FLOW_SNI_LEN 64
 
 /*
  * Inspection state: lent by the worker's pool while the flow is inside its
@@ -155,12 +152,12 @@ struct flow_insp {
 	uint8_t result;
 	uint8_t n_steps;            /* steps taken; past FLOW_TRAIL_MAX only counted */
 	uint8_t closed;             /* enum window_close */
-	uint16_t reasm;             /* ClientHello reassembly buffer of the worker's pool, 0 = none */
+	uint8_t server;             /* enum cls_server the decision gave */
+	uint16_t reasm;             /* first-record reassembly buffer of the worker's pool, 0 = none */
 	struct cls_step trail[FLOW_TRAIL_MAX];
 	uint32_t slot;              /* the pool's: the flow this belongs to */
 	uint32_t next, prev;        /* the pool's lists */
-	char ja4[FLOW_JA4_LEN];     /* JA4 of the client's TLS/DTLS ClientHello, "" when none */
-	char tls_sni[FLOW_SNI_LEN]; /* its server_name, printable ASCII, "" when none */
+	struct cls_facts facts;     /* what the client's first record said (JA4, SNI) */
 } __attribute__((aligned(64)));
 
 /* What a record handed to the control lcore stands for. */
@@ -205,8 +202,7 @@ struct flow_record {
 	uint16_t win_pkts[2];
 	uint32_t win_bytes[2];
 	struct cls_step trail[FLOW_TRAIL_MAX];
-	char ja4[FLOW_JA4_LEN];
-	char tls_sni[FLOW_SNI_LEN];
+	struct cls_facts facts;
 };
 
 struct flow_table;

@@ -4,6 +4,9 @@
 #include <string.h>
 
 static const char *const action_names[] = {"default", "allow", "monitor", "enforce"};
+#define VERDICT_NAME(E, name, help) name,
+static const char *const verdict_names[] = {TUNDRA_VERDICTS(VERDICT_NAME)};
+#undef VERDICT_NAME
 
 int policy_parse(struct policy *p, const char *rule, char *err, size_t errlen)
 {
@@ -72,8 +75,17 @@ void verdict_decide(struct flow_record *f, const struct registry *reg, const str
 	const uint8_t *addr = f->client_is_lo ? f->key.addr_hi : f->key.addr_lo;
 	uint16_t port = f->client_is_lo ? f->key.port_hi : f->key.port_lo;
 	const struct registry_entry *e = NULL;
-	if (reg)
-		e = registry_lookup(reg, f->key.ip_version, addr, port, f->app, (int64_t)(now_ns / 1000000000ull));
+	int64_t now_s = (int64_t)(now_ns / 1000000000ull);
+	if (reg) {
+		e = registry_lookup(reg, f->key.ip_version, addr, port, f->app, now_s);
+		/*
+		 * Mesh protocols have no server: the registered end may be the
+		 * one that happened to speak first.
+		 */
+		if (!e && f->app <= tundra_n_classifiers && (tundra_classifiers[f->app - 1]->flags & CLS_F_PEERS))
+			e = registry_lookup(reg, f->key.ip_version, f->client_is_lo ? f->key.addr_lo : f->key.addr_hi,
+					    f->client_is_lo ? f->key.port_lo : f->key.port_hi, f->app, now_s);
+	}
 	if (e) {
 		f->verdict = VERDICT_ALLOW;
 		f->registrant = e->registrant;
@@ -105,7 +117,7 @@ const char *policy_action_name(uint8_t a)
 
 const char *verdict_name(uint8_t v)
 {
-	return v < VERDICT_COUNT ? labels_verdict.names[v] : "?";
+	return v < VERDICT_COUNT ? verdict_names[v] : "?";
 }
 
 const char *mode_name(uint8_t mode)

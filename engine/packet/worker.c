@@ -77,8 +77,7 @@ static void record_fill(const struct worker *w, uint32_t slot, const struct flow
 		memcpy(r->trail, in->trail, sizeof(r->trail));
 		memcpy(r->win_pkts, in->win_pkts, sizeof(r->win_pkts));
 		memcpy(r->win_bytes, in->win_bytes, sizeof(r->win_bytes));
-		memcpy(r->ja4, in->ja4, sizeof(r->ja4));
-		memcpy(r->tls_sni, in->tls_sni, sizeof(r->tls_sni));
+		r->facts = in->facts;
 	}
 }
 
@@ -107,6 +106,9 @@ static void conclude(struct worker *w, uint32_t slot, uint64_t now, const struct
 	struct flow_insp *in = insp_of(w, f);
 	uint8_t phase = FLOW_UNDECIDED;
 	if (in != NULL) {
+		/* The decision found the first sender to be the server: it is the flow's server from now on. */
+		if (in->phase == FLOW_DECIDED && in->server == CLS_SERVER_C2S_SENDER)
+			flow_swap_sides(f, c);
 		c->app = in->app;
 		c->result = in->result;
 		c->check = in->check;
@@ -140,7 +142,7 @@ static void close_window(struct worker *w, uint32_t slot, uint8_t why, uint64_t 
 		return;
 	struct flow_insp *in = insp_of(w, f);
 	if (in != NULL)
-		classify_close_window(in, flow_pkt_no(f), why);
+		classify_close_window(w->cls.cdb, in, flow_pkt_no(f), why);
 	else
 		flow_table_cold(w->flows, slot)->closed = why;
 	conclude(w, slot, now, reg);
@@ -151,6 +153,11 @@ static void on_flow_end(void *arg, uint32_t slot, enum flow_end why)
 	struct worker *w = arg;
 	struct flow *f = flow_table_flow(w->flows, slot);
 	struct flow_insp *in = insp_of(w, f);
+	/* A flow that ends inside its window is decided on what it showed, when its owner can. */
+	if (in != NULL && classify_flow_ends(w->cls.cdb, in, flow_pkt_no(f))) {
+		conclude(w, slot, flow_last_ns(f, w->now), __atomic_load_n(&w->shared->registry, __ATOMIC_ACQUIRE));
+		in = NULL;
+	}
 	struct flow_record r;
 	record_fill(w, slot, in, 0, &r);
 	r.kind = RECORD_FLOW_END;

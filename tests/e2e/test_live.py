@@ -176,17 +176,20 @@ if os.geteuid() == 0:
     proc = subprocess.Popen([TUNDRA, "run", *EAL, "--lcores", f"(0-2)@({cpus})", "--vdev", "net_tap0,iface=tdrtap0",
                              "--", "--registry", registry, "--flows", "65536", "--flow-log", flows_path,
                              "--stats-json", stats_path, "--duration", "6"], stderr=subprocess.PIPE, text=True)
-    ok = False
-    for _ in range(50):
-        if os.path.exists("/sys/class/net/tdrtap0"):
-            ok = True
+    # Frames written before the port is started are lost in the kernel: wait for the engine
+    # to say it is up (its ports started) rather than for a fixed time, which a slow
+    # (sanitized) build overruns.
+    head = []
+    for line in proc.stderr:
+        head.append(line)
+        if "worker(s)" in line:
             break
-        time.sleep(0.1)
+    ok = os.path.exists("/sys/class/net/tdrtap0")
     c.check(ok, "net_tap: tdrtap0 appeared")
     sent = []
     if ok:
         subprocess.run(["ip", "link", "set", "tdrtap0", "up"], check=False)
-        time.sleep(0.5)
+        time.sleep(0.2)
         s = socket.socket(socket.AF_PACKET, socket.SOCK_RAW)
         s.bind(("tdrtap0", 0))
         for _, _, d, _ in inpkts:
@@ -196,6 +199,7 @@ if os.geteuid() == 0:
                 time.sleep(0.002)  # the tap's kernel queue is short: do not outrun the pollers
         s.close()
     _, err = proc.communicate(timeout=60)
+    err = "".join(head) + err
     c.eq(proc.returncode, 0, f"net_tap: exit status ({err[-300:]})")
     c.check("2 worker(s), mode" in err and "distributor" not in err, "net_tap: two workers on their own RSS queues")
     with open(flows_path) as f:

@@ -1,36 +1,40 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
- * libFuzzer target for the classifiers' validators. One input is one flow:
- *   byte 0        bit 0: transport (0 UDP, 1 TCP); bit 1: junk in st while
- *                 nobody owns the flow; bit 2: rescan a packet its owner
- *                 refused; bit 3: every classifier a candidate for every
- *                 packet (else only for payloads whose first bytes look like
- *                 one of its patterns, a cheap stand-in for Hyperscan);
+ * libFuzzer target for the classifiers, two ways. One input is one flow:
+ *   byte 0        bit 0: transport (0 UDP, 1 TCP); bit 1: the flow ends
+ *                 after its last packet (else its window closes idle);
+ *                 bit 2: a small window (3 packets, 600 bytes, else 8 and
+ *                 4096 as the engine's default); bit 3: direct mode (below);
  *                 bit 4: another IP protocol (CLS_IP, overrides bit 0),
  *                 bit 5 picks which: 0 ESP (50), 1 GRE (47); bits 6..7:
- *                 the server port, 443 / 500 / 4500 / 4501 (the IKE and
- *                 ESP validators look at ports), or, with bit 5 set and
- *                 bit 4 clear (UDP/TCP), 655 / 9993 / 41641 / 10000 (tinc,
- *                 ZeroTier, Tailscale, the cisco-ipsec validator's port)
+ *                 the server port, 443 / 500 / 4500 / 4501, or, with bit 5
+ *                 set and bit 4 clear (UDP/TCP), 655 / 9993 / 41641 / 10000
+ *                 (tinc, ZeroTier, Tailscale, cisco-ipsec: validators read ports)
  *   then packets  2-byte header (bit 15 = direction, bits 0..10 = length,
  *                 cut to what is left) + payload; at most 24 packets
- * Each payload is copied into its own heap buffer of exactly its length so
- * AddressSanitizer sees any read past it. Pattern-less classifiers (esp,
- * gre) are candidates for every payload of their transports, offered after
- * the pattern candidates as engine/packet/classify.c does. The engine contract of
- * classifiers/classifiers.c is followed (no Hyperscan needed), and its
- * rules are asserted: a validator that does not own the flow and answers
- * CLS_NO leaves st untouched, nobody but the engine writes st->owner, every
- * result is in range and a decision carries a check string.
  *
- * Build and run (from the repository root):
- *   clang -std=gnu11 -O1 -g -fsanitize=fuzzer,address,undefined \
- *     -fno-sanitize-recover=undefined -Iclassifiers classifiers/[a-z]*.c \
- *     tests/fuzz/fuzz_classifiers.c -o /tmp/fuzz_classifiers
- *   /tmp/fuzz_classifiers -max_total_time=60 -max_len=4096 \
- *     /tmp/fuzz_corpus tests/data/classifiers
- * Add -DFZ_REPORT to print what each input decided (e.g. run it on the
- * seeds: every one in tests/data/classifiers decides its protocol).
+ * Engine mode: the flow goes through the real classification stage
+ * (engine/packet/classify.c with the one Hyperscan database: candidates by
+ * pattern and priority, ownership, max_owned, the window, conclude()), so
+ * what is fuzzed is what the engine runs. Asserted after every packet and
+ * at the end: the phase and result are in range, a decided flow has an app
+ * and a check and a reason can be written, and the reassembly pool is full
+ * again once the flow has left.
+ *
+ * Direct mode: every classifier of its transport is offered every payload
+ * through its own first() (Hyperscan would nominate only some), follows the
+ * flow through owned() once it claims it, and is asked to conclude() when
+ * the payloads run out. Its state is a heap block of exactly state_size
+ * bytes, so AddressSanitizer sees a write past what it declared. Asserted:
+ * results and server sides in range, every decision carries a check.
+ *
+ * Payloads are copied into heap buffers of exactly their length.
+ *
+ *   CC=clang meson setup build-fuzz -Dfuzz=true -Djemalloc=disabled -Dbench=false
+ *   ninja -C build-fuzz tests/fuzz_classifiers
+ *   build-fuzz/tests/fuzz_classifiers -max_total_time=60 -max_len=4096 /tmp/fz tests/data/classifiers
+ * Add -DFZ_REPORT (c_args) to print what each input decided: every seed in
+ * tests/data/classifiers decides its protocol in engine mode.
  */
 #include <stdint.h>
 #include <stdlib.h>
@@ -39,13 +43,13 @@
 #include <stdio.h>
 #endif
 
-#include "classifier.h"
+#include "../unit/cls_harness.h"
 
 #define FZ_MAX_PKTS 24
 #define FZ_TCP 0x1
-#define FZ_GARBAGE 0x2
-#define FZ_RESCAN 0x4
-#define FZ_ALL_CANDIDATES 0x8
+#define FZ_ENDS 0x2
+#define FZ_SMALL 0x4
+#define FZ_DIRECT 0x8
 #define FZ_IP 0x10
 #define FZ_GRE 0x20
 #define FZ_PORT_SHIFT 6
@@ -59,189 +63,186 @@ static const uint16_t fz_ports_overlay[4] = { 655, 9993, 41641, 10000 };
 			__builtin_trap();                                            \
 	} while (0)
 
-struct fz_flow {
-	struct cls_state st;
-	uint8_t l4, flags, ip_proto;
+struct fz_input {
+	uint8_t flags, l4, ip_proto;
 	uint16_t port;
-	uint16_t pkt_no;
-	uint32_t off[2];
-	unsigned int app;
-	uint32_t junk;
+	unsigned int n;
+	uint8_t dir[FZ_MAX_PKTS];
+	const uint8_t *data[FZ_MAX_PKTS];
+	uint32_t len[FZ_MAX_PKTS];
 };
 
-/* Rough stand-in for the patterns: the bytes each classifier anchors on. */
-static int
-fz_looks_like(unsigned int idx, const uint8_t *p, uint32_t len, uint8_t l4)
+static void fz_check_verdict(struct cls_verdict v)
 {
-	const char *name = tundra_classifiers[idx]->name;
-
-	if (strcmp(name, "wireguard") == 0)
-		return l4 == CLS_UDP && len >= 4 && p[0] >= 1 && p[0] <= 4 && !p[1] && !p[2] && !p[3];
-	if (strcmp(name, "openvpn") == 0) {
-		uint32_t o = l4 == CLS_TCP ? 2 : 0;
-
-		return len >= o + 14 && (p[o] == 0x38 || p[o] == 0x50 || p[o] == 0x40);
-	}
-	if (strcmp(name, "ike") == 0) {
-		/* version byte of a header at 0 or behind the NAT-T marker */
-		return l4 == CLS_UDP && ((len >= 20 && (p[17] == 0x10 || p[17] == 0x20)) ||
-					 (len >= 24 && !p[0] && !p[1] && !p[2] && !p[3] &&
-					  (p[21] == 0x10 || p[21] == 0x20)));
-	}
-	if (strcmp(name, "l2tp") == 0)
-		return l4 == CLS_UDP && len >= 2 && p[0] == 0xc8 && (p[1] == 2 || p[1] == 3);
-	if (strcmp(name, "pptp") == 0)
-		return l4 == CLS_TCP && len >= 8 && p[4] == 0x1a && p[5] == 0x2b && p[6] == 0x3c &&
-		       p[7] == 0x4d;
-	if (strcmp(name, "tinc") == 0)
-		return l4 == CLS_TCP && len >= 2 && p[0] == '0' && p[1] == ' ';
-	if (strcmp(name, "zerotier") == 0)
-		return l4 == CLS_UDP && len >= 28 && (p[18] & 0xb8) == 0 && p[27] == 0x01;
-	if (strcmp(name, "tailscale") == 0)
-		return l4 == CLS_UDP ? len >= 2 && p[0] == 'T' && p[1] == 'S' :
-				       len >= 1 && (p[0] == 'G' || p[0] == 'P' || p[0] == 0x16);
-	return 1;
+	FZ_ASSERT(v.result <= CLS_CONFIRMED);
+	FZ_ASSERT(v.server <= CLS_SERVER_S2C_SENDER);
+	FZ_ASSERT(v.result < CLS_LIKELY || v.check != NULL);
 }
 
-static void
-fz_validate(struct fz_flow *f, const struct cls_pkt *pkt, unsigned int idx, struct cls_verdict *v)
+static uint8_t *fz_copy(const uint8_t *p, uint32_t len)
 {
-	*v = tundra_classifiers[idx]->validate(pkt, &f->st, (uint8_t)(idx + 1));
-	FZ_ASSERT(v->result <= CLS_CONFIRMED);
-	FZ_ASSERT(v->result == CLS_NO || v->result == CLS_MORE || v->check != NULL);
+	uint8_t *c = malloc(len ? len : 1);
+	if (c == NULL)
+		abort();
+	memcpy(c, p, len);
+	return c;
 }
 
-/* Offers the packet to classifier idx while nobody owns the flow; true when taken. */
-static int
-fz_offer(struct fz_flow *f, const struct cls_pkt *pkt, unsigned int i)
+static void fz_check_flow(const struct harness *h, const struct flow_insp *f)
 {
-	struct cls_state before;
-	struct cls_verdict v;
-	unsigned int k;
+	char reason[256];
 
-	if (f->flags & FZ_GARBAGE) {
-		for (k = 0; k < sizeof(f->st.data); k++) {
-			f->junk = f->junk * 1103515245u + 12345u;
-			f->st.data[k] = (uint8_t)(f->junk >> 16);
-		}
-		f->st.step = (uint8_t)(f->junk >> 8);
+	FZ_ASSERT(f->phase <= FLOW_UNDECIDED);
+	if (f->phase == FLOW_DECIDED) {
+		FZ_ASSERT(f->app >= 1 && f->app <= tundra_n_classifiers);
+		FZ_ASSERT(f->result == CLS_LIKELY || f->result == CLS_CONFIRMED);
+		FZ_ASSERT(f->check != NULL);
+		FZ_ASSERT(f->server <= CLS_SERVER_S2C_SENDER);
 	}
-	before = f->st;
-	fz_validate(f, pkt, i, &v);
-	FZ_ASSERT(f->st.owner == 0);
-	if (v.result == CLS_NO) {
-		FZ_ASSERT(memcmp(&before, &f->st, sizeof(before)) == 0);
-		return 0;
-	}
-	if (v.result == CLS_MORE)
-		f->st.owner = (uint8_t)(i + 1);
-	else
-		f->app = i + 1;
-	return 1;
+	if (f->phase == FLOW_INSPECTING && f->cls.owner != 0)
+		FZ_ASSERT(f->cls.owner <= tundra_n_classifiers);
+	FZ_ASSERT(harness_reason(h, f, reason, sizeof(reason)) > 0);
+	FZ_ASSERT(f->facts.ja4[0] == 0 || strlen(f->facts.ja4) == CLS_JA4_LEN - 1);
 }
 
-/* Pattern candidates in table order, then the pattern-less classifiers. */
-static void
-fz_scan(struct fz_flow *f, const struct cls_pkt *pkt)
+static struct harness fz_h[2];
+static int fz_ready;
+static struct flow_insp fz_flow;
+
+static void fz_engine(const struct fz_input *in)
 {
-	unsigned int i, pass;
+	struct harness *h = &fz_h[(in->flags & FZ_SMALL) != 0];
+	struct flow_insp *f = &fz_flow;
+	uint16_t cport = 50000;
+	unsigned int i;
 
-	for (pass = 0; pass < 2; pass++) {
-		for (i = 0; i < tundra_n_classifiers; i++) {
-			const struct classifier *c = tundra_classifiers[i];
-
-			if (!(c->l4 & pkt->l4) || (c->n_patterns == 0) != (pass == 1))
-				continue;
-			if (!(f->flags & FZ_ALL_CANDIDATES) && c->n_patterns != 0 &&
-			    !fz_looks_like(i, pkt->payload, pkt->len, pkt->l4))
-				continue;
-			if (fz_offer(f, pkt, i))
-				return;
-		}
+	harness_flow(f, in->ip_proto);
+	for (i = 0; i < in->n; i++) {
+		uint8_t d = in->dir[i];
+		harness_feed(h, f, d, in->data[i], in->len[i], d ? in->port : cport, d ? cport : in->port);
+		fz_check_flow(h, f);
 	}
+	if (f->phase == FLOW_INSPECTING) {
+		if (in->flags & FZ_ENDS)
+			(void)classify_flow_ends(&h->db, f, (uint16_t)(in->n + 1));
+		else
+			classify_close_window(&h->db, f, (uint16_t)(in->n + 1), WINDOW_IDLE);
+		FZ_ASSERT((in->flags & FZ_ENDS) || f->phase != FLOW_INSPECTING);
+		fz_check_flow(h, f);
+	}
+	harness_end(h, f);
+	FZ_ASSERT(f->reasm == 0);
+	FZ_ASSERT(h->ctx.reasm_n_free == h->ctx.reasm_bufs);
+#ifdef FZ_REPORT
+	fprintf(stderr, "decided: %s (%u packets)\n", harness_app(f), in->n);
+#endif
 }
 
-static void
-fz_feed(struct fz_flow *f, uint8_t dir, const uint8_t *data, uint32_t len)
+/* One classifier on its own, as if Hyperscan had nominated it for every payload. */
+static void fz_direct_one(const struct fz_input *in, const struct classifier *c)
 {
-	struct cls_pkt pkt;
-	uint8_t *copy;
+	uint8_t *st = malloc(c->state_size ? c->state_size : 1);
+	unsigned int i, owned = 0;
+	uint8_t first_dir = 0;
+	int owning = 0;
 
-	if (f->app != 0)
-		return;
-	f->pkt_no++;
-	if (len == 0)
-		return;
-	copy = malloc(len);
-	if (copy == NULL)
-		return;
-	memcpy(copy, data, len);
-	memset(&pkt, 0, sizeof(pkt));
-	pkt.payload = copy;
-	pkt.len = len;
-	pkt.l4 = f->l4;
-	pkt.dir = dir;
-	pkt.pkt_no = f->pkt_no;
-	pkt.src_port = dir ? f->port : 50000;
-	pkt.dst_port = dir ? 50000 : f->port;
-	pkt.ip_proto = f->ip_proto;
-	pkt.tcp_offset = f->l4 == CLS_TCP ? f->off[dir] : 0;
-	if (f->st.owner == 0) {
-		fz_scan(f, &pkt);
-	} else {
-		unsigned int id = f->st.owner;
+	if (st == NULL)
+		abort();
+	for (i = 0; i < in->n; i++) {
+		struct cls_pkt p;
 		struct cls_verdict v;
+		uint8_t *copy;
 
-		FZ_ASSERT(id >= 1 && id <= tundra_n_classifiers);
-		fz_validate(f, &pkt, id - 1, &v);
-		FZ_ASSERT(f->st.owner == id);
-		if (v.result == CLS_NO) {
-			memset(&f->st, 0, sizeof(f->st));
-			if (f->flags & FZ_RESCAN)
-				fz_scan(f, &pkt);
-		} else if (v.result != CLS_MORE) {
-			f->app = id;
+		if (in->len[i] == 0)
+			continue;
+		copy = fz_copy(in->data[i], in->len[i]);
+		memset(&p, 0, sizeof(p));
+		p.payload = copy;
+		p.len = in->len[i];
+		p.l4 = in->l4;
+		p.dir = in->dir[i];
+		p.ip_proto = in->ip_proto;
+		p.pkt_no = (uint16_t)(i + 1);
+		p.src_port = p.dir ? in->port : 50000;
+		p.dst_port = p.dir ? 50000 : in->port;
+		if (!owning) {
+			memset(st, 0, c->state_size ? c->state_size : 1);
+			p.first_dir = p.dir;
+			v = c->first(&p, st);
+			if (v.result == CLS_MORE) {
+				owning = 1;
+				first_dir = p.dir;
+				owned = 0;
+			}
+		} else if (c->owned == NULL || (c->max_owned != 0 && ++owned > c->max_owned)) {
+			owning = 0;
+			v.result = CLS_NO;
+			v.check = NULL;
+			v.server = 0;
+		} else {
+			p.first_dir = first_dir;
+			v = c->owned(&p, st);
+			if (v.result == CLS_NO)
+				owning = 0;
+		}
+		free(copy);
+		fz_check_verdict(v);
+		if (v.result >= CLS_LIKELY) {
+			owning = 0;
+			break;
 		}
 	}
-	if (f->l4 == CLS_TCP)
-		f->off[dir] += len;
-	free(copy);
+	if (owning && c->conclude != NULL)
+		fz_check_verdict(c->conclude(st, first_dir, (in->flags & FZ_ENDS) ? CLS_END_FLOW : CLS_END_IDLE));
+	free(st);
+}
+
+static void fz_direct(const struct fz_input *in)
+{
+	for (unsigned int i = 0; i < tundra_n_classifiers; i++)
+		if (tundra_classifiers[i]->l4 & in->l4)
+			fz_direct_one(in, tundra_classifiers[i]);
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
-int
-LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	struct fz_flow f;
+	struct fz_input in;
 	size_t pos = 1;
-	unsigned int n;
 
 	if (size < 1)
 		return 0;
-	memset(&f, 0, sizeof(f));
-	f.flags = data[0];
-	f.l4 = (data[0] & FZ_TCP) ? CLS_TCP : CLS_UDP;
+	if (!fz_ready) {
+		harness_init(&fz_h[0], 8, 4096);
+		harness_init(&fz_h[1], 3, 600);
+		fz_ready = 1;
+	}
+	memset(&in, 0, sizeof(in));
+	in.flags = data[0];
+	in.l4 = (data[0] & FZ_TCP) ? CLS_TCP : CLS_UDP;
 	if (data[0] & FZ_IP)
-		f.l4 = CLS_IP;
-	f.ip_proto = f.l4 == CLS_TCP ? 6 : f.l4 == CLS_UDP ? 17 : (data[0] & FZ_GRE) ? 47 : 50;
-	f.port = fz_ports[data[0] >> FZ_PORT_SHIFT];
+		in.l4 = CLS_IP;
+	in.ip_proto = in.l4 == CLS_TCP ? 6 : in.l4 == CLS_UDP ? 17 : (data[0] & FZ_GRE) ? 47 : 50;
+	in.port = fz_ports[data[0] >> FZ_PORT_SHIFT];
 	if ((data[0] & (FZ_IP | FZ_GRE)) == FZ_GRE)
-		f.port = fz_ports_overlay[data[0] >> FZ_PORT_SHIFT];
-	f.junk = data[0] * 2654435761u;
-	for (n = 0; n < FZ_MAX_PKTS && pos + 2 <= size; n++) {
-		uint16_t h = (uint16_t)(data[pos] << 8 | data[pos + 1]);
-		uint32_t len = h & 0x7ffu;
+		in.port = fz_ports_overlay[data[0] >> FZ_PORT_SHIFT];
+	while (in.n < FZ_MAX_PKTS && pos + 2 <= size) {
+		uint16_t hdr = (uint16_t)(data[pos] << 8 | data[pos + 1]);
+		uint32_t len = hdr & 0x7ffu;
 
 		pos += 2;
 		if (len > size - pos)
 			len = (uint32_t)(size - pos);
-		fz_feed(&f, (uint8_t)(h >> 15), data + pos, len);
+		in.dir[in.n] = (uint8_t)(hdr >> 15);
+		in.data[in.n] = data + pos;
+		in.len[in.n] = len;
+		in.n++;
 		pos += len;
 	}
-#ifdef FZ_REPORT
-	/* -DFZ_REPORT: say what each input decided (to check the seeds). */
-	fprintf(stderr, "decided: %s at packet %u\n", classifier_name(f.app), f.pkt_no);
-#endif
+	if (in.flags & FZ_DIRECT)
+		fz_direct(&in);
+	else
+		fz_engine(&in);
 	return 0;
 }

@@ -157,8 +157,8 @@ fz_feed(struct classify_ctx *c, struct fz_flow *z, uint8_t dir, const uint8_t *p
 	free(copy);
 	if ((int32_t)(start + len - z->sent[dir]) > 0)
 		z->sent[dir] = start + len;
-	if (z->f.ja4[0] != '\0')
-		FZ_ASSERT(strlen(z->f.ja4) == TLS_JA4_LEN);
+	if (z->f.facts.ja4[0] != '\0')
+		FZ_ASSERT(strlen(z->f.facts.ja4) == TLS_JA4_LEN);
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
@@ -212,8 +212,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 #ifdef FZ_REPORT
 	/* -DFZ_REPORT: what the seeds do (each should reassemble, give up or run out as its name says). */
 	for (unsigned int k = 0; k < FZ_FLOWS; k++)
-		if (z[k].f.ja4[0] || z[k].f.reasm)
-			fprintf(stderr, "flow %u: ja4 %s sni %s holding %u\n", k, z[k].f.ja4, z[k].f.tls_sni, z[k].f.reasm);
+		if (z[k].f.facts.ja4[0] || z[k].f.reasm)
+			fprintf(stderr, "flow %u: ja4 %s sni %s holding %u\n", k, z[k].f.facts.ja4, z[k].f.facts.sni, z[k].f.reasm);
 	fprintf(stderr, "pool %u: done %llu gave_up %llu no_buffer %llu\n", c->reasm_bufs,
 		(unsigned long long)c->ctr->reasm_done, (unsigned long long)c->ctr->reasm_gave_up,
 		(unsigned long long)c->ctr->reasm_no_buffer);

@@ -346,7 +346,8 @@ test_tailscale(void)
 	const struct classifier *ts = tundra_classifiers[classifier_id_by_name("tailscale") - 1];
 	struct cls_state st;
 	struct cls_pkt pkt;
-	bool ts_first = classifier_id_by_name("tailscale") < classifier_id_by_name("fortinet");
+	bool ts_first = tundra_classifiers[classifier_id_by_name("tailscale") - 1]->priority <
+			tundra_classifiers[classifier_id_by_name("fortinet") - 1]->priority;
 
 	/* disco ping (with node key) and pong sizes. */
 	for (uint32_t box = 18 + 12; box <= 18 + 12 + 32; box += 32) {
@@ -461,7 +462,7 @@ test_tailscale(void)
 		memset(&pkt, 0, sizeof(pkt));
 		pkt.payload = a, pkt.len = na, pkt.l4 = CLS_TCP, pkt.dir = CLS_C2S, pkt.pkt_no = 4;
 		pkt.src_port = 50000, pkt.dst_port = 443, pkt.ip_proto = 6;
-		v = ts->validate(&pkt, &st, (uint8_t)classifier_id_by_name("tailscale"));
+		v = ts->first(&pkt, st.data);
 		if (snis[i].check) {
 			CHECK_EQ(v.result, CLS_LIKELY);
 			CHECK_STR(v.check, snis[i].check);

@@ -82,8 +82,8 @@ whole(const uint8_t *b, uint32_t n)
 
 	tcp_open(&f);
 	seg(&f, b, 0, n);
-	memcpy(r.ja4, f.ja4, sizeof(r.ja4));
-	memcpy(r.sni, f.tls_sni, sizeof(r.sni));
+	memcpy(r.ja4, f.facts.ja4, sizeof(r.ja4));
+	memcpy(r.sni, f.facts.sni, sizeof(r.sni));
 	r.owner = f.cls.owner;
 	r.phase = f.phase;
 	CHECK_EQ(f.reasm, 0);
@@ -109,8 +109,8 @@ split(const uint8_t *b, uint32_t n, const uint32_t *cuts, unsigned int k, const 
 			CHECK(f.reasm != 0 && f.win_pkts[CLS_C2S] == 0 && f.cls.owner == 0);
 		at = end;
 	}
-	CHECK_STR(f.ja4, want->ja4);
-	CHECK_STR(f.tls_sni, want->sni);
+	CHECK_STR(f.facts.ja4, want->ja4);
+	CHECK_STR(f.facts.sni, want->sni);
 	CHECK_EQ(f.cls.owner, want->owner);
 	CHECK_EQ(f.phase, want->phase);
 	CHECK_EQ(f.reasm, 0);
@@ -184,8 +184,8 @@ test_tail(void)
 	tcp_open(&f);
 	seg(&f, rec, 0, 1000);
 	seg(&f, rec, 1000, n + 300 - 1000);
-	CHECK_STR(f.ja4, r.ja4);
-	CHECK_STR(f.tls_sni, "tail.example");
+	CHECK_STR(f.facts.ja4, r.ja4);
+	CHECK_STR(f.facts.sni, "tail.example");
 	CHECK_EQ(f.tcp_off[CLS_C2S], n + 300);
 	CHECK_EQ(f.win_pkts[CLS_C2S], 1);
 	CHECK_EQ(f.win_bytes[CLS_C2S], n + 300);
@@ -212,8 +212,8 @@ test_retransmissions(void)
 	CHECK(f.reasm != 0);
 	CHECK_EQ(f.tcp_off[CLS_C2S], 2500);
 	seg(&f, rec, 2500, n - 2500);
-	CHECK_STR(f.ja4, r.ja4);
-	CHECK_STR(f.tls_sni, "rtx.example");
+	CHECK_STR(f.facts.ja4, r.ja4);
+	CHECK_STR(f.facts.sni, "rtx.example");
 	CHECK_EQ(h.ctx.ctr->reasm_done, done + 1);
 	CHECK_EQ(f.win_pkts[CLS_C2S], 1);
 	harness_end(&h, &f);
@@ -223,7 +223,7 @@ test_retransmissions(void)
 	seg(&f, rec, 0, 1000);
 	seg(&f, rec, 1000, n - 1000);
 	seg(&f, rec, 1000, n - 1000);
-	CHECK_STR(f.ja4, r.ja4);
+	CHECK_STR(f.facts.ja4, r.ja4);
 	CHECK_EQ(f.reasm, 0);
 	harness_end(&h, &f);
 
@@ -233,7 +233,7 @@ test_retransmissions(void)
 	harness_feed_seq(&h, &f, CLS_C2S, rec + 1000, 1000, 50000, 443, 0xffffff00u + 1000);
 	harness_feed_seq(&h, &f, CLS_C2S, rec + 500, 500, 50000, 443, 0xffffff00u + 500);
 	harness_feed_seq(&h, &f, CLS_C2S, rec + 2000, n - 2000, 50000, 443, 0xffffff00u + 2000);
-	CHECK_STR(f.ja4, r.ja4);
+	CHECK_STR(f.facts.ja4, r.ja4);
 	harness_end(&h, &f);
 	pool_full();
 }
@@ -242,8 +242,8 @@ test_retransmissions(void)
 static void
 gave_up(struct flow_insp *f, uint64_t before)
 {
-	CHECK_STR(f->ja4, "");
-	CHECK_STR(f->tls_sni, "");
+	CHECK_STR(f->facts.ja4, "");
+	CHECK_STR(f->facts.sni, "");
 	CHECK_EQ(f->reasm, 0);
 	CHECK_EQ(h.ctx.ctr->reasm_gave_up, before + 1);
 	CHECK_EQ(h.ctx.reasm_n_free, h.ctx.reasm_bufs);
@@ -265,7 +265,7 @@ test_give_up(void)
 	CHECK_EQ(f.cls.owner, FORTINET); /* fortinet took the gathered start, as it takes a short first segment */
 	CHECK_EQ(f.win_pkts[CLS_C2S], 2);
 	seg(&f, rec, 1000, 1000); /* the late one: an ordinary segment now */
-	CHECK_STR(f.ja4, "");
+	CHECK_STR(f.facts.ja4, "");
 	CHECK_EQ(f.reasm, 0);
 	harness_end(&h, &f);
 
@@ -326,7 +326,7 @@ test_give_up(void)
 		seg(&f, t.b, 0, 1000);
 		CHECK(f.reasm != 0);
 		seg(&f, t.b, 1000, n - 1000);
-		CHECK_STR(f.ja4, "");
+		CHECK_STR(f.facts.ja4, "");
 		CHECK_EQ(h.ctx.ctr->reasm_gave_up, g + 1);
 		CHECK_EQ(f.reasm, 0);
 		harness_end(&h, &f);
@@ -359,7 +359,7 @@ test_lengths(void)
 	CHECK_EQ(f.reasm, 0);
 	CHECK_EQ(f.win_pkts[CLS_C2S], 1);
 	seg(&f, rec, 1460, 1460);
-	CHECK_STR(f.ja4, "");
+	CHECK_STR(f.facts.ja4, "");
 	harness_end(&h, &f);
 	/* a record announcing more than TLS allows at all */
 	n = hello(rec, "len.example", 3000);
@@ -374,7 +374,7 @@ test_lengths(void)
 	tcp_open(&f);
 	seg(&f, rec, 0, 1000);
 	CHECK_EQ(f.reasm, 0);
-	CHECK_STR(f.ja4, "");
+	CHECK_STR(f.facts.ja4, "");
 	harness_end(&h, &f);
 	/* the same header, cut after 7 bytes: found out once the handshake length is here */
 	tcp_open(&f);
@@ -424,8 +424,8 @@ test_validator(void)
 	srv(&f, fl.b, fl.n);
 	CHECK_STR(harness_app(&f), "fortinet");
 	CHECK_STR(f.check, "tls12-server-certificate-issuer-fortigate-ca");
-	CHECK_STR(f.tls_sni, "vpn.example");
-	CHECK(f.ja4[0] != '\0');
+	CHECK_STR(f.facts.sni, "vpn.example");
+	CHECK(f.facts.ja4[0] != '\0');
 	harness_end(&h, &f);
 
 	/* many small segments do not close the window (8 packets) before the record is whole */
@@ -465,7 +465,7 @@ test_pool(void)
 		CHECK_EQ(fs[CLASSIFY_REASM_BUFS].cls.owner, FORTINET); /* offered the segment as without reassembly */
 		for (i = 0; i <= CLASSIFY_REASM_BUFS; i++) {
 			seg(&fs[i], rec, 1000, n - 1000);
-			CHECK_STR(fs[i].ja4, i < CLASSIFY_REASM_BUFS ? r.ja4 : "");
+			CHECK_STR(fs[i].facts.ja4, i < CLASSIFY_REASM_BUFS ? r.ja4 : "");
 		}
 		pool_full();
 		for (i = 0; i <= CLASSIFY_REASM_BUFS; i++)
@@ -485,7 +485,7 @@ test_pool(void)
 		CHECK_EQ(h.ctx.ctr->reasm_no_buffer, 2);
 		/* ends in any order, some mid-record, some after: the pool fills again */
 		seg(&fs[1], rec, 1000, n - 1000);
-		CHECK_STR(fs[1].ja4, r.ja4);
+		CHECK_STR(fs[1].facts.ja4, r.ja4);
 		CHECK_EQ(h.ctx.reasm_n_free, 1);
 		harness_end(&h, &fs[2]);
 		harness_end(&h, &fs[4]);
@@ -520,9 +520,9 @@ test_pool(void)
 		CHECK_EQ(fs[0].reasm, 0); /* the oldest gave way */
 		CHECK(fs[1].reasm != 0 && fs[2].reasm != 0);
 		seg(&fs[3], rec, 1000, n - 1000);
-		CHECK_STR(fs[3].ja4, r.ja4);
+		CHECK_STR(fs[3].facts.ja4, r.ja4);
 		seg(&fs[0], rec, 1000, n - 1000); /* its client comes back: an ordinary segment */
-		CHECK_STR(fs[0].ja4, "");
+		CHECK_STR(fs[0].facts.ja4, "");
 		for (i = 0; i < 4; i++)
 			harness_end(&h, &fs[i]);
 		pool_full();
@@ -541,7 +541,7 @@ test_pool(void)
 		tcp_open(&f);
 		seg(&f, rec, 0, 1000);
 		seg(&f, rec, 1000, n - 1000);
-		CHECK_STR(f.ja4, "");
+		CHECK_STR(f.facts.ja4, "");
 		CHECK_EQ(f.reasm, 0);
 		CHECK_EQ(h.ctx.ctr->reasm_no_buffer, 0);
 		harness_end(&h, &f);
@@ -591,11 +591,11 @@ test_random(void)
 			if (start <= at && start + len > at)
 				at = start + len;
 		}
-		if (f.ja4[0])
+		if (f.facts.ja4[0])
 			with++;
-		if (f.ja4[0] && strcmp(f.ja4, r.ja4) != 0)
+		if (f.facts.ja4[0] && strcmp(f.facts.ja4, r.ja4) != 0)
 			bad++;
-		if (!gap && at >= n && strcmp(f.ja4, r.ja4) != 0)
+		if (!gap && at >= n && strcmp(f.facts.ja4, r.ja4) != 0)
 			bad++;
 		harness_end(&h, &f);
 		if (h.ctx.reasm_n_free != h.ctx.reasm_bufs)

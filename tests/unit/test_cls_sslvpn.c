@@ -39,8 +39,8 @@ want(struct flow_insp *f, const char *app, const char *check)
 		char r[160];
 
 		harness_reason(&h, f, r, sizeof(r));
-		fprintf(stderr, "flow: want %s, got %s (%s), owner %u step %u\n", app, harness_app(f), r,
-			f->cls.owner, f->cls.step);
+		fprintf(stderr, "flow: want %s, got %s (%s), owner %u owned %u\n", app, harness_app(f), r,
+			f->cls.owner, f->cls.owned);
 	}
 	CHECK_STR(harness_app(f), app);
 	if (strcmp(app, "unknown") == 0) {

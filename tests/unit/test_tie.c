@@ -62,7 +62,7 @@ static struct flow_record mk(const char *cli, uint16_t cport, const char *srv, u
 
 static struct flow_record tls(struct flow_record f)
 {
-	snprintf(f.ja4, sizeof(f.ja4), "t13d1516h2_8daaf6152771_02713d6af862");
+	snprintf(f.facts.ja4, sizeof(f.facts.ja4), "t13d1516h2_8daaf6152771_02713d6af862");
 	return f;
 }
 
