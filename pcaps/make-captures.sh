@@ -7,7 +7,7 @@
 #   NO_INSTALL=1 sudo pcaps/make-captures.sh   # skip apt-get
 #   KEEP_WORK=1 sudo pcaps/make-captures.sh    # keep the temp dir (logs, captures)
 #   sudo pcaps/make-captures.sh tinc-7655.pcap l2tp-11701.pcap   # only these captures
-#   sudo pcaps/make-captures.sh ports      # a group: stage1, stage2 or ports
+#   sudo pcaps/make-captures.sh ports      # a group: stage1, stage2, ports or stage3
 #   sudo TDR_PREFIX=tdrx pcaps/make-captures.sh   # namespaces tdrx-cli/tdrx-srv ...
 #
 # Idempotent: it removes namespaces/processes left by an earlier run, builds
@@ -27,8 +27,13 @@ NS_S="${TDR_NS_SRV:-$TDR_PREFIX-srv}"
 VETH_C="${TDR_VETH_CLI:-$TDR_PREFIX-c0}"
 VETH_S="${TDR_VETH_SRV:-$TDR_PREFIX-s0}"
 WG_IF="${TDR_WG_IF:-${TDR_PREFIX}w}"
+# Stage 3's VXLAN captures run in a pair of their own (see vxlan_capture).
+NS_XC="$TDR_PREFIX-vxc"
+NS_XS="$TDR_PREFIX-vxs"
+VETH_XC="$TDR_PREFIX-xc0"
+VETH_XS="$TDR_PREFIX-xs0"
 PY="${PYTHON:-python3}"
-# Captures to make: pcap names or the groups stage1, stage2, ports; none = all.
+# Captures to make: pcap names or the groups stage1, stage2, ports, stage3; none = all.
 SELECT=("$@")
 
 
@@ -36,12 +41,20 @@ SELECT=("$@")
 
 WORK=""
 PIDS=()
+# Stage 3 switches, set for one capture by its wrapper (midsession_capture,
+# frag_capture) and read by the capture functions: MIDSESSION=1 starts the
+# capture only after the tunnel is up and has carried pings; IKE_FRAGMENTATION
+# is strongSwan's `fragmentation` (unset: its default).
+MIDSESSION=0
+IKE_FRAGMENTATION=""
+PING_SIZE=""  # ping's -s in ovpn26_capture (frag_capture)
 
 teardown_net() {
-    kill_ns_procs "$NS_C"
-    kill_ns_procs "$NS_S"
-    ip netns del "$NS_C" 2>/dev/null || true
-    ip netns del "$NS_S" 2>/dev/null || true
+    local ns
+    for ns in "$NS_C" "$NS_S" "$NS_XC" "$NS_XS"; do
+        kill_ns_procs "$ns"
+        ip netns del "$ns" 2>/dev/null || true
+    done
     rm -f "/var/run/wireguard/$WG_IF"*.sock
 }
 
@@ -75,7 +88,9 @@ install_deps() {
                 strongswan-charon strongswan-swanctl libcharon-extra-plugins
                 xl2tpd pptpd pptp-linux ppp ocserv openconnect tinc
                 softether-vpnserver softether-vpnclient softether-vpncmd util-linux
-                nftables)  # pptp-11723.pcap
+                nftables  # pptp-11723.pcap
+                # stage 3
+                openfortivpn python3-scapy)  # python3-scapy: encap.py
     local missing=() p
     for p in "${pkgs[@]}"; do
         dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
@@ -104,8 +119,9 @@ print_versions() {
         echo "$($PY --version 2>&1)"
         local p
         for p in strongswan-charon libcharon-extra-plugins xl2tpd pptpd pptp-linux ppp ocserv \
-                 openconnect tinc softether-vpnserver softether-vpnclient nftables; do
-            echo "$p $(dpkg-query -W -f='${Version}' "$p")"
+                 openconnect tinc softether-vpnserver softether-vpnclient nftables \
+                 openfortivpn python3-scapy; do
+            echo "$p $(dpkg-query -W -f='${Version}' "$p" 2>/dev/null || echo "(not installed)")"
         done
     } | tee "$WORK/out/versions.txt" >&2
 }
@@ -147,9 +163,9 @@ CAP_NAME=""
 cap_start() {
     CAP_NAME=$1
     # -Z root: write directly as root (Debian's tcpdump otherwise drops to user tcpdump)
-    bg "$NS_C" "$WORK/log/tcpdump-$CAP_NAME.log" tcpdump -n -i "$VETH_C" --immediate-mode -U -Z root -w "$WORK/out/$CAP_NAME"
+    bg "$NS_C" "$WORK/log/tcpdump-${CAP_NAME//\//-}.log" tcpdump -n -i "$VETH_C" --immediate-mode -U -Z root -w "$WORK/out/$CAP_NAME"
     CAP_PID=$BG_PID
-    wait_for 10 "tcpdump on $CAP_NAME" grep -q "listening on" "$WORK/log/tcpdump-$CAP_NAME.log"
+    wait_for 10 "tcpdump on $CAP_NAME" grep -q "listening on" "$WORK/log/tcpdump-${CAP_NAME//\//-}.log"
     log "capturing $CAP_NAME"
 }
 
@@ -157,12 +173,12 @@ cap_stop() {
     sleep 1
     kill -INT "$CAP_PID" 2>/dev/null || true
     wait "$CAP_PID" 2>/dev/null || true
-    grep -E "packets (captured|received|dropped)" "$WORK/log/tcpdump-$CAP_NAME.log" | tr '\n' ' ' >&2 || true
+    grep -E "packets (captured|received|dropped)" "$WORK/log/tcpdump-${CAP_NAME//\//-}.log" | tr '\n' ' ' >&2 || true
     echo >&2
     CAP_PID=""
 }
 
-cping() { ip netns exec "$NS_C" ping -c "${2:-3}" -i 0.2 -W 2 "$1"; }
+cping() { ip netns exec "$NS_C" ping -c "${2:-3}" -i 0.2 -W 2 ${3:+-s "$3"} "$1"; }  # ADDR [COUNT [SIZE]]
 
 # want GROUPS PCAP: true when this run makes PCAP, i.e. no names were given,
 # or PCAP or one of its (space-separated) GROUPS was
@@ -232,6 +248,9 @@ EOF
     done
     openvpn --genkey tls-crypt tc.key
     openvpn --genkey secret ta.key
+    # tls-crypt-v2 (stage 3): the server key, and a client key wrapped with it
+    openvpn --genkey tls-crypt-v2-server tcv2-server.key
+    openvpn --tls-crypt-v2 tcv2-server.key --genkey tls-crypt-v2-client tcv2-client.key
     chmod 600 ./*.key
     cd - >/dev/null
 }
@@ -263,6 +282,10 @@ wg_capture() {
     # sanity: wireguard-go listens where we think (server side)
     ip netns exec "$NS_S" wg show "$sif" listen-port | grep -qx "$port" || die "$sif not on port $port"
 
+    if ((MIDSESSION)); then  # stage 3: handshake and first pings before the capture
+        cping "10.77.$n.1" 2 >&2
+        sleep 1
+    fi
     cap_start "$pcap"
     cping "10.77.$n.1" 4 >&2
     cap_stop
@@ -351,7 +374,7 @@ dns_capture() {
     stop_pid "$spid"
 }
 
-# tls_capture PCAP SERVER_IP TLSVER(1.3|1.2)
+# tls_capture PCAP SERVER_IP TLSVER(1.3|1.2); an IPv6 SERVER_IP in brackets
 tls_capture() {
     local pcap=$1 ip=$2 ver=$3 sflag cflags
     if [[ $ver == 1.3 ]]; then sflag=-tls1_3; cflags=(--tlsv1.3)
@@ -501,7 +524,8 @@ connections {
         version = $ver
         $addrs
         encap = $encap
-        mobike = $mobike
+        mobike = $mobike${IKE_FRAGMENTATION:+
+        fragmentation = $IKE_FRAGMENTATION}
         proposals = aes128-sha256-modp2048
         local { auth = psk
                 id = $lid@vpn.example.test }
@@ -541,11 +565,16 @@ EOF
     # swanctl COMMAND [OPTIONS] against the client's charon (the command must come first)
     sw() { STRONGSWAN_CONF="$d/strongswan-cli.conf" swanctl "$@" --uri "unix://$d/cli.vici"; }
 
-    cap_start "$pcap"
+    ((MIDSESSION)) || cap_start "$pcap"
     if [[ $kern == libipsec ]]; then
         sw --initiate --child tdr --timeout 20 >>"$WORK/log/$pcap-swanctl.log" 2>&1 ||
             die "IKE/CHILD_SA not established ($pcap), see $pcap-charon-*.log"
         wait_for 10 "ipsec0 route ($pcap)" ip netns exec "$NS_C" ip route get "10.66.$n.1"
+        if ((MIDSESSION)); then  # stage 3: SAs up and first pings before the capture
+            cping "10.66.$n.1" 2 >&2
+            sleep 1
+            cap_start "$pcap"
+        fi
         cping "10.66.$n.1" 4 >&2
     else
         # the CHILD_SA cannot be installed (no ESP in this kernel): keep the IKE_SA
@@ -553,8 +582,11 @@ EOF
         sw --list-sas 2>/dev/null | grep -q ESTABLISHED || die "IKE_SA not established ($pcap)"
     fi
     sw --list-sas 2>/dev/null | sed 's/^/    /' >&2 || true
+    if ((MIDSESSION)); then  # stage 3: ESP only, the capture ends before the delete
+        cap_stop
+    fi
     sw --terminate --ike tdr --timeout 10 >>"$WORK/log/$pcap-swanctl.log" 2>&1 || true
-    cap_stop
+    ((MIDSESSION)) || cap_stop
     grep -hE "established|selected proposal|NAT|failed to establish|unable to install" \
         "$WORK/log/$pcap-charon-cli.log" "$WORK/log/$pcap-charon-srv.log" | sed 's/^/    /' >&2 || true
     stop_pid "$cpid"
@@ -776,10 +808,21 @@ EOF
 }
 
 # ------------------------------------------------------------ SoftEther
-# softether_capture PCAP PORT: the client connects to 198.19.0.1:PORT (a
-# listener is added on the server when PORT is not one of its defaults)
+# softether_capture PCAP PORT [MODE]: the client connects to 198.19.0.1:PORT (a
+# listener is added on the server when PORT is not one of its defaults).
+# Without MODE: UDP acceleration off (/DISABLEUDP:yes), and the client tries
+# its other transports (R-UDP over DNS and ICMP) beside TCP, as it does by
+# default. MODE (stage 3): the server's host name carries the hint "/tcp"
+# (198.19.0.1/tcp), with which the client connects by TCP alone and sends no
+# DNS or ICMP (Mayaqua/Network.c ConnectEx3: "/tcp", "/disable", "/no" turn its
+# parallel NAT-T, over-ICMP and over-DNS attempts off); tcponly: nothing else;
+# udpaccel: the client's UDP acceleration left on (/DISABLEUDP:no), and the
+# pings wait until the session's data has moved to UDP.
 softether_capture() {
-    local pcap=$1 port=$2 d=$WORK/softether-$2
+    local pcap=$1 port=$2 mode=${3:-} d=$WORK/softether-$2${3:+-$3}
+    local noudp=yes host=198.19.0.1
+    [[ $mode == udpaccel ]] && noudp=no
+    [[ -z $mode ]] || host=198.19.0.1/tcp
     mkdir -p "$d/srv" "$d/cli"
     local srvcmd=(ip netns exec "$NS_S" vpncmd 127.0.0.1:5555 /SERVER)
     local clicmd=(ip netns exec "$NS_C" vpncmd localhost /CLIENT /CMD)
@@ -819,16 +862,21 @@ softether_capture() {
     sleep 1
     {
         "${clicmd[@]}" NicCreate se0
-        "${clicmd[@]}" AccountCreate tdr /SERVER:198.19.0.1:$port /HUB:DEFAULT /USERNAME:tdr /NICNAME:se0
+        "${clicmd[@]}" AccountCreate tdr /SERVER:$host:$port /HUB:DEFAULT /USERNAME:tdr /NICNAME:se0
         "${clicmd[@]}" AccountPasswordSet tdr /PASSWORD:tundra-throwaway-pw /TYPE:standard
         "${clicmd[@]}" AccountDetailSet tdr /MAXTCP:1 /INTERVAL:1 /TTL:0 /HALF:no /BRIDGE:no \
-            /MONITOR:no /NOTRACK:no /NOQOS:no /DISABLEUDP:yes
+            /MONITOR:no /NOTRACK:no /NOQOS:no /DISABLEUDP:$noudp
     } >>"$selog" 2>&1 || die "vpncmd (client) failed, see $selog"
     cap_start "$pcap"
     "${clicmd[@]}" AccountConnect tdr >>"$selog" 2>&1 || die "AccountConnect failed"
     wait_for 20 "SoftEther session" sh -c "$(printf '%q ' "${clicmd[@]}") AccountStatusGet tdr | grep -q 'Session Established'"
     ip -n "$NS_C" addr add 192.168.30.10/24 dev vpn_se0
     ip -n "$NS_C" link set vpn_se0 up
+    if [[ $mode == udpaccel ]]; then
+        # the session's data moves to UDP once UDP has been received steadily for a while
+        wait_for 40 "SoftEther UDP acceleration active" sh -c \
+            "$(printf '%q ' "${clicmd[@]}") AccountStatusGet tdr | grep -qE 'UDP Acceleration is Active +\|Yes'"
+    fi
     cping 192.168.30.1 4 >&2   # SecureNAT's virtual host
     "${clicmd[@]}" AccountStatusGet tdr 2>/dev/null | grep -E "Session Status|Encryption|Underlay|UDP Accel" |
         sed 's/^/    /' >&2 || true
@@ -883,6 +931,285 @@ stage2_ports() {
     cap "stage2 ports" openconnect_capture openconnect-ocserv-8443.pcap 8443
     cap "stage2 ports" tinc_capture tinc-7655.pcap 7655
     cap "stage2 ports" softether_capture softether-8888.pcap 8888
+}
+
+# ======================================================================
+# Stage 3: OpenVPN 2.6 variants, captures that start mid-session, IP
+# fragments made by the kernel, FortiGate-named TLS with openfortivpn,
+# SoftEther's UDP acceleration, VXLAN made by the kernel. Same namespaces
+# and helpers (VXLAN: a pair of its own).
+# ======================================================================
+
+# ovpn26_capture PCAP PROTO(udp|tcp|udp6|tcp6) SERVER_IP PORT KEYMODE AUTH CIPHER
+#   KEYMODE: none, tls-auth (key-direction 0 on the server, 1 on the client),
+#            tls-auth-bidir (no key-direction), tls-crypt, tls-crypt-v2
+#   AUTH:    --auth (tls-auth HMAC, and the data channel's HMAC with CBC), - for the default
+#   CIPHER:  --data-ciphers on both sides; a CBC cipher is also --data-ciphers-fallback
+# With MIDSESSION=1 the capture starts after the tunnel has carried pings and
+# ends before the client stops: data channel (P_DATA_V2) only.
+ovpn26_capture() {
+    local pcap=$1 proto=$2 ip=$3 port=$4 keymode=$5 auth=$6 cipher=$7
+    local p=$WORK/pki sproto cproto skey ckey
+    case $proto in
+        udp | udp6) sproto=$proto; cproto=$proto ;;
+        tcp | tcp6) sproto=$proto-server; cproto=$proto-client ;;
+        *) die "ovpn26_capture: transport $proto" ;;
+    esac
+    local common="dev tun
+disable-dco
+ca $p/ca.crt
+verb 3
+data-ciphers $cipher
+"
+    [[ $cipher == *-CBC ]] && common+="data-ciphers-fallback $cipher
+"
+    [[ $auth == - ]] || common+="auth $auth
+"
+    case $keymode in
+        none) skey=""; ckey="" ;;
+        tls-auth) skey="key-direction 0
+tls-auth $p/ta.key"; ckey="key-direction 1
+tls-auth $p/ta.key" ;;
+        tls-auth-bidir) skey="tls-auth $p/ta.key"; ckey=$skey ;;
+        tls-crypt) skey="tls-crypt $p/tc.key"; ckey=$skey ;;
+        tls-crypt-v2) skey="tls-crypt-v2 $p/tcv2-server.key"; ckey="tls-crypt-v2 $p/tcv2-client.key" ;;
+        *) die "ovpn26_capture: key mode $keymode" ;;
+    esac
+    local sc=$WORK/ovpn26-srv.conf cc=$WORK/ovpn26-cli.conf lg=$WORK/log/$pcap
+    {
+        echo "mode server"
+        echo "tls-server"
+        echo "proto $sproto"
+        echo "local $ip"
+        echo "port $port"
+        echo "topology subnet"
+        echo "server 10.8.0.0 255.255.255.0"
+        echo "cert $p/server.crt"
+        echo "key $p/server.key"
+        echo "dh none"
+        echo "keepalive 10 60"
+        printf '%s' "$common"
+        [[ -z $skey ]] || echo "$skey"
+    } >"$sc"
+    {
+        echo "client"
+        echo "proto $cproto"
+        echo "remote $ip $port"
+        echo "nobind"
+        echo "remote-cert-tls server"
+        echo "cert $p/client.crt"
+        echo "key $p/client.key"
+        echo "connect-retry 1"
+        printf '%s' "$common"
+        [[ -z $ckey ]] || echo "$ckey"
+    } >"$cc"
+
+    bg "$NS_S" "$lg-srv.log" openvpn --config "$sc"
+    local spid=$BG_PID
+    wait_for 15 "openvpn server ($pcap)" grep -q "Initialization Sequence Completed" "$lg-srv.log"
+    ((MIDSESSION)) || cap_start "$pcap"
+    bg "$NS_C" "$lg-cli.log" openvpn --config "$cc"
+    local cpid=$BG_PID
+    wait_for 30 "openvpn client ($pcap)" grep -q "Initialization Sequence Completed" "$lg-cli.log"
+    if ((MIDSESSION)); then
+        cping 10.8.0.1 2 >&2
+        sleep 1
+        cap_start "$pcap"
+    fi
+    cping 10.8.0.1 4 "$PING_SIZE" >&2
+    if ((MIDSESSION)); then
+        cap_stop
+        stop_pid "$cpid"
+    else
+        stop_pid "$cpid"
+        cap_stop
+    fi
+    stop_pid "$spid"
+    grep -E "Control Channel:|Data Channel:|Outgoing Data Channel|Peer Connection Initiated" "$lg-cli.log" |
+        sed 's/^/    /' >&2 || true
+    grep -q "Data Channel: cipher '$cipher'" "$lg-cli.log" || die "$pcap: data channel is not $cipher"
+}
+
+# midsession_capture PCAP FUNC ARGS...: FUNC PCAP ARGS... with MIDSESSION=1 (the
+# handshake is missed: the capture starts once the tunnel has carried pings)
+midsession_capture() {
+    local pcap=$1 func=$2
+    shift 2
+    local MIDSESSION=1
+    "$func" "$pcap" "$@"
+}
+
+# frag_capture PCAP MTU PING_SIZE FUNC ARGS...: FUNC PCAP ARGS... with both
+# veths' MTU at MTU, so that the kernel fragments the datagrams the software
+# sends (which leave DF clear once they exceed the path MTU: IP_PMTUDISC_WANT,
+# the Linux default). strongSwan's own IKE fragmentation is off
+# (IKE_FRAGMENTATION=no), so the kernel is the one that fragments. PING_SIZE
+# (- for ping's default) is the size of the pings through an OpenVPN tunnel
+# (ovpn26_capture): OpenVPN 2.6 keeps its control packets within 1250 bytes
+# with the IP header, under IPv6's minimum MTU of 1280, so over IPv6 it is the
+# data channel's big packets that get fragmented. An MTU under 1280 takes IPv6
+# off the veths, so the network is set up afresh afterwards.
+frag_capture() {
+    local pcap=$1 mtu=$2 size=$3 func=$4
+    shift 4
+    local IKE_FRAGMENTATION=no PING_SIZE=${size#-}
+    ip -n "$NS_C" link set "$VETH_C" mtu "$mtu"
+    ip -n "$NS_S" link set "$VETH_S" mtu "$mtu"
+    sleep 1  # MLD reports after the MTU change, before the capture
+    "$func" "$pcap" "$@"
+    setup_net
+}
+
+# forti_capture PCAP SERVER_IP PORT TLSVER(1.2|1.3)
+# No FortiGate runs here: the server is traffic.py's forti-server (Python ssl,
+# TLS at most TLSVER) presenting a certificate chain named the way a FortiGate's
+# factory default "Fortinet_SSL" is (issuer CN "FortiGate CA", O Fortinet;
+# subject CN a serial number, O Fortinet, OU FortiGate). The client is the real
+# openfortivpn: it logs in (POST /remote/logincheck), reads its configuration and
+# asks for the tunnel (GET /remote/sslvpn-tunnel); pppd cannot run here (no
+# /dev/ppp), so the client stops there.
+forti_capture() {
+    local pcap=$1 ip=$2 port=$3 ver=$4 d=$WORK/forti
+    mkdir -p "$d"
+    if [[ ! -f $d/chain.pem ]]; then
+        (
+            cd "$d"
+            openssl req -x509 -newkey rsa:2048 -nodes -keyout ca.key -out ca.crt -days 30 \
+                -subj "/C=US/ST=California/L=Sunnyvale/O=Fortinet/OU=Certificate Authority/CN=FortiGate CA/emailAddress=support@fortinet.com" \
+                -addext "basicConstraints=critical,CA:true" -addext "keyUsage=critical,keyCertSign,cRLSign" 2>/dev/null
+            openssl req -newkey rsa:2048 -nodes -keyout server.key -out server.csr \
+                -subj "/C=US/ST=California/L=Sunnyvale/O=Fortinet/OU=FortiGate/CN=FGT60F0000000000/emailAddress=support@fortinet.com" 2>/dev/null
+            printf 'basicConstraints = CA:false\nkeyUsage = critical, digitalSignature, keyEncipherment\nextendedKeyUsage = serverAuth\n' >ext.cnf
+            openssl x509 -req -in server.csr -CA ca.crt -CAkey ca.key -CAcreateserial -out server.crt \
+                -days 30 -extfile ext.cnf 2>/dev/null
+            cat server.crt ca.crt >chain.pem
+            chmod 600 ./*.key
+        )
+    fi
+    local pin lg=$WORK/log/$pcap
+    pin=$(openssl x509 -in "$d/server.crt" -outform der | openssl dgst -sha256 -r | cut -d' ' -f1)
+    bg "$NS_S" "$lg-srv.log" "$PY" -u "$HERE/traffic.py" forti-server "$ip" "$port" "$d/chain.pem" "$d/server.key" "$ver"
+    local spid=$BG_PID
+    wait_for 10 "forti-server ($pcap)" grep -q ready "$lg-srv.log"
+    cap_start "$pcap"
+    ip netns exec "$NS_C" timeout 20 openfortivpn "$ip:$port" -u tdr -p tundra-throwaway-pw \
+        --trusted-cert "$pin" --no-routes --no-dns --pppd-no-peerdns -v >"$lg-cli.log" 2>&1 || true
+    sleep 0.5
+    cap_stop
+    stop_pid "$spid"
+    grep -E "GET|POST|tunnel|pppd|ERROR" "$lg-cli.log" | head -8 | sed 's/^/    /' >&2 || true
+    grep -q "sslvpn-tunnel" "$lg-srv.log" || die "$pcap: openfortivpn did not ask for the tunnel"
+}
+
+# vxlan_capture PCAP KIND(wireguard|openvpn)
+# In a namespace pair of its own (NS_XC/NS_XS, veth VETH_XC/VETH_XS: the
+# underlay, IPv4 only, 203.0.113.2 client and 203.0.113.1 server), each side
+# has a kernel vxlan device vx0 (VNI 4242, UDP 4789, unicast to the other
+# side over the veth) holding the addresses the other captures have on their
+# veth (198.18.0.1/.2, 198.19.0.1/.2, fd00:7d::1/::2). The VPN runs between the
+# vx0 addresses, and tcpdump captures the underlay veth: Ethernet, IPv4, UDP
+# 4789, VXLAN, inner Ethernet, then the VPN's own packets.
+vxlan_capture() {
+    local pcap=$1 kind=$2
+    # the capture functions and helpers work in these namespaces, on this veth
+    local NS_C=$NS_XC NS_S=$NS_XS VETH_C=$VETH_XC VETH_S=$VETH_XS
+    local ns side dev self peer
+    for ns in "$NS_XC" "$NS_XS"; do
+        kill_ns_procs "$ns"
+        ip netns del "$ns" 2>/dev/null || true
+        ip netns add "$ns"
+        ip -n "$ns" link set lo up
+        ip netns exec "$ns" sysctl -qw net.ipv6.conf.all.accept_ra=0 net.ipv6.conf.default.accept_ra=0 \
+            net.ipv6.conf.default.router_solicitations=0 net.ipv6.conf.default.accept_dad=0
+    done
+    ip link add "$VETH_XC" netns "$NS_XC" type veth peer name "$VETH_XS" netns "$NS_XS"
+    for side in s c; do
+        if [[ $side == s ]]; then ns=$NS_XS; dev=$VETH_XS; self=1; peer=2
+        else ns=$NS_XC; dev=$VETH_XC; self=2; peer=1; fi
+        ip netns exec "$ns" sysctl -qw "net.ipv6.conf.$dev.disable_ipv6=1"  # the underlay is IPv4 only
+        ip -n "$ns" addr add "203.0.113.$self/24" dev "$dev"
+        ip -n "$ns" link set "$dev" up
+        ip -n "$ns" link add vx0 type vxlan id 4242 local "203.0.113.$self" remote "203.0.113.$peer" \
+            dstport 4789 dev "$dev"
+        ip -n "$ns" addr add "198.18.0.$self/24" dev vx0
+        ip -n "$ns" addr add "198.19.0.$self/24" dev vx0
+        ip -n "$ns" addr add "fd00:7d::$self/64" dev vx0 nodad
+        ip -n "$ns" link set vx0 up
+    done
+    local i
+    for i in $(seq 1 50); do
+        ip netns exec "$NS_XC" ping -c1 -W1 -q 198.18.0.1 >/dev/null 2>&1 &&
+            ip netns exec "$NS_XC" ping -c1 -W1 -q 198.19.0.1 >/dev/null 2>&1 && break
+        sleep 0.1
+    done
+    ip netns exec "$NS_XC" ping -c1 -W1 -q 198.18.0.1 >/dev/null || die "vxlan link not working"
+    sleep 2  # link-local set-up noise before the capture
+    case $kind in
+        wireguard) wg_capture "$pcap" 9 198.18.0.1 51820 198.18.0.1:51820 ;;
+        openvpn) ovpn_capture "$pcap" udp 198.19.0.1 1194 none ;;
+        *) die "vxlan_capture: $kind" ;;
+    esac
+    for ns in "$NS_XC" "$NS_XS"; do
+        kill_ns_procs "$ns"
+        ip netns del "$ns"
+    done
+}
+
+stage3() {
+    # OpenVPN 2.6 variants: key modes, HMACs, data-channel ciphers, IPv6
+    cap stage3 ovpn26_capture openvpn-udp-tlscryptv2.pcap             udp  198.18.0.1 1194 tls-crypt-v2   -      AES-256-GCM
+    cap stage3 ovpn26_capture openvpn-tcp-tlscryptv2.pcap             tcp  198.19.0.1 443  tls-crypt-v2   -      AES-128-GCM
+    cap stage3 ovpn26_capture openvpn-udp6-tlscryptv2.pcap            udp6 fd00:7d::1 1194 tls-crypt-v2   -      CHACHA20-POLY1305
+    cap stage3 ovpn26_capture openvpn-tcp6-tlscryptv2.pcap            tcp6 fd00:7d::1 443  tls-crypt-v2   -      AES-256-GCM
+    cap stage3 ovpn26_capture openvpn-udp-tlsauth-sha1-keydir.pcap    udp  198.18.0.1 1194 tls-auth       SHA1   AES-128-GCM
+    cap stage3 ovpn26_capture openvpn-udp-tlsauth-sha256-bidir.pcap   udp  198.19.0.1 1194 tls-auth-bidir SHA256 CHACHA20-POLY1305
+    cap stage3 ovpn26_capture openvpn-tcp-tlsauth-sha512-bidir.pcap   tcp  198.18.0.1 443  tls-auth-bidir SHA512 AES-256-GCM
+    cap stage3 ovpn26_capture openvpn-tcp-tlsauth-sha256-keydir.pcap  tcp  198.19.0.1 1194 tls-auth       SHA256 AES-128-GCM
+    cap stage3 ovpn26_capture openvpn-udp-cbc-sha256.pcap             udp  198.19.0.1 1194 none           SHA256 AES-256-CBC
+    cap stage3 ovpn26_capture openvpn-tcp-tlsauth-sha1-cbc.pcap       tcp  198.18.0.1 1194 tls-auth       SHA1   AES-128-CBC
+    cap stage3 ovpn26_capture openvpn-udp-chacha20.pcap               udp  198.18.0.1 1194 none           -      CHACHA20-POLY1305
+    cap stage3 ovpn26_capture openvpn-udp6-plain.pcap                 udp6 fd00:7d::1 1194 none           -      AES-256-GCM
+    cap stage3 ovpn26_capture openvpn-tcp6-plain.pcap                 tcp6 fd00:7d::1 443  none           -      CHACHA20-POLY1305
+    cap stage3 ovpn26_capture openvpn-udp6-tlsauth-sha512-keydir.pcap udp6 fd00:7d::1 1194 tls-auth       SHA512 AES-128-GCM
+    cap stage3 ovpn26_capture openvpn-tcp6-tlscrypt.pcap             tcp6 fd00:7d::1 443  tls-crypt      -      AES-256-GCM
+
+    # The handshake missed: data packets only
+    cap stage3 midsession_capture wireguard-midsession.pcap wg_capture 3 198.19.0.1 51820 198.19.0.1:51820
+    cap stage3 midsession_capture openvpn-udp-midsession.pcap ovpn26_capture udp 198.18.0.1 1194 none - AES-256-GCM
+    cap stage3 midsession_capture ikev2-esp-midsession.pcap ike_capture 6 198.18.0.1 2 libipsec no yes
+
+    # IP fragments made by the kernel (MTU of both veths lowered)
+    cap stage3 frag_capture ikev2-frag.pcap         280  - ike_capture 7 198.19.0.1 2 libipsec no yes
+    cap stage3 frag_capture openvpn-udp-frag.pcap   576  - ovpn26_capture udp 198.18.0.1 1194 none - AES-256-GCM
+    cap stage3 frag_capture wireguard-frag.pcap     128  - wg_capture 4 198.18.0.1 51820 198.18.0.1:51820
+    cap stage3 frag_capture openvpn-udp6-frag.pcap  1280 1200 ovpn26_capture udp6 fd00:7d::1 1194 tls-crypt - AES-256-GCM
+
+    # FortiGate-named certificate chain (TLS 1.2: visible; TLS 1.3: encrypted)
+    cap stage3 forti_capture fortinet-tls12.pcap 198.19.0.1 10443 1.2
+    cap stage3 forti_capture fortinet-tls13.pcap 198.18.0.1 443 1.3
+
+    # SoftEther: UDP acceleration; a TCP session without the DNS/ICMP transports
+    cap stage3 softether_capture softether-udpaccel.pcap 443 udpaccel
+    cap stage3 softether_capture softether-tcp.pcap 443 tcponly
+
+    # Non-VPN over IPv6 only: the inner capture of encap.py's 6in4 and Teredo files
+    cap stage3 tls_capture https-tls13-v6.pcap "[fd00:7d::1]" 1.3
+
+    # VXLAN made by the kernel (files in encap/, labelled by their inner flows)
+    cap stage3 vxlan_capture encap/vxlan-wireguard.pcap wireguard
+    cap stage3 vxlan_capture encap/vxlan-openvpn.pcap openvpn
+}
+
+# pcaps/encap/: the wrapped files made again from the captures in pcaps/ by
+# encap.py (deterministic: the same captures give the same bytes). It needs
+# Debian's python3-scapy, for /usr/bin/python3.
+make_encap() {
+    [[ -f $HERE/encap.py ]] || return 0
+    if ! /usr/bin/python3 -c 'import scapy' 2>/dev/null; then
+        log "WARNING: python3-scapy is missing: pcaps/encap/ not made again"
+        return 0
+    fi
+    /usr/bin/python3 "$HERE/encap.py" >&2 || die "encap.py failed"
 }
 
 # ------------------------------------------------------------------- files
@@ -968,6 +1295,44 @@ softether-8888.pcap,tcp,198.19.0.1,8888,softether,block,udp/53
 softether-8888.pcap,udp,198.19.0.1,53,softether,block,tcp/8888
 softether-8888.pcap,udp,198.19.0.1,137,unknown,pass,
 softether-8888.pcap,1,198.19.0.1,0,softether,block,
+openvpn-udp-tlscryptv2.pcap,udp,198.18.0.1,1194,openvpn,allow,
+openvpn-tcp-tlscryptv2.pcap,tcp,198.19.0.1,443,openvpn,block,
+openvpn-udp6-tlscryptv2.pcap,udp,fd00:7d::1,1194,openvpn,block,
+openvpn-tcp6-tlscryptv2.pcap,tcp,fd00:7d::1,443,openvpn,block,
+openvpn-udp-tlsauth-sha1-keydir.pcap,udp,198.18.0.1,1194,openvpn,allow,
+openvpn-udp-tlsauth-sha256-bidir.pcap,udp,198.19.0.1,1194,openvpn,block,
+openvpn-tcp-tlsauth-sha512-bidir.pcap,tcp,198.18.0.1,443,openvpn,allow,
+openvpn-tcp-tlsauth-sha256-keydir.pcap,tcp,198.19.0.1,1194,openvpn,block,
+openvpn-udp-cbc-sha256.pcap,udp,198.19.0.1,1194,openvpn,block,
+openvpn-tcp-tlsauth-sha1-cbc.pcap,tcp,198.18.0.1,1194,openvpn,allow,
+openvpn-udp-chacha20.pcap,udp,198.18.0.1,1194,openvpn,allow,
+openvpn-udp6-plain.pcap,udp,fd00:7d::1,1194,openvpn,block,
+openvpn-tcp6-plain.pcap,tcp,fd00:7d::1,443,openvpn,block,
+openvpn-udp6-tlsauth-sha512-keydir.pcap,udp,fd00:7d::1,1194,openvpn,block,
+openvpn-tcp6-tlscrypt.pcap,tcp,fd00:7d::1,443,openvpn,block,
+wireguard-midsession.pcap,udp,198.19.0.1,51820,wireguard,block,
+ikev2-esp-midsession.pcap,udp,198.18.0.1,4500,esp,allow,
+openvpn-udp-frag.pcap,udp,198.18.0.1,1194,openvpn,allow,
+openvpn-udp6-frag.pcap,udp,fd00:7d::1,1194,openvpn,block,
+fortinet-tls12.pcap,tcp,198.19.0.1,10443,fortinet,block,
+fortinet-tls13.pcap,tcp,198.18.0.1,443,unknown,pass,
+https-tls13-v6.pcap,tcp,fd00:7d::1,443,unknown,pass,
+EOF
+    # Stage 3 captures that tundra does not decide right yet: the truth all the
+    # same, kept out of labels.csv (which tests/e2e/test_labels.py holds tundra to)
+    # until the parser and classifiers catch up.
+    cat >"$WORK/out/labels-next.csv" <<'EOF'
+pcap,l4,server_ip,server_port,app,verdict,tied_to
+openvpn-udp-midsession.pcap,udp,198.18.0.1,1194,openvpn,allow,
+ikev2-frag.pcap,udp,198.19.0.1,500,ike,block,
+ikev2-frag.pcap,udp,198.19.0.1,4500,ike,block,
+wireguard-frag.pcap,udp,198.18.0.1,51820,wireguard,allow,
+softether-udpaccel.pcap,tcp,198.19.0.1,443,softether,block,
+softether-udpaccel.pcap,udp,198.19.0.1,40000,softether,block,
+softether-udpaccel.pcap,1,198.19.0.1,0,unknown,pass,
+softether-tcp.pcap,tcp,198.19.0.1,443,softether,block,
+encap/vxlan-wireguard.pcap,udp,198.18.0.1,51820,wireguard,allow,
+encap/vxlan-openvpn.pcap,udp,198.19.0.1,1194,openvpn,block,
 EOF
 }
 
@@ -975,14 +1340,14 @@ EOF
 main() {
     [[ ${NO_INSTALL:-0} == 1 ]] || install_deps
     WORK=$(mktemp -d "/tmp/$TDR_PREFIX-captures.XXXXXX")
-    mkdir -p "$WORK/out" "$WORK/log"
+    mkdir -p "$WORK/out/encap" "$WORK/log/encap"
     write_labels  # every capture has labels: the names that may be asked for
     local s
     for s in "${SELECT[@]}"; do
         case $s in
-            stage1 | stage2 | ports) ;;
-            *) grep -q "^$s," "$WORK/out/labels.csv" ||
-                   die "no capture named $s (pcap names: labels.csv; groups: stage1, stage2, ports)" ;;
+            stage1 | stage2 | ports | stage3) ;;
+            *) grep -q "^$s," "$WORK/out/labels.csv" "$WORK/out/labels-next.csv" ||
+                   die "no capture named $s (pcap names: labels.csv, labels-next.csv; groups: stage1, stage2, ports, stage3)" ;;
         esac
     done
     print_versions
@@ -996,6 +1361,7 @@ main() {
         "$HERE/make-split-hello.sh" "$WORK/out"
     fi
     stage2_ports
+    stage3
 
     local o=$WORK/out
     # demo.pcap: every merged flow has its own server endpoint (https-tls13 is on
@@ -1015,17 +1381,26 @@ main() {
 
     write_registry
     write_labels
+    # labels-next.csv: labels of captures that tundra does not decide right yet
+    # (stage 3); checked here like labels.csv
+    tail -n +2 "$o/labels-next.csv" | cat "$o/labels.csv" - >"$WORK/labels-all.csv"
     local made=() f
-    for f in "$o/"*.pcap; do
-        [[ -e $f ]] && made+=("$(basename "$f")")
+    for f in "$o/"*.pcap "$o/encap/"*.pcap; do
+        [[ -e $f ]] && made+=("${f#"$o/"}")
     done
     if ((${#SELECT[@]} == 0)); then
-        "$PY" "$HERE/pcaptool.py" check "$o/labels.csv" "$o" >&2 ||
+        "$PY" "$HERE/pcaptool.py" check "$WORK/labels-all.csv" "$o" >&2 ||
             die "labels.csv does not match the captures (files left untouched)"
-        cp "$o/"*.pcap "$o/labels.csv" "$o/registry.csv" "$o/versions.txt" "$HERE/"
-        chmod 644 "$HERE/"*.pcap "$HERE/labels.csv" "$HERE/registry.csv" "$HERE/versions.txt"
+        mkdir -p "$HERE/encap"
+        for f in "${made[@]}"; do
+            cp "$o/$f" "$HERE/$f"
+            chmod 644 "$HERE/$f"
+        done
+        cp "$o/labels.csv" "$o/labels-next.csv" "$o/registry.csv" "$o/versions.txt" "$HERE/"
+        chmod 644 "$HERE/labels.csv" "$HERE/labels-next.csv" "$HERE/registry.csv" "$HERE/versions.txt"
         log "done:"
-        (cd "$HERE" && ls -l ./*.pcap labels.csv registry.csv versions.txt) >&2
+        (cd "$HERE" && ls -l "${made[@]}" labels.csv labels-next.csv registry.csv versions.txt) >&2
+        make_encap
         return
     fi
     # Only some captures: every name asked for must have been made, only their labels
@@ -1033,7 +1408,7 @@ main() {
     # written in full; versions.txt stays that of the last full run).
     for s in "${SELECT[@]}"; do
         case $s in
-            stage1 | stage2 | ports) ;;
+            stage1 | stage2 | ports | stage3) ;;
             *) [[ -f $o/$s ]] || die "$s was not made" ;;
         esac
     done
@@ -1042,12 +1417,22 @@ main() {
         [[ " ${ASKED[*]} " == *" $f "* ]] || die "$f was written, but not asked for (files left untouched)"
     done
     awk -F, 'NR == FNR { m[$1] = 1; next } FNR == 1 || ($1 in m)' <(printf '%s\n' "${made[@]}") \
-        "$o/labels.csv" >"$WORK/labels-made.csv"
+        "$WORK/labels-all.csv" >"$WORK/labels-made.csv"
     "$PY" "$HERE/pcaptool.py" check "$WORK/labels-made.csv" "$o" >&2 ||
         die "labels.csv does not match the captures (files left untouched)"
-    (cd "$o" && cp "${made[@]}" labels.csv registry.csv "$HERE/")
-    (cd "$HERE" && chmod 644 "${made[@]}" labels.csv registry.csv && ls -l "${made[@]}") >&2
+    mkdir -p "$HERE/encap"
+    for f in "${made[@]}"; do
+        cp "$o/$f" "$HERE/$f"
+        chmod 644 "$HERE/$f"
+    done
+    (cd "$o" && cp labels.csv labels-next.csv registry.csv "$HERE/")
+    (cd "$HERE" && chmod 644 labels.csv labels-next.csv registry.csv && ls -l "${made[@]}") >&2
+    if want stage3 -; then  # stage 3's software versions beside the last full run's
+        sed '1s/last capture run/last stage 3 run/' "$o/versions.txt" >"$HERE/versions-stage3.txt"
+        chmod 644 "$HERE/versions-stage3.txt"
+    fi
     log "done: ${made[*]}"
+    make_encap
 }
 
 main "$@"

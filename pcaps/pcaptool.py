@@ -11,6 +11,11 @@ A "server endpoint" is an (l4, ip, port) on one of the server-side addresses
 (SERVER_IPS); every TCP/UDP packet in a capture belongs to one of them.  ICMP
 (IP protocol 1), GRE (47) and ESP (50) packets count as flows too, with l4
 "1"/"47"/"50" and port 0.
+
+IPv4 and IPv6 fragments are put together again (per source, destination,
+protocol and identification), and the whole datagram counts where its last
+fragment was; VXLAN (UDP 4789) is looked into, its inner frames count as
+packets of their own.
 """
 import csv
 import ipaddress
@@ -22,7 +27,8 @@ SERVER_IPS = {"198.18.0.1", "198.19.0.1", "fd00:7d::1"}
 LINKTYPE_ETHERNET = 1
 IP_PROTO_FLOWS = (1, 47, 50)  # ICMP, GRE, ESP: flows keyed by (proto, server_ip, 0)
 VPN_APPS = ("wireguard", "openvpn", "ike", "esp", "l2tp", "pptp", "gre",
-            "openconnect", "tinc", "softether")
+            "openconnect", "tinc", "softether", "fortinet")
+VXLAN_PORT = 4789
 
 
 def read_pcap(path):
@@ -51,8 +57,9 @@ def read_pcap(path):
     return hdr, recs
 
 
-def parse(frame):
-    """Ethernet frame -> (l4, src, sport, dst, dport, payload) or None."""
+def _ip(frame):
+    """Ethernet frame -> (proto, src, dst, l4_bytes, frag) or None, where frag is
+    None or (key, offset, more) for an IPv4/IPv6 fragment (l4_bytes: its data)."""
     if len(frame) < 14:
         return None
     etype = struct.unpack("!H", frame[12:14])[0]
@@ -66,13 +73,15 @@ def parse(frame):
             return None
         ihl = (ip[0] & 0x0F) * 4
         total = struct.unpack("!H", ip[2:4])[0]
-        if struct.unpack("!H", ip[6:8])[0] & 0x1FFF:
-            return None  # non-first fragment
         proto = ip[9]
         src = str(ipaddress.IPv4Address(ip[12:16]))
         dst = str(ipaddress.IPv4Address(ip[16:20]))
-        l4 = ip[ihl:total]
-    elif etype == 0x86DD:
+        fo = struct.unpack("!H", ip[6:8])[0]
+        frag = None
+        if fo & 0x3FFF:
+            frag = ((4, src, dst, proto, ip[4:6]), (fo & 0x1FFF) * 8, bool(fo & 0x2000))
+        return proto, src, dst, ip[ihl:total], frag
+    if etype == 0x86DD:
         ip = frame[off:]
         if len(ip) < 40:
             return None
@@ -84,10 +93,18 @@ def parse(frame):
         while proto in (0, 43, 60) and len(l4) >= 8:
             proto, hlen = l4[0], (l4[1] + 1) * 8
             l4 = l4[hlen:]
-        if proto == 44:
-            return None
-    else:
-        return None
+        frag = None
+        if proto == 44 and len(l4) >= 8:
+            fo = struct.unpack("!H", l4[2:4])[0]
+            if fo & 0xFFF9:  # not an atomic fragment
+                frag = ((6, src, dst, l4[0], l4[4:8]), fo & 0xFFF8, bool(fo & 1))
+            proto, l4 = l4[0], l4[8:]
+        return proto, src, dst, l4, frag
+    return None
+
+
+def _transport(proto, src, dst, l4):
+    """(l4, src, sport, dst, dport, payload) or None."""
     if proto == 17 and len(l4) >= 8:
         sport, dport = struct.unpack("!HH", l4[:4])
         return ("udp", src, sport, dst, dport, l4[8:])
@@ -100,14 +117,65 @@ def parse(frame):
     return None
 
 
-def packets(path):
+def parse(frame):
+    """Ethernet frame -> (l4, src, sport, dst, dport, payload) or None (fragments: None)."""
+    ip = _ip(frame)
+    if not ip or ip[4]:
+        return None
+    return _transport(*ip[:4])
+
+
+def _decode(frame, frags, depth=0):
+    """[(parsed, fragmented)] for one frame: reassembles fragments in frags (a
+    dict kept across frames) and looks into VXLAN."""
+    ip = _ip(frame)
+    if not ip:
+        return []
+    proto, src, dst, l4, frag = ip
+    fragmented = False
+    if frag:
+        key, offset, more = frag
+        parts = frags.setdefault(key, {})
+        parts[offset] = l4
+        if not more:
+            parts["end"] = offset + len(l4)
+        end = parts.get("end")
+        if end is None:
+            return []
+        data, pos = b"", 0
+        while pos < end:
+            piece = parts.get(pos)
+            if piece is None:
+                return []  # a fragment still missing
+            data += piece
+            pos += len(piece)
+        del frags[key]
+        l4, fragmented = data, True
+    t = _transport(proto, src, dst, l4)
+    if not t:
+        return []
+    out = [(t, fragmented)]
+    # VXLAN: flags with the I bit, then the inner Ethernet frame
+    if (t[0] == "udp" and t[4] == VXLAN_PORT and len(t[5]) >= 8 + 14 and t[5][0] & 0x08
+            and depth < 2):
+        out += _decode(t[5][8:], frags, depth + 1)
+    return out
+
+
+def packets_ex(path):
+    """Yield ((ts, frac, l4, src, sport, dst, dport, payload), fragmented)."""
     hdr, recs = read_pcap(path)
     if hdr["linktype"] != LINKTYPE_ETHERNET:
         raise ValueError(f"{path}: linktype {hdr['linktype']} is not Ethernet")
+    frags = {}
     for ts, frac, _, data in recs:
-        p = parse(data)
-        if p:
-            yield (ts, frac) + p
+        for p, fragmented in _decode(data, frags):
+            yield (ts, frac) + p, fragmented
+
+
+def packets(path):
+    for p, _ in packets_ex(path):
+        yield p
 
 
 def server_side(p):
@@ -211,13 +279,14 @@ def cmd_unencap(out, inp):
 def _flows(path):
     """{(l4, server_ip, port): {'c2s': [payloads], 's2c': [payloads]}} (non-empty payloads)."""
     flows = {}
-    for p in packets(path):
+    for p, fragmented in packets_ex(path):
         s = server_side(p)
         if not s:
             continue
         l4, ip, port, d = s
-        f = flows.setdefault((l4, ip, port), {"c2s": [], "s2c": [], "pkts": 0, "port": port})
+        f = flows.setdefault((l4, ip, port), {"c2s": [], "s2c": [], "pkts": 0, "port": port, "frags": 0})
         f["pkts"] += 1
+        f["frags"] += fragmented
         if p[7]:
             f[d].append(p[7])
     return flows
@@ -260,10 +329,47 @@ def _pptp_ctrl_type(d):
     return struct.unpack("!H", d[8:10])[0]
 
 
-def _vpn_signature_ok(app, l4, flow):
+def _ovpn_op(d, l4):
+    """OpenVPN opcode of a UDP datagram or of the packet at the start of a TCP segment."""
+    if l4 == "tcp":
+        return d[2] >> 3 if len(d) >= 3 else None
+    return d[0] >> 3 if d else None
+
+
+def _ovpn_v3_ok(d):
+    """A P_CONTROL_HARD_RESET_CLIENT_V3 (tls-crypt-v2): key id 0, and the wrapped
+    client key at its end, whose last 2 bytes are the key's own length."""
+    if len(d) < 14 or d[0] != 10 << 3:
+        return False
+    wkc = struct.unpack("!H", d[-2:])[0]
+    return 16 + 2 <= wkc <= len(d) - 9
+
+
+def _midsession_ok(app, l4, flow):
+    """Captures started mid-session (named *-midsession*): only data packets, both ways."""
+    c2s, s2c = flow["c2s"], flow["s2c"]
+    if not c2s or not s2c:
+        return "no payload in one direction"
+    if app == "wireguard":
+        bad = [d for d in c2s + s2c if d[:4] != b"\x04\x00\x00\x00" or len(d) < 32 or len(d) % 16]
+        return f"{len(bad)} packets are not transport data" if bad else None
+    if app == "openvpn":
+        bad = [d for d in c2s + s2c if _ovpn_op(d, l4) != 9]
+        return f"{len(bad)} packets are not P_DATA_V2" if bad else None
+    if app == "esp":
+        bad = [d for d in c2s + s2c if len(d) < 8 or d[:4] == b"\0\0\0\0" or d == b"\xff"]
+        return f"{len(bad)} packets are not ESP" if bad else None
+    return f"no mid-session check for {app}"
+
+
+def _vpn_signature_ok(app, l4, flow, pcap=""):
     c2s, s2c = flow["c2s"], flow["s2c"]
     if app not in VPN_APPS:
         return None if c2s else "no client payload"
+    if "-frag" in pcap and not flow["frags"]:
+        return "no fragmented datagram in the flow"
+    if "-midsession" in pcap:
+        return _midsession_ok(app, l4, flow)
     if app == "gre":
         if l4 != "47":
             return "gre over non-GRE"
@@ -273,7 +379,7 @@ def _vpn_signature_ok(app, l4, flow):
         return None if eg else "no enhanced GRE (version 1, PPP) packet"
     if app == "esp":
         if l4 != "50":
-            return "esp over non-ESP"
+            return "esp over non-ESP"  # ESP-in-UDP: mid-session captures only
         return None if any(len(d) >= 8 and d[:4] != b"\0\0\0\0" for d in c2s + s2c) else "no ESP packet"
     if app == "softether" and l4 in ("udp", "1"):
         # the SoftEther client's one-way probes (DNS to :53, NetBIOS to :137, ICMP)
@@ -294,9 +400,14 @@ def _vpn_signature_ok(app, l4, flow):
         if l4 == "tcp":
             if len(a) < 3 or len(b) < 3:
                 return "short first segment"
-            a, b = a[2:], b[2:]
-        if a[0] >> 3 != 7 or b[0] >> 3 != 8:
-            return f"first opcodes {a[0] >> 3}/{b[0] >> 3}, expected 7 (HARD_RESET_CLIENT_V2) / 8"
+            a, b = a[2:2 + struct.unpack("!H", a[:2])[0]], b[2:]
+        if a[0] >> 3 == 10:
+            if not _ovpn_v3_ok(a):
+                return "HARD_RESET_CLIENT_V3 without a wrapped client key (WKc) at its end"
+        elif a[0] >> 3 != 7:
+            return f"first client opcode {a[0] >> 3}, expected 7 (HARD_RESET_CLIENT_V2) or 10 (V3)"
+        if b[0] >> 3 != 8:
+            return f"first server opcode {b[0] >> 3}, expected 8 (HARD_RESET_SERVER_V2)"
         data = [d for d in c2s + s2c if (d[2] if l4 == "tcp" else d[0]) >> 3 == 9]
         if not data:
             return "no P_DATA_V2 packet (tunnel never carried data)"
@@ -340,6 +451,11 @@ def _vpn_signature_ok(app, l4, flow):
         elif a[0] != 0x16 or a[1:3] not in (b"\xfe\xff", b"\xfe\xfd") or b[0] != 0x16:
             return "first datagrams are not DTLS handshake records"
         return None
+    if app == "fortinet":
+        # TLS, and (TLS <= 1.2) the FortiGate factory issuer name in the server's flight
+        if l4 != "tcp" or c2s[0][:2] != b"\x16\x03" or s2c[0][:2] != b"\x16\x03":
+            return "first segments are not TLS handshake records"
+        return None if b"FortiGate CA" in b"".join(s2c[:8]) else "no FortiGate CA certificate in the clear"
     if app == "tinc":
         if l4 == "tcp" and not (c2s[0][:2] == b"0 " and s2c[0][:2] == b"0 "):
             return "meta connection does not start with ID requests ('0 name version')"
@@ -378,7 +494,7 @@ def cmd_check(labels_path, pdir):
                 print(f"ERROR {pcap}: labelled flow {key} not in capture")
                 errors += 1
                 continue
-            bad = _vpn_signature_ok(row["app"], row["l4"], f)
+            bad = _vpn_signature_ok(row["app"], row["l4"], f, pcap)
             if bad:
                 print(f"ERROR {pcap}: {key} {row['app']}: {bad}")
                 errors += 1

@@ -10,6 +10,10 @@ Subcommands (each one bounded in count and time, and stops by itself):
                              tinc ports, random TCP streams to :1723 and :655
   ppp-stub [MAGIC]           stands in for pppd under pptp/pptpd: writes three
                              HDLC-framed LCP Configure-Requests to the pty/pipe
+  forti-server ADDR PORT CHAIN KEY TLSMAX
+                             HTTPS server answering openfortivpn's requests the way a
+                             FortiGate's SSL VPN portal does (login cookie, tunnel
+                             configuration, tunnel request), TLS 1.2 up to TLSMAX
 All randomness uses a fixed seed so reruns produce the same payload shapes.
 """
 import random
@@ -312,6 +316,97 @@ def cmd_ppp_stub(args):
     return 0
 
 
+# ------------------------------------------------------------ FortiGate
+FORTI_XML = (b"<?xml version='1.0' encoding='utf-8'?><sslvpn-tunnel ver='2' dtls='0' patch='1'>"
+             b"<tunnel-method value='ppp'/><fos platform='FG60F' major='7' minor='0' patch='12'/>"
+             b"<client-config save-password='off' keep-alive='off' auto-connect='off'/>"
+             b"<ipv4><assigned-addr ipv4='10.71.0.10'/><split-tunnel-info>"
+             b"<addr ip='10.71.0.0' mask='255.255.255.0'/></split-tunnel-info></ipv4>"
+             b"<idle-timeout val='300'/><auth-timeout val='28800'/></sslvpn-tunnel>")
+
+
+def _forti_conn(conn, log):
+    """One TLS connection: HTTP/1.1 requests until the client closes or asks for the tunnel."""
+    buf = b""
+    conn.settimeout(10.0)
+    try:
+        while True:
+            while b"\r\n\r\n" not in buf:
+                data = conn.recv(4096)
+                if not data:
+                    return
+                buf += data
+            head, buf = buf.split(b"\r\n\r\n", 1)
+            lines = head.decode("latin-1").split("\r\n")
+            method, target = lines[0].split(" ")[:2]
+            clen = 0
+            for line in lines[1:]:
+                if line.lower().startswith("content-length:"):
+                    clen = int(line.split(":", 1)[1])
+            while len(buf) < clen:
+                data = conn.recv(4096)
+                if not data:
+                    return
+                buf += data
+            buf = buf[clen:]
+            log(f"{method} {target}")
+            path = target.split("?")[0]
+            extra = b""
+            body = b"<html><body></body></html>"
+            if path == "/remote/logincheck":
+                extra = b"Set-Cookie: SVPNCOOKIE=" + b"7d" * 32 + b"; path=/; secure; httponly\r\n"
+                body = b"ret=1,redir=/remote/fortisslvpn_xml"
+            elif path == "/remote/fortisslvpn_xml":
+                body = FORTI_XML
+            elif path == "/remote/sslvpn-tunnel":
+                # a FortiGate answers no HTTP here: PPP follows on this connection
+                while conn.recv(4096):
+                    pass
+                return
+            conn.sendall(b"HTTP/1.1 200 OK\r\nServer: xxxxxxxx-xxxxx\r\n" + extra +
+                         b"Content-Type: text/html; charset=utf-8\r\nContent-Length: " +
+                         str(len(body)).encode() + b"\r\n\r\n" + body)
+    except (OSError, ValueError) as e:
+        log(f"connection: {e}")
+    finally:
+        conn.close()
+
+
+def cmd_forti_server(addr, port, chain, key, tlsmax, lifetime=30.0):
+    import ssl
+    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    ctx.minimum_version = ssl.TLSVersion.TLSv1_2
+    ctx.maximum_version = {"1.2": ssl.TLSVersion.TLSv1_2, "1.3": ssl.TLSVersion.TLSv1_3}[tlsmax]
+    ctx.load_cert_chain(chain, key)
+    lock = threading.Lock()
+
+    def log(msg):
+        with lock:
+            print(msg, flush=True)
+
+    srv = socket.socket(socket.AF_INET6 if ":" in addr else socket.AF_INET, socket.SOCK_STREAM)
+    srv.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    srv.bind((addr, int(port)))
+    srv.listen(8)
+    srv.settimeout(0.5)
+    print("ready", flush=True)
+    end = time.time() + lifetime
+    while time.time() < end:
+        try:
+            raw, peer = srv.accept()
+        except socket.timeout:
+            continue
+        try:
+            conn = ctx.wrap_socket(raw, server_side=True)
+        except (OSError, ssl.SSLError) as e:
+            log(f"TLS handshake with {peer}: {e}")
+            raw.close()
+            continue
+        log(f"TLS {conn.version()} {conn.cipher()[0]} from {peer[0]}")
+        threading.Thread(target=_forti_conn, args=(conn, log), daemon=True).start()
+    return 0
+
+
 def main(argv):
     if len(argv) < 2:
         print(__doc__, file=sys.stderr)
@@ -329,6 +424,8 @@ def main(argv):
         return cmd_decoy_client(*args[:2])
     if cmd == "ppp-stub":
         return cmd_ppp_stub(args)
+    if cmd == "forti-server":
+        return cmd_forti_server(*args[:5])
     print(__doc__, file=sys.stderr)
     return 2
 
