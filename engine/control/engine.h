@@ -22,6 +22,7 @@
 #include "stats.h"
 #include "tie.h"
 #include "worker.h"
+#include "xdp.h"
 
 #define ENGINE_MAX_WORKERS 64
 #define RECORD_RING_SIZE 4096
@@ -63,6 +64,7 @@ struct engine {
 	struct distributor *dist;   /* live, ports without RSS: the software distributor */
 	struct tie_table *ties;     /* live: flows of one session tied as their records arrive */
 	uint64_t generation;        /* of the registry serving, 0 = none */
+	struct xdp_enforce *xdp;    /* live, --xdp-enforce: blocked flows mirrored into XDP */
 	int failed;
 };
 
@@ -98,5 +100,13 @@ void engine_rejudge(struct engine *e, struct flow *f);
 int engine_finish(struct engine *e, double secs);
 
 double engine_elapsed(const struct timespec *t0);
+
+/*
+ * --xdp-enforce: attaches the XDP enforcer (-1 when it cannot, reported),
+ * and keeps its map and counters current; call sync from the control loop.
+ * engine_teardown() detaches it.
+ */
+int engine_xdp_open(struct engine *e);
+void engine_xdp_sync(struct engine *e);
 
 #endif
