@@ -9,7 +9,8 @@
  * table of those flows (tuple, tag, when refreshed, when last seen): the
  * ageing walk visits that table, never the kernel's map, and a flow is one
  * map entry however many times it is blocked. The table is sized once at
- * open to --xdp-flows; nothing is allocated afterwards.
+ * open to --xdp-flows, nothing is allocated afterwards, and its entries are
+ * kept dense so a walk costs the flows blocked, not the table's size.
  *
  * Why BPF links rather than netlink attachment: a link belongs to the file
  * descriptors that hold it, so when tundra exits in any way (SIGKILL, a
@@ -47,7 +48,6 @@ struct xdp_entry {
 	uint64_t tag;
 	uint64_t refreshed_ns;      /* the expiry in the map is refreshed_ns + ttl */
 	uint64_t seen_ns;           /* latest of: blocked, XDP's last sighting */
-	uint8_t used;
 	uint8_t ended;              /* the worker's flow is over */
 };
 
@@ -65,9 +65,7 @@ struct xdp_enforce {
 	uint64_t ttl_ns, refresh_ns, tcp_idle_ns, other_idle_ns;
 	uint64_t last_walk_ns;
 	uint64_t seed;
-	struct xdp_entry *ent;      /* cap entries */
-	uint32_t *free_ent;         /* stack of unused entry indexes */
-	uint32_t n_free;
+	struct xdp_entry *ent;      /* the n blocked flows, densely: walks cost what is blocked, not cap */
 	uint32_t *slot;             /* open addressing, linear probing: entry index + 1, 0 = empty */
 	uint32_t mask;
 	uint32_t cap, n;
@@ -169,17 +167,27 @@ static int map_write(struct xdp_enforce *x, struct xdp_entry *e, uint64_t now_ns
 	return 0;
 }
 
-static void drop_entry(struct xdp_enforce *x, uint32_t slot)
+/* The slot of entry idx (it is in the table). */
+static uint32_t slot_of(const struct xdp_enforce *x, uint32_t idx)
 {
-	uint32_t idx = x->slot[slot] - 1;
-	struct xdp_entry *e = &x->ent[idx];
+	uint32_t i = (uint32_t)x->ent[idx].hash & x->mask;
+	while (x->slot[i] != idx + 1)
+		i = (i + 1) & x->mask;
+	return i;
+}
+
+/* Takes entry idx out of the map and the table; the last entry moves into its place. */
+static void drop_entry(struct xdp_enforce *x, uint32_t idx)
+{
 	/* Gone already is fine: the LRU may have made room with it. */
-	if (bpf_map_delete_elem(x->map_fd, &e->key) != 0 && errno != ENOENT)
+	if (bpf_map_delete_elem(x->map_fd, &x->ent[idx].key) != 0 && errno != ENOENT)
 		x->st.map_errors++;
-	e->used = 0;
-	slot_clear(x, slot);
-	x->free_ent[x->n_free++] = idx;
-	x->n--;
+	slot_clear(x, slot_of(x, idx));
+	uint32_t last = --x->n;
+	if (idx != last) {
+		x->slot[slot_of(x, last)] = idx + 1;
+		x->ent[idx] = x->ent[last];
+	}
 }
 
 int xdp_enforce_block(struct xdp_enforce *x, const struct xdp_tuple *t, uint64_t tag, uint64_t now_ns)
@@ -199,14 +207,11 @@ int xdp_enforce_block(struct xdp_enforce *x, const struct xdp_tuple *t, uint64_t
 		x->st.refused++;
 		return -1;
 	}
-	uint32_t idx = x->free_ent[--x->n_free];
+	uint32_t idx = x->n;
 	struct xdp_entry *e = &x->ent[idx];
-	*e = (struct xdp_entry){.key = k, .t = *t, .hash = h, .tag = tag, .seen_ns = now_ns, .used = 1};
-	if (map_write(x, e, now_ns, 0) != 0) {
-		e->used = 0;
-		x->n_free++;
+	*e = (struct xdp_entry){.key = k, .t = *t, .hash = h, .tag = tag, .seen_ns = now_ns};
+	if (map_write(x, e, now_ns, 0) != 0)
 		return -1;
-	}
 	uint32_t i = (uint32_t)h & x->mask;
 	while (x->slot[i] != 0)
 		i = (i + 1) & x->mask;
@@ -223,7 +228,7 @@ void xdp_enforce_unblock(struct xdp_enforce *x, const struct xdp_tuple *t)
 	int64_t s = find(x, &k, key_hash(x, &k));
 	if (s < 0)
 		return;
-	drop_entry(x, (uint32_t)s);
+	drop_entry(x, x->slot[s] - 1);
 	x->st.unblocks++;
 }
 
@@ -254,15 +259,6 @@ static void read_counters(struct xdp_enforce *x)
 	x->st.passed = sum.passed;
 }
 
-/* The slot of entry idx (it is in the table). */
-static uint32_t slot_of(const struct xdp_enforce *x, uint32_t idx)
-{
-	uint32_t i = (uint32_t)x->ent[idx].hash & x->mask;
-	while (x->slot[i] != idx + 1)
-		i = (i + 1) & x->mask;
-	return i;
-}
-
 void xdp_enforce_age(struct xdp_enforce *x, uint64_t now_ns)
 {
 	/*
@@ -273,10 +269,13 @@ void xdp_enforce_age(struct xdp_enforce *x, uint64_t now_ns)
 	if (now_ns >= x->last_walk_ns && now_ns - x->last_walk_ns < x->refresh_ns / 4)
 		return;
 	x->last_walk_ns = now_ns;
-	for (uint32_t idx = 0; idx < x->cap; idx++) {
+	/* A dropped entry's place is taken by the last one, which is visited next. */
+	for (uint32_t idx = 0; idx < x->n;) {
 		struct xdp_entry *e = &x->ent[idx];
-		if (!e->used || now_ns < e->refreshed_ns + x->refresh_ns)
+		if (now_ns < e->refreshed_ns + x->refresh_ns) {
+			idx++;
 			continue;
+		}
 		struct tundra_xdp_val v;
 		int in_map = bpf_map_lookup_elem(x->map_fd, &e->key, &v) == 0;
 		if (in_map && v.last_hit_ns > e->seen_ns)
@@ -284,12 +283,13 @@ void xdp_enforce_age(struct xdp_enforce *x, uint64_t now_ns)
 		uint64_t idle = e->t.proto == 6 ? x->tcp_idle_ns : x->other_idle_ns;
 		uint64_t quiet = now_ns > e->seen_ns ? now_ns - e->seen_ns : 0;
 		if (quiet >= (e->ended ? idle : idle * XDP_UNENDED_IDLE_FACTOR)) {
-			drop_entry(x, slot_of(x, idx));
+			drop_entry(x, idx);
 			x->st.released++;
 			continue;
 		}
 		/* Not in the map (the LRU took it, or someone deleted it): put it back. */
 		map_write(x, e, now_ns, in_map ? v.last_hit_ns : 0);
+		idx++;
 	}
 }
 
@@ -297,11 +297,13 @@ unsigned int xdp_enforce_revisit(struct xdp_enforce *x, bool (*keep)(void *arg, 
 				 void *arg)
 {
 	unsigned int n = 0;
-	for (uint32_t idx = 0; idx < x->cap; idx++) {
+	for (uint32_t idx = 0; idx < x->n;) {
 		struct xdp_entry *e = &x->ent[idx];
-		if (!e->used || keep(arg, &e->t, e->tag))
+		if (keep(arg, &e->t, e->tag)) {
+			idx++;
 			continue;
-		drop_entry(x, slot_of(x, idx));
+		}
+		drop_entry(x, idx);
 		x->st.unblocks++;
 		n++;
 	}
@@ -336,7 +338,6 @@ void xdp_enforce_close(struct xdp_enforce *x)
 	}
 	bpf_object__close(x->obj);
 	free(x->ent);
-	free(x->free_ent);
 	free(x->slot);
 	free(x->percpu);
 	free(x);
@@ -402,6 +403,11 @@ struct xdp_enforce *xdp_enforce_open(const struct xdp_enforce_config *c, char *e
 			snprintf(err, errlen, "--xdp-enforce %s: no such interface", c->ifnames[i]);
 			return NULL;
 		}
+		for (unsigned int j = 0; j < i; j++)
+			if (ifindex[j] == ifindex[i]) {
+				snprintf(err, errlen, "--xdp-enforce %s: given twice", c->ifnames[i]);
+				return NULL;
+			}
 	}
 	struct xdp_enforce *x = calloc(1, sizeof(*x));
 	if (x == NULL) {
@@ -415,22 +421,18 @@ struct xdp_enforce *xdp_enforce_open(const struct xdp_enforce_config *c, char *e
 	x->tcp_idle_ns = c->tcp_idle_ns;
 	x->other_idle_ns = c->other_idle_ns;
 	x->mask = pow2_at_least((uint64_t)x->cap * 2) - 1;
-	x->n_free = x->cap;
 	x->n_cpus = libbpf_num_possible_cpus();
 	if (getrandom(&x->seed, sizeof(x->seed), 0) != sizeof(x->seed))
 		x->seed = xdp_now_ns();
 	if (x->n_cpus > 0) {
 		x->ent = calloc(x->cap, sizeof(*x->ent));
-		x->free_ent = malloc((size_t)x->cap * sizeof(*x->free_ent));
 		x->slot = calloc((size_t)x->mask + 1, sizeof(*x->slot));
 		x->percpu = calloc((size_t)x->n_cpus, sizeof(*x->percpu));
 	}
-	if (x->ent == NULL || x->free_ent == NULL || x->slot == NULL || x->percpu == NULL) {
+	if (x->ent == NULL || x->slot == NULL || x->percpu == NULL) {
 		snprintf(err, errlen, "--xdp-enforce: no memory for %u flows", x->cap);
 		goto fail;
 	}
-	for (uint32_t i = 0; i < x->cap; i++)
-		x->free_ent[i] = x->cap - 1 - i;
 
 	libbpf_print_fn_t prev_log = libbpf_set_print(libbpf_log);
 	LIBBPF_OPTS(bpf_object_open_opts, oo, .object_name = "tundra_xdp");
