@@ -97,8 +97,13 @@ def teardown():
                 pass
 
 
-def ping(name, dst):
-    return ns(name, "ping", "-c", "1", "-W", "1", "-q", dst, check=False).returncode == 0
+def ping(name, dst, wait="1"):
+    return ns(name, "ping", "-c", "1", "-W", wait, "-q", dst, check=False).returncode == 0
+
+
+def tunnel_up():
+    """One quick probe: waits for the tunnel to come back are measured in tenths of seconds."""
+    return ping(NS_C, TUN_SRV, wait="0.3")
 
 
 def wait_for(pred, secs, step=0.2):
@@ -343,7 +348,7 @@ try:
     c.eq(st["xdp_flows"], 0, "reloaded: the flow left the XDP map")
     c.check(st["xdp_unblocks"] >= 1, f"reloaded: counted as unblocked ({st['xdp_unblocks']})")
     c.check("no longer drop under generation 2: unblocked" in a_err(), "reloaded: tundra says why it unblocked")
-    back = wait_for(lambda: ping(NS_C, TUN_SRV), 20)
+    back = wait_for(tunnel_up, 20, step=0.05)
     c.check(back is not None, f"reloaded: the tunnel works again (after {back or 0:.1f} s)")
     non_vpn_ok(echo, "after the reload")
 
@@ -359,7 +364,7 @@ try:
     e0 = xdp_stats(sock)["xdp_expired"]
     a.send_signal(signal.SIGSTOP)
     t_stop = time.monotonic()
-    freed = wait_for(lambda: ping(NS_C, TUN_SRV), TTL + 6)
+    freed = wait_for(tunnel_up, TTL + 6, step=0.05)
     since = time.monotonic() - t_stop
     c.check(freed is not None and since <= TTL + 2,
             f"stopped tundra: its block stops matching within the TTL ({since:.1f} s, TTL {TTL} s)")
@@ -407,7 +412,7 @@ try:
     b.kill()
     b.wait(timeout=10)
     t_kill = time.monotonic()
-    freed = wait_for(lambda: ping(NS_C, TUN_SRV), TTL + 6)
+    freed = wait_for(tunnel_up, TTL + 6, step=0.05)
     since = time.monotonic() - t_kill
     c.check(freed is not None and since <= TTL + 2, f"killed tundra: the tunnel works again ({since:.1f} s)")
     c.check(not xdp_on("tx-rc") and not xdp_on("tx-rs"), "killed tundra: the kernel detached its program")
