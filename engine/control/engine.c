@@ -39,111 +39,6 @@ static int keep_record(struct engine *e, const struct flow *f)
 	return 0;
 }
 
-/* ---- XDP enforcement: verdicts into the kernel's block map (xdp.h) ---- */
-
-/*
- * The one place a flow record becomes what the XDP side keeps: its tuple
- * from the client, and in the tag what judging it again takes (app and how
- * sure the classifier was).
- */
-static void xdp_tuple_of(const struct flow *f, struct xdp_tuple *t, uint64_t *tag)
-{
-	const struct flow_key *k = &f->key;
-	t->ip_version = k->ip_version;
-	t->proto = k->proto;
-	memcpy(t->src, f->client_is_lo ? k->addr_lo : k->addr_hi, sizeof(t->src));
-	memcpy(t->dst, f->client_is_lo ? k->addr_hi : k->addr_lo, sizeof(t->dst));
-	t->sport = f->client_is_lo ? k->port_lo : k->port_hi;
-	t->dport = f->client_is_lo ? k->port_hi : k->port_lo;
-	*tag = (uint64_t)f->app | (uint64_t)f->result << 8;
-}
-
-/*
- * After a reload: would this blocked flow still drop under the registry now
- * serving? Judged here because a worker may never see the flow again: XDP
- * drops its packets before a mirror behind it does.
- */
-static bool xdp_still_drops(void *arg, const struct xdp_tuple *t, uint64_t tag)
-{
-	struct engine *e = arg;
-	struct flow f;
-	memset(&f, 0, sizeof(f));
-	f.key.ip_version = t->ip_version;
-	f.key.proto = t->proto;
-	memcpy(f.key.addr_lo, t->src, sizeof(f.key.addr_lo));
-	memcpy(f.key.addr_hi, t->dst, sizeof(f.key.addr_hi));
-	f.key.port_lo = t->sport;
-	f.key.port_hi = t->dport;
-	f.client_is_lo = 1;
-	f.phase = FLOW_DECIDED;
-	f.app = (uint8_t)tag;
-	f.result = (uint8_t)(tag >> 8);
-	struct timespec ts;
-	clock_gettime(CLOCK_REALTIME, &ts);
-	verdict_decide(&f, e->sh->registry, &e->sh->policy, e->sh->can_enforce,
-		       (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec);
-	return f.drop;
-}
-
-/* A verdict that drops blocks the flow in XDP, one that does not unblocks it; an end record ends it. */
-static void xdp_take_record(struct engine *e, const struct flow *f)
-{
-	struct xdp_tuple t;
-	uint64_t tag;
-	xdp_tuple_of(f, &t, &tag);
-	if (f->kind != RECORD_VERDICT)
-		xdp_enforce_end(e->xdp, &t);
-	else if (f->drop)
-		xdp_enforce_block(e->xdp, &t, tag, xdp_now_ns());
-	else
-		xdp_enforce_unblock(e->xdp, &t);
-}
-
-int engine_xdp_open(struct engine *e)
-{
-	struct xdp_enforce_config c = {
-		.ifnames = e->o.xdp_enforce.v,
-		.n_ifnames = e->o.xdp_enforce.n,
-		.ttl_s = e->o.xdp_ttl_s,
-		.max_flows = e->o.xdp_flows,
-		.tcp_idle_ns = (uint64_t)e->o.tcp_timeout_s * 1000000000ull,
-		.other_idle_ns = (uint64_t)e->o.udp_timeout_s * 1000000000ull,
-		.generic = e->o.xdp_generic,
-	};
-	char err[512];
-	e->xdp = xdp_enforce_open(&c, err, sizeof(err));
-	if (e->xdp == NULL) {
-		fprintf(stderr, "tundra: %s\n", err);
-		return -1;
-	}
-	engine_xdp_sync(e);
-	fprintf(stderr, "tundra: XDP enforcer on %u interface(s) (%" PRIu64 " native, %" PRIu64
-			" generic): up to %u blocked flows, each stops matching %u s after tundra stops refreshing it%s\n",
-		c.n_ifnames, e->ctl.xdp_native, e->ctl.xdp_generic, c.max_flows, c.ttl_s,
-		e->ctl.enforce_active ? "" : "; nothing is enforced (monitor mode or no registry): all passes");
-	return 0;
-}
-
-void engine_xdp_sync(struct engine *e)
-{
-	if (e->xdp == NULL)
-		return;
-	xdp_enforce_age(e->xdp, xdp_now_ns());
-	struct xdp_enforce_stats st;
-	xdp_enforce_get_stats(e->xdp, &st);
-	e->ctl.xdp_native = st.ifaces_native;
-	e->ctl.xdp_generic = st.ifaces_generic;
-	e->ctl.xdp_flows = st.flows;
-	e->ctl.xdp_blocks = st.blocks;
-	e->ctl.xdp_unblocks = st.unblocks;
-	e->ctl.xdp_released = st.released;
-	e->ctl.xdp_refused = st.refused;
-	e->ctl.xdp_map_errors = st.map_errors;
-	e->ctl.xdp_dropped = st.dropped;
-	e->ctl.xdp_expired = st.expired;
-	e->ctl.xdp_passed = st.passed;
-}
-
 static void take_event(struct engine *e, const struct flow *f)
 {
 	e->ctl.verdict_events++;
@@ -202,7 +97,7 @@ void engine_drain_records(struct engine *e)
 		while ((n = rte_ring_dequeue_burst_elem(e->w[i]->records, buf, sizeof(buf[0]), 32, NULL)) > 0) {
 			for (unsigned int k = 0; k < n; k++) {
 				if (e->xdp)
-					xdp_take_record(e, &buf[k]);
+					engine_xdp_record(e, &buf[k]);
 				if (buf[k].kind == RECORD_VERDICT) {
 					take_event(e, &buf[k]);
 					/* A flow's first verdict is what ties are made from. */
@@ -431,12 +326,7 @@ int engine_finish(struct engine *e, double secs)
 	fprintf(stderr, "  counters reconcile: %s\n", bad ? "NO" : "yes");
 	if (e->ctl.registry_alarm)
 		fprintf(stderr, "  ALARM: enforce was asked for but no registry served\n");
-	if (e->xdp)
-		fprintf(stderr,
-			"  xdp: dropped=%" PRIu64 " expired=%" PRIu64 " passed=%" PRIu64 " flows: blocked=%" PRIu64
-			" unblocked=%" PRIu64 " released=%" PRIu64 " in_map=%" PRIu64 " refused=%" PRIu64 " map_errors=%" PRIu64 "\n",
-			e->ctl.xdp_dropped, e->ctl.xdp_expired, e->ctl.xdp_passed, e->ctl.xdp_blocks, e->ctl.xdp_unblocks,
-			e->ctl.xdp_released, e->ctl.xdp_flows, e->ctl.xdp_refused, e->ctl.xdp_map_errors);
+	engine_xdp_summary(e, stderr);
 	if (e->o.stats_json) {
 		FILE *f = fopen(e->o.stats_json, "w");
 		if (f == NULL) {
@@ -522,11 +412,7 @@ void engine_reload_registry(struct engine *e, bool force, char *reply, size_t rl
 	set_enforce(e);
 	rte_rcu_qsbr_synchronize(e->sh->qsbr, RTE_QSBR_THRID_INVALID);
 	registry_free((struct registry *)(uintptr_t)prev);
-	unsigned int freed = e->xdp ? xdp_enforce_revisit(e->xdp, xdp_still_drops, e) : 0;
-	if (freed)
-		fprintf(stderr, "tundra: %u flow(s) blocked in XDP no longer drop under generation %" PRIu64 ": unblocked\n",
-			freed, e->generation);
-	engine_xdp_sync(e);
+	engine_xdp_reloaded(e);
 	snprintf(reply, rlen, "ok: registry generation %" PRIu64 " serving: %u entries, loaded and swapped in %.3f s",
 		 e->generation, st.entries, engine_elapsed(&t0));
 out:

@@ -102,11 +102,17 @@ int engine_finish(struct engine *e, double secs);
 double engine_elapsed(const struct timespec *t0);
 
 /*
- * --xdp-enforce: attaches the XDP enforcer (-1 when it cannot, reported),
- * and keeps its map and counters current; call sync from the control loop.
+ * --xdp-enforce (engine_xdp.c): attaches the XDP enforcer (-1 when it
+ * cannot, reported); sync keeps its map and counters current, from the
+ * control loop; record takes each verdict event and end record; reloaded
+ * unblocks what no longer drops under a new registry; summary is its line
+ * of the end-of-run summary. All do nothing without --xdp-enforce;
  * engine_teardown() detaches it.
  */
 int engine_xdp_open(struct engine *e);
 void engine_xdp_sync(struct engine *e);
+void engine_xdp_record(struct engine *e, const struct flow *f);
+void engine_xdp_reloaded(struct engine *e);
+void engine_xdp_summary(const struct engine *e, FILE *out);
 
 #endif
