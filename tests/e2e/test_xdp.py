@@ -46,7 +46,7 @@ TTL = 3
 EAL = ["--no-huge", "-m", "512", "--no-pci", "--no-shconf", "--no-telemetry", "--log-level=*:error"]
 
 c = Checks("e2e_xdp", verbose=True)
-tmp = tempfile.mkdtemp(prefix="tundra-xdp-")
+tmp = None  # made once the preconditions hold
 procs = []
 
 
@@ -213,6 +213,7 @@ if not os.path.exists("/dev/net/tun"):
     sys.exit(SKIP)
 
 teardown()  # what an interrupted earlier run left
+tmp = tempfile.mkdtemp(prefix="tundra-xdp-")
 try:
     log("namespaces: client, router, server; mirror veth pair on the router")
     for n in (NS_C, NS_R, NS_S):
