@@ -110,6 +110,14 @@ struct opt_stall {
 	    "a worker without heartbeat this long raises the alarm")                                         \
 	OPT("stats-interval", STATS_INTERVAL, UINT, stats_interval_s, 1, 0, 86400, CMD_RUN, "S",             \
 	    "a stats line on stderr this often (0: never)")                                                  \
+	OPT("xdp-enforce", XDP_ENFORCE, LIST, xdp_enforce, OPT_EMPTY_LIST, 0, 0, CMD_RUN, "IFACE",                 \
+	    "drop blocked flows in XDP on this Linux interface too (repeatable; docs/deploy.md)")           \
+	OPT("xdp-ttl", XDP_TTL, UINT, xdp_ttl_s, 10, 2, 3600, CMD_RUN, "S",                                  \
+	    "an XDP block tundra stops refreshing stops matching after S seconds (10)")                     \
+	OPT("xdp-flows", XDP_FLOWS, UINT, xdp_flows, 65536, 64, 1u << 22, CMD_RUN, "N",                       \
+	    "blocked flows the XDP map holds at once (65536)")                                               \
+	OPT("xdp-generic", XDP_GENERIC, FLAG, xdp_generic, 0, 0, 0, CMD_RUN, NULL,                            \
+	    "attach XDP in generic (SKB) mode without trying native")                                        \
 	OPT("test-stall-worker", TEST_STALL, STALL, stall, OPT_NO_STALL, 0, 0, CMD_RUN, "W:MS",                   \
 	    "fault injection: worker W stops polling once for MS ms")
 

@@ -49,6 +49,7 @@ void ctlsock_serve(struct engine *e, int lfd)
 		ssize_t n = read(c, cmd, sizeof(cmd) - 1);
 		cmd[n > 0 ? n : 0] = '\0';
 		cmd[strcspn(cmd, "\r\n")] = '\0';
+		/* Room for the whole stats object with every counter, which a short answer cut. */
 		char reply[16384];
 		if (strcmp(cmd, "reload") == 0 || strcmp(cmd, "reload force") == 0) {
 			engine_reload_registry(e, cmd[6] != '\0', reply, sizeof(reply));

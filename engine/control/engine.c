@@ -157,6 +157,8 @@ void engine_drain_records(struct engine *e)
 		unsigned int n;
 		while ((n = rte_ring_dequeue_burst_elem(e->w[i]->records, buf, sizeof(buf[0]), 32, NULL)) > 0) {
 			for (unsigned int k = 0; k < n; k++) {
+				if (e->xdp)
+					engine_xdp_record(e, &buf[k]);
 				if (buf[k].kind == RECORD_VERDICT) {
 					take_event(e, &buf[k]);
 					/* A flow's first verdict is what ties are made from. */
@@ -360,6 +362,8 @@ void engine_teardown(struct engine *e)
 		rte_free(e->sh->qsbr);
 		rte_free(e->sh);
 	}
+	xdp_enforce_close(e->xdp);
+	e->xdp = NULL;
 	classify_db_free(&e->cdb);
 	tie_table_free(e->ties);
 	free(e->tally);
@@ -404,6 +408,7 @@ int engine_finish(struct engine *e, double secs)
 	fprintf(stderr, "  counters reconcile: %s\n", bad ? "NO" : "yes");
 	if (e->ctl.registry_alarm)
 		fprintf(stderr, "  ALARM: enforce was asked for but no registry served\n");
+	engine_xdp_summary(e, stderr);
 	if (e->o.stats_json) {
 		FILE *f = fopen(e->o.stats_json, "w");
 		if (f == NULL) {
@@ -495,6 +500,7 @@ void engine_reload_registry(struct engine *e, bool force, char *reply, size_t rl
 	set_enforce(e);
 	rte_rcu_qsbr_synchronize(e->sh->qsbr, RTE_QSBR_THRID_INVALID);
 	registry_free((struct registry *)(uintptr_t)prev);
+	engine_xdp_reloaded(e);
 	snprintf(reply, rlen, "ok: registry generation %" PRIu64 " serving: %u entries, loaded and swapped in %.3f s",
 		 e->generation, st.entries, engine_elapsed(&t0));
 out:

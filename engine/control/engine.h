@@ -24,6 +24,7 @@
 #include "stats.h"
 #include "tie.h"
 #include "worker.h"
+#include "xdp.h"
 
 #define ENGINE_MAX_WORKERS 64
 #define RECORD_RING_SIZE 4096
@@ -70,6 +71,7 @@ struct engine {
 	struct registrant_catalogue *cat; /* every registrant loaded, for the records' registrant rows */
 	struct output_ctx out;
 	uint64_t generation;        /* of the registry serving, 0 = none */
+	struct xdp_enforce *xdp;    /* live, --xdp-enforce: blocked flows mirrored into XDP */
 	int failed;
 };
 
@@ -105,5 +107,19 @@ void engine_rejudge(struct engine *e, struct flow_record *f);
 int engine_finish(struct engine *e, double secs);
 
 double engine_elapsed(const struct timespec *t0);
+
+/*
+ * --xdp-enforce (engine_xdp.c): attaches the XDP enforcer (-1 when it
+ * cannot, reported); sync keeps its map and counters current, from the
+ * control loop; record takes each verdict event and end record; reloaded
+ * unblocks what no longer drops under a new registry; summary is its line
+ * of the end-of-run summary. All do nothing without --xdp-enforce;
+ * engine_teardown() detaches it.
+ */
+int engine_xdp_open(struct engine *e);
+void engine_xdp_sync(struct engine *e);
+void engine_xdp_record(struct engine *e, const struct flow_record *f);
+void engine_xdp_reloaded(struct engine *e);
+void engine_xdp_summary(const struct engine *e, FILE *out);
 
 #endif

@@ -74,6 +74,8 @@ int live_run(struct engine *e)
 	}
 	if (engine_setup(e) != 0)
 		goto out;
+	if (e->o.xdp_enforce.n && engine_xdp_open(e) != 0)
+		goto out;
 	e->ties = tie_table_create(TIE_LIVE_FLOWS);
 	if (e->ties == NULL) {
 		fprintf(stderr, "tundra: no memory for the tie table\n");
@@ -218,6 +220,7 @@ int live_run(struct engine *e)
 		if (poll(&pfd, ctl_fd >= 0 ? 1 : 0, 100) < 0 && errno != EINTR)
 			break;
 		engine_drain_records(e);
+		engine_xdp_sync(e);
 		if (ctl_fd >= 0)
 			ctlsock_serve(e, ctl_fd);
 		if (got_reload) {
@@ -275,6 +278,7 @@ int live_run(struct engine *e)
 	if (e->dist && e->dist->port_tx_failed)
 		fprintf(stderr, "tundra: %" PRIu64 " forwarded frames refused by the TX port\n", e->dist->port_tx_failed);
 	engine_drain_records(e);
+	engine_xdp_sync(e);
 	rc = engine_finish(e, engine_elapsed(&t0)) ? 1 : 0;
 	for (int p = 0; p < n_ports; p++)
 		port_close((uint16_t)ports[p]);

@@ -36,7 +36,28 @@
 	C(tie_relabels, "tie_relabels", "ties_total", "kind=\"relabelled\"", COUNTER,                       \
 	  "Flows tied to a flow of the same VPN session, and of them relabelled.")                           \
 	C(tie_evicted, "tie_evicted", "tie_evicted_total", NULL, COUNTER,                                    \
-	  "Flows the full tie table forgot (their ties are lost).")
+	  "Flows the full tie table forgot (their ties are lost).")                                          \
+	C(xdp_native, "xdp_native", "xdp_interfaces", "mode=\"native\"", GAUGE,                                \
+	  "Interfaces the XDP enforcer is attached to, by mode.")                                            \
+	C(xdp_generic, "xdp_generic", "xdp_interfaces", "mode=\"generic\"", GAUGE,                             \
+	  "Interfaces the XDP enforcer is attached to, by mode.")                                            \
+	C(xdp_flows, "xdp_flows", "xdp_blocked_flows", NULL, GAUGE, "Flows in the XDP block map.")             \
+	C(xdp_blocks, "xdp_blocks", "xdp_flow_changes_total", "change=\"blocked\"", COUNTER,                   \
+	  "Flows put in the XDP block map, and taken out: verdict no longer drops, or flow over (released).") \
+	C(xdp_unblocks, "xdp_unblocks", "xdp_flow_changes_total", "change=\"unblocked\"", COUNTER,             \
+	  "Flows put in the XDP block map, and taken out: verdict no longer drops, or flow over (released).") \
+	C(xdp_released, "xdp_released", "xdp_flow_changes_total", "change=\"released\"", COUNTER,              \
+	  "Flows put in the XDP block map, and taken out: verdict no longer drops, or flow over (released).") \
+	C(xdp_refused, "xdp_refused", "xdp_errors_total", "error=\"full\"", COUNTER,                           \
+	  "XDP blocks not made (full: --xdp-flows reached), and XDP map operations the kernel refused (map).")              \
+	C(xdp_map_errors, "xdp_map_errors", "xdp_errors_total", "error=\"map\"", COUNTER,                      \
+	  "XDP blocks not made (full: --xdp-flows reached), and XDP map operations the kernel refused (map).")              \
+	C(xdp_dropped, "xdp_dropped", "xdp_packets_total", "result=\"dropped\"", COUNTER,                      \
+	  "Packets the XDP enforcer saw: dropped (blocked flow), expired (blocked, not refreshed: passed), passed.") \
+	C(xdp_expired, "xdp_expired", "xdp_packets_total", "result=\"expired\"", COUNTER,                      \
+	  "Packets the XDP enforcer saw: dropped (blocked flow), expired (blocked, not refreshed: passed), passed.") \
+	C(xdp_passed, "xdp_passed", "xdp_packets_total", "result=\"passed\"", COUNTER,                         \
+	  "Packets the XDP enforcer saw: dropped (blocked flow), expired (blocked, not refreshed: passed), passed.")
 
 struct control_stats {
 #define CONTROL_FIELD(field, ...) uint64_t field;

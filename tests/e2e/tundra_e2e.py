@@ -16,18 +16,21 @@ WILD = os.path.normpath(os.path.join(SRC, "..", "shared", "pcaps", "wild"))
 class Checks:
     """Counts assertions; a test exits non-zero if any failed."""
 
-    def __init__(self, name):
-        self.name, self.total, self.failed = name, 0, 0
+    def __init__(self, name, verbose=False):
+        """verbose: passing checks are printed too (ok: ...), for tests whose run is a story."""
+        self.name, self.total, self.failed, self.verbose = name, 0, 0, verbose
 
     def check(self, cond, what):
         self.total += 1
         if not cond:
             self.failed += 1
             print(f"FAIL: {what}", file=sys.stderr)
+        elif self.verbose:
+            print(f"ok: {what}", file=sys.stderr)
         return cond
 
     def eq(self, a, b, what):
-        return self.check(a == b, f"{what}: {a!r} != {b!r}")
+        return self.check(a == b, f"{what}: {a!r} != {b!r}" if a != b else f"{what}: {a!r}")
 
     def done(self):
         print(f"{self.name}: {self.total} checks, {self.failed} failed", file=sys.stderr)
