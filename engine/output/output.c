@@ -176,6 +176,12 @@ void output_tie_explain(FILE *out, const struct tie_link *t, const char *indent)
 		classifier_name(t->peer.app), cell, t->relabel ? ": relabelled by the tie (likely)" : "");
 }
 
+/* Which directions the box saw: an asymmetric route shows one. */
+static const char *seen_name(const struct flow_record *f)
+{
+	return f->pkts[CLS_C2S] && f->pkts[CLS_S2C] ? "both" : f->pkts[CLS_C2S] ? "client" : "server";
+}
+
 void output_flow_json(FILE *out, const struct output_ctx *o, const struct flow_record *f, const struct tie_link *tie)
 {
 	const struct classify_db *cdb = o->cdb;
@@ -190,9 +196,10 @@ void output_flow_json(FILE *out, const struct output_ctx *o, const struct flow_r
 	l4_json(out, f->key.proto);
 	fprintf(out,
 		",\"src_ip\":\"%s\",\"src_port\":%u,\"dst_ip\":\"%s\",\"dst_port\":%u,\"vlan\":%u,"
-		"\"pkts_c2s\":%" PRIu64 ",\"pkts_s2c\":%" PRIu64 ",\"bytes_c2s\":%" PRIu64 ",\"bytes_s2c\":%" PRIu64,
+		"\"pkts_c2s\":%" PRIu64 ",\"pkts_s2c\":%" PRIu64 ",\"bytes_c2s\":%" PRIu64 ",\"bytes_s2c\":%" PRIu64
+		",\"seen\":\"%s\"",
 		cli, cport, srv, sport, f->key.zone, f->pkts[CLS_C2S], f->pkts[CLS_S2C], f->bytes[CLS_C2S],
-		f->bytes[CLS_S2C]);
+		f->bytes[CLS_S2C], seen_name(f));
 	fputs(",\"app\":", out);
 	json_str(out, classifier_name(f->app));
 	fprintf(out, ",\"vpn\":%s,\"verdict\":\"%s\",\"dropped\":%s", f->app ? "true" : "false",
@@ -271,10 +278,10 @@ void output_event_json(FILE *out, const struct output_ctx *o, const struct flow_
 	fprintf(out,
 		",\"src_ip\":\"%s\",\"src_port\":%u,\"dst_ip\":\"%s\",\"dst_port\":%u,\"ts_first\":%" PRIu64
 		".%06" PRIu64 ",\"pkts_c2s\":%" PRIu64 ",\"pkts_s2c\":%" PRIu64 ",\"bytes_c2s\":%" PRIu64
-		",\"bytes_s2c\":%" PRIu64
+		",\"bytes_s2c\":%" PRIu64 ",\"seen\":\"%s\""
 		",\"app\":",
 		cli, cport, srv, sport, (uint64_t)(f->ts_first / 1000000000u), (uint64_t)(f->ts_first % 1000000000u / 1000),
-		f->pkts[CLS_C2S], f->pkts[CLS_S2C], f->bytes[CLS_C2S], f->bytes[CLS_S2C]);
+		f->pkts[CLS_C2S], f->pkts[CLS_S2C], f->bytes[CLS_C2S], f->bytes[CLS_S2C], seen_name(f));
 	json_str(out, classifier_name(f->app));
 	fprintf(out, ",\"verdict\":\"%s\",\"previous\":", verdict_name(f->verdict));
 	if (f->prev_verdict < VERDICT_COUNT)
