@@ -10,18 +10,21 @@ static const char *const outcome_names[] = {TUNDRA_OUTCOMES(LABEL_NAME)};
 static const char *const disposition_names[] = {TUNDRA_DISPOSITIONS(LABEL_NAME)};
 static const char *const stage_names[] = {TUNDRA_STAGES(LABEL_NAME)};
 static const char *const verdict_names[] = {TUNDRA_VERDICTS(LABEL_NAME)};
+static const char *const encap_names[] = {TUNDRA_ENCAPS(LABEL_NAME)};
 #undef LABEL_NAME
 
 const struct label_set labels_outcome = {"outcome", OUT_COUNT, outcome_names};
 const struct label_set labels_disposition = {"disposition", DISP_COUNT, disposition_names};
 const struct label_set labels_stage = {"stage", STAGE_COUNT, stage_names};
 const struct label_set labels_verdict = {"verdict", VERDICT_COUNT, verdict_names};
+const struct label_set labels_encap = {"encap", ENCAP_COUNT, encap_names};
 
 #define COUNTER_LABELS_ONE NULL
 #define COUNTER_LABELS_OUTCOME &labels_outcome
 #define COUNTER_LABELS_DISPOSITION &labels_disposition
 #define COUNTER_LABELS_STAGE &labels_stage
 #define COUNTER_LABELS_VERDICT &labels_verdict
+#define COUNTER_LABELS_ENCAP &labels_encap
 
 const struct counter_desc counter_descs[] = {
 #define COUNTER_DESC(field, labels, group, key, metric, mlabel, type, pw, help)                              \

@@ -175,7 +175,7 @@ void tie_relabel(struct flow *f, const struct tie_link *l)
 
 static bool same_hosts(const struct flow_key *a, const struct flow_key *b)
 {
-	return a->ip_version == b->ip_version && a->vlan == b->vlan && memcmp(a->addr_lo, b->addr_lo, 16) == 0 &&
+	return a->ip_version == b->ip_version && a->zone == b->zone && memcmp(a->addr_lo, b->addr_lo, 16) == 0 &&
 	       memcmp(a->addr_hi, b->addr_hi, 16) == 0;
 }
 
@@ -286,7 +286,7 @@ static int host_pair_cmp(const struct flow_key *a, const struct flow_key *b)
 	if (c == 0)
 		c = (int)a->ip_version - (int)b->ip_version;
 	if (c == 0)
-		c = (int)a->vlan - (int)b->vlan;
+		c = (int)a->zone - (int)b->zone;
 	return c;
 }
 
@@ -402,8 +402,8 @@ static uint32_t host_pair_hash(const struct flow_key *k)
 	for (unsigned int i = 0; i < 16; i++)
 		h = (h ^ k->addr_hi[i]) * 16777619u;
 	h = (h ^ k->ip_version) * 16777619u;
-	h = (h ^ (k->vlan & 0xff)) * 16777619u;
-	h = (h ^ (k->vlan >> 8)) * 16777619u;
+	h = (h ^ (k->zone & 0xff)) * 16777619u;
+	h = (h ^ (k->zone >> 8)) * 16777619u;
 	return h ^ (h >> 15);
 }
 

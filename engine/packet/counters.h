@@ -59,6 +59,23 @@
 	L(ALLOW, "allow", "VPN to a registered endpoint")                                                   \
 	L(BLOCK, "block", "VPN to an unregistered endpoint")
 
+/*
+ * Outer headers the parser peels to reach the subscriber's packet (parse.c),
+ * each counted once per packet that carried it. A bit of pkt_outer.kinds each.
+ */
+#define TUNDRA_ENCAPS(L)                                                                                     \
+	L(VLAN, "vlan", "one 802.1Q tag in front of an Ethernet payload")                                   \
+	L(QINQ, "qinq", "two stacked tags (802.1ad S-tag and C-tag)")                                       \
+	L(MPLS, "mpls", "MPLS label stack (RFC 3032), incl. a pseudowire control word and Ethernet")       \
+	L(GRE, "gre", "GRE version 0 carrying IP or MPLS (RFC 2784/2890)")                                 \
+	L(GRE_TEB, "gre_teb", "GRE carrying Ethernet (transparent Ethernet bridging, NVGRE)")              \
+	L(VXLAN, "vxlan", "VXLAN on UDP 4789/8472 (RFC 7348)")                                              \
+	L(GTPU, "gtpu", "GTP-U G-PDU on UDP 2152 (3GPP TS 29.281)")                                         \
+	L(IPIP, "ipip", "IPv4 in IPv4 or IPv6 (RFC 2003, RFC 2473)")                                        \
+	L(6IN4, "6in4", "IPv6 in IPv4, protocol 41 (RFC 4213)")                                             \
+	L(6IN6, "6in6", "IPv6 in IPv6, next header 41 (RFC 2473)")                                          \
+	L(TEREDO, "teredo", "IPv6 in UDP 3544 (RFC 4380)")
+
 #define LABEL_ENUM_OUT(E, name, help) OUT_##E,
 enum outcome { TUNDRA_OUTCOMES(LABEL_ENUM_OUT) OUT_COUNT };
 #define LABEL_ENUM_DISP(E, name, help) DISP_##E,
@@ -67,6 +84,8 @@ enum disposition { TUNDRA_DISPOSITIONS(LABEL_ENUM_DISP) DISP_COUNT };
 enum stage { TUNDRA_STAGES(LABEL_ENUM_STAGE) STAGE_COUNT };
 #define LABEL_ENUM_VERDICT(E, name, help) VERDICT_##E,
 enum verdict { TUNDRA_VERDICTS(LABEL_ENUM_VERDICT) VERDICT_COUNT };
+#define LABEL_ENUM_ENCAP(E, name, help) ENCAP_##E,
+enum encap { TUNDRA_ENCAPS(LABEL_ENUM_ENCAP) ENCAP_COUNT };
 #define STAGE_SAMPLE_MASK 63
 
 struct label_set {
@@ -74,13 +93,13 @@ struct label_set {
 	unsigned int n;
 	const char *const *names;
 };
-extern const struct label_set labels_outcome, labels_disposition, labels_stage, labels_verdict;
+extern const struct label_set labels_outcome, labels_disposition, labels_stage, labels_verdict, labels_encap;
 
 /* ---- the counters ---- */
 
 /*
  * C(field, labels, group, key, metric, metric label, type, per worker, help)
- *   labels  ONE, or a label set (OUTCOME, DISPOSITION, STAGE, VERDICT): the
+ *   labels  ONE, or a label set (OUTCOME, DISPOSITION, STAGE, VERDICT, ENCAP): the
  *           field is an array, one element per label value
  *   group   the JSON object it sits in ("" = top level); telemetry names it
  *           group_key, or key_value for an array's elements
@@ -99,6 +118,8 @@ extern const struct label_set labels_outcome, labels_disposition, labels_stage, 
 	  "Packets received, by outcome (each packet has exactly one).")                                     \
 	C(disp, DISPOSITION, "", "disposition", "packets_handled_total", NULL, COUNTER, 0,                    \
 	  "Packets by what became of them (each packet has exactly one).")                                  \
+	C(encap, ENCAP, "", "encap", "encap_packets_total", NULL, COUNTER, 0,                                 \
+	  "Packets by outer header peeled to reach the inner flow (once per kind a packet carries).")       \
 	C(flows_created, ONE, "flows", "created", "flows_total", "event=\"created\"", COUNTER, 0,             \
 	  "Flow table events.")                                                                              \
 	C(flows_expired, ONE, "flows", "expired", "flows_total", "event=\"expired\"", COUNTER, 0,             \
@@ -152,6 +173,7 @@ extern const struct label_set labels_outcome, labels_disposition, labels_stage, 
 #define COUNTER_DIM_DISPOSITION [DISP_COUNT]
 #define COUNTER_DIM_STAGE [STAGE_COUNT]
 #define COUNTER_DIM_VERDICT [VERDICT_COUNT]
+#define COUNTER_DIM_ENCAP [ENCAP_COUNT]
 
 struct worker_stats {
 #define COUNTER_FIELD(field, labels, ...) uint64_t field COUNTER_DIM_##labels;

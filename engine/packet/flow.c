@@ -2,6 +2,7 @@
 #include "flow.h"
 
 #include <errno.h>
+#include <stddef.h>
 #include <string.h>
 
 #include <rte_byteorder.h>
@@ -39,6 +40,7 @@ struct flow_table {
 
 /* rte_hash has no tuned compare for 40-byte keys and would call memcmp. */
 _Static_assert(sizeof(struct flow_key) == 40, "flow_key_eq compares 40 bytes");
+_Static_assert(offsetof(struct flow_key, proto) == 39, "zone and ip_version fill the key's last word with proto");
 
 static int flow_key_eq(const void *k1, const void *k2, size_t len)
 {
@@ -149,7 +151,7 @@ uint32_t flow_key_make(const struct pkt_info *pi, struct flow_key *key, bool *sr
 	memcpy(key->addr_hi, a_hi, 16);
 	key->port_lo = lo ? pi->src_port : pi->dst_port;
 	key->port_hi = lo ? pi->dst_port : pi->src_port;
-	key->vlan = pi->vlan;
+	key->zone = pi->zone;
 	key->proto = pi->l4_proto;
 	key->ip_version = pi->ip_version;
 	*src_is_lo = lo;

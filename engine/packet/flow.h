@@ -20,9 +20,15 @@ struct flow_key {
 	uint8_t addr_hi[16];
 	uint16_t port_lo;
 	uint16_t port_hi;
-	uint16_t vlan;
+	/*
+	 * One word: the zone (parse.h; the VLAN id for a single tag, as the
+	 * field it replaces held), the IP version (4 or 6) and the protocol.
+	 * Every bit is assigned by flow_key_make, so the key has no padding
+	 * for the hash to read.
+	 */
+	uint32_t zone : PARSE_ZONE_BITS;
+	uint32_t ip_version : 3;
 	uint8_t proto;
-	uint8_t ip_version;
 };
 
 enum flow_phase {

@@ -80,6 +80,15 @@ struct burst {
 	uint8_t found_dir[WORKER_BURST];
 };
 
+/* Every outer header kind a packet carried, once each. */
+static inline void count_encaps(struct worker *w, uint16_t kinds)
+{
+	while (kinds) {
+		w->stats.encap[__builtin_ctz(kinds)]++;
+		kinds &= (uint16_t)(kinds - 1);
+	}
+}
+
 /*
  * Stage 1: headers, flow key and symmetric hash of each packet. Takes the
  * packets up to and including the first chained one (its linear copy lives
@@ -120,6 +129,8 @@ static __rte_always_inline uint16_t stage_parse(struct worker *w, struct rte_mbu
 		b->inspecting[i] = 0;
 		b->drop[i] = 0;
 		enum parse_result r = parse_packet(data, len, &b->pi[i]);
+		if (unlikely(b->pi[i].outer.kinds != 0))
+			count_encaps(w, b->pi[i].outer.kinds);
 		if (unlikely(r != PARSE_OK)) {
 			b->out[i] = r == PARSE_NOT_IP ? OUT_NONIP : r == PARSE_FRAGMENT ? OUT_FRAGMENT : OUT_MALFORMED;
 		} else {

@@ -88,7 +88,7 @@ static void scenario(struct flow *f)
 	f[ESP_OTHER_HOSTS] = mk("10.0.9.2", 0, "10.0.0.1", 0, 50, "esp", S(101), S(160));
 	f[TLS_OTHER_CLIENT] = tls(mk("10.0.4.2", 50001, "10.0.2.1", 443, 6, NULL, S(101), S(200)));
 	f[UDP_OTHER_VLAN] = mk("10.0.3.2", 655, "10.0.3.1", 655, 17, NULL, S(100), S(200));
-	f[UDP_OTHER_VLAN].key.vlan = 7;
+	f[UDP_OTHER_VLAN].key.zone = 7;
 	/* QUIC to the AnyConnect server: undecided UDP, but no rule ties UDP to openconnect. */
 	f[QUIC_SAME_SERVER] = mk("10.0.2.2", 50004, "10.0.2.1", 443, 17, NULL, S(101), S(200));
 }
