@@ -46,6 +46,8 @@
 
 #define likely(x) __builtin_expect(!!(x), 1)
 #define unlikely(x) __builtin_expect(!!(x), 0)
+/* The plain path's parsers, inlined into every entry point (several use them, which would stop GCC). */
+#define PARSE_INLINE static inline __attribute__((always_inline))
 
 #define ETH_HDR_LEN	14
 #define VLAN_TAG_LEN	4
@@ -223,7 +225,7 @@ l4_opaque(uint32_t off, uint32_t end, uint8_t proto, struct pkt_info *pi)
  * end is the end of the IP payload as the IP header states it, already
  * checked to be <= len, so bounds checks here only need end.
  */
-static inline enum parse_result
+PARSE_INLINE enum parse_result
 parse_l4(const uint8_t *data, uint32_t off, uint32_t end, uint8_t proto, struct pkt_info *pi)
 {
 	pi->l4_proto = proto;
@@ -314,7 +316,7 @@ fragment(uint32_t off, uint32_t end, uint8_t proto, uint32_t id, uint32_t offset
 	return PARSE_FRAGMENT;
 }
 
-static inline enum parse_result
+PARSE_INLINE enum parse_result
 parse_ipv4(const uint8_t *data, uint32_t off, uint32_t len, struct pkt_info *pi)
 {
 	if (len - off < IPV4_MIN_HDR)
@@ -354,7 +356,7 @@ parse_ipv4(const uint8_t *data, uint32_t off, uint32_t len, struct pkt_info *pi)
 	return parse_l4(data, off + hlen, off + tot, ip[9], pi);
 }
 
-static inline enum parse_result
+PARSE_INLINE enum parse_result
 parse_ipv6(const uint8_t *data, uint32_t off, uint32_t len, struct pkt_info *pi)
 {
 	if (len - off < IPV6_HDR_LEN)
@@ -438,7 +440,7 @@ is_vlan_tpid(uint16_t type)
 	return type == ETHERTYPE_VLAN || type == ETHERTYPE_QINQ || type == ETHERTYPE_QINQ_OLD;
 }
 
-static inline enum parse_result
+PARSE_INLINE enum parse_result
 parse_eth(const uint8_t *data, uint32_t off, uint32_t len, struct pkt_info *pi)
 {
 	if (len - off < ETH_HDR_LEN)
@@ -770,10 +772,11 @@ parse_packet(const uint8_t *data, uint32_t len, struct pkt_info *pi)
 {
 	/*
 	 * Callers reuse one pkt_info per burst: nothing may leak across. Of
-	 * the outer part only the counts and flags are cleared; the values
-	 * behind them are valid only where those say so.
+	 * the outer part only the counts and flags are cleared (the first 8
+	 * bytes: one store); the values behind them are valid only where
+	 * those say so.
 	 */
-	memset(pi, 0, offsetof(struct pkt_info, outer.layer));
+	memset(pi, 0, offsetof(struct pkt_info, outer) + 8);
 	enum parse_result r = parse_eth(data, 0, len, pi);
 	if (unlikely(pi->outer.zone_ids != 0))
 		pi->zone = zone_finish(&pi->outer);
