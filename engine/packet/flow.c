@@ -173,13 +173,16 @@ unsigned int flow_worker_of(struct rte_mbuf *m, unsigned int n, uint8_t *linear)
 	const uint8_t *data = rte_pktmbuf_read(m, 0, len, linear);
 	struct pkt_info pi;
 	enum parse_result r = parse_packet(data, len, &pi);
-	if (r == PARSE_FRAGMENT) {
-		/* Fragments carry no ports: spread by addresses only. */
-		pi.src_port = pi.dst_port = 0;
-		pi.l4_proto = 0;
-	} else if (r != PARSE_OK) {
+	if (r != PARSE_OK && r != PARSE_FRAGMENT)
 		return 0;
-	}
+	/*
+	 * Addresses and zone only, for every packet (flow.h). A tunnel whose
+	 * outer header is fragmented is the exception no distributor can
+	 * cover: its later fragments show only the outer addresses, so the
+	 * datagram is classified where they land (docs/architecture.md).
+	 */
+	pi.src_port = pi.dst_port = 0;
+	pi.l4_proto = 0;
 	struct flow_key k;
 	bool lo;
 	return (flow_key_make(&pi, &k, &lo) >> 8) % n;

@@ -161,10 +161,13 @@ void flow_lookup_or_add_bulk(struct flow_table *t, const struct flow_key *const 
 #define FLOW_LINEAR_MAX (65536 + 128)
 
 /*
- * Which of n workers owns a frame: the symmetric flow hash, as symmetric
- * RSS would spread it. Non-IP and malformed frames go to worker 0,
- * fragments by addresses only. linear: FLOW_LINEAR_MAX bytes of scratch
- * for chained mbufs. For the offline reader and the software distributor.
+ * Which of n workers owns a frame: a symmetric hash of the inner flow's
+ * addresses and zone, never its ports or protocol, so that the fragments of
+ * a datagram (no ports; IPv6 may name an extension header), the datagram
+ * they make and the flow's unfragmented packets meet on one worker.
+ * Non-IP and malformed frames go to worker 0. linear: FLOW_LINEAR_MAX bytes
+ * of scratch for chained mbufs. For the offline reader and the software
+ * distributor.
  */
 struct rte_mbuf;
 unsigned int flow_worker_of(struct rte_mbuf *m, unsigned int n, uint8_t *linear);
