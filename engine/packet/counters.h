@@ -26,7 +26,7 @@
 #define TUNDRA_OUTCOMES(L)                                                                                   \
 	L(NONIP, "nonip", "not IP: passed uninspected")                                                      \
 	L(MALFORMED, "malformed", "failed parsing: passed uninspected")                                     \
-	L(FRAGMENT, "fragment", "IP fragment: passed uninspected")                                           \
+	L(FRAGMENT, "fragment", "IP fragment not completing a datagram: passed (the completing one takes the datagram's outcome)") \
 	L(NO_FLOW, "no_flow", "flow table could not make room: passed")                                     \
 	L(INSPECTING, "inspecting", "flow still inside the classification window")                          \
 	L(PASS, "pass", "flow decided: not a VPN, or window closed undecided")                             \
@@ -76,6 +76,18 @@
 	L(6IN6, "6in6", "IPv6 in IPv6, next header 41 (RFC 2473)")                                          \
 	L(TEREDO, "teredo", "IPv6 in UDP 3544 (RFC 4380)")
 
+/* IP fragment reassembly (frag.c): each datagram or fragment counted once where it ends up. */
+#define TUNDRA_FRAG_EVENTS(L)                                                                                \
+	L(REASSEMBLED, "reassembled", "datagram completed and classified as one packet of its flow")      \
+	L(TIMED_OUT, "timed_out", "datagram abandoned incomplete after the reassembly timeout")            \
+	L(EVICTED, "evicted", "pool full: the oldest datagram in reassembly gave up its slot")             \
+	L(OVERLAP, "overlap", "overlapping fragments: datagram abandoned (RFC 5722)")                      \
+	L(DUPLICATE, "duplicate", "exact duplicate fragment dropped from reassembly, datagram kept")       \
+	L(TINY, "tiny", "first fragment without a whole transport header: datagram abandoned (RFC 1858)") \
+	L(TOO_BIG, "too_big", "datagram longer than 65535 bytes: abandoned")                               \
+	L(INVALID, "invalid", "inconsistent fragment (length, last fragment, too many): datagram abandoned") \
+	L(NO_SLOT, "no_slot", "no reassembly memory on this worker: fragment passed unreassembled")
+
 #define LABEL_ENUM_OUT(E, name, help) OUT_##E,
 enum outcome { TUNDRA_OUTCOMES(LABEL_ENUM_OUT) OUT_COUNT };
 #define LABEL_ENUM_DISP(E, name, help) DISP_##E,
@@ -86,6 +98,8 @@ enum stage { TUNDRA_STAGES(LABEL_ENUM_STAGE) STAGE_COUNT };
 enum verdict { TUNDRA_VERDICTS(LABEL_ENUM_VERDICT) VERDICT_COUNT };
 #define LABEL_ENUM_ENCAP(E, name, help) ENCAP_##E,
 enum encap { TUNDRA_ENCAPS(LABEL_ENUM_ENCAP) ENCAP_COUNT };
+#define LABEL_ENUM_FRAG(E, name, help) FRAG_##E,
+enum frag_event { TUNDRA_FRAG_EVENTS(LABEL_ENUM_FRAG) FRAG_EV_COUNT };
 #define STAGE_SAMPLE_MASK 63
 
 struct label_set {
@@ -93,13 +107,14 @@ struct label_set {
 	unsigned int n;
 	const char *const *names;
 };
-extern const struct label_set labels_outcome, labels_disposition, labels_stage, labels_verdict, labels_encap;
+extern const struct label_set labels_outcome, labels_disposition, labels_stage, labels_verdict, labels_encap,
+	labels_frag;
 
 /* ---- the counters ---- */
 
 /*
  * C(field, labels, group, key, metric, metric label, type, per worker, help)
- *   labels  ONE, or a label set (OUTCOME, DISPOSITION, STAGE, VERDICT, ENCAP): the
+ *   labels  ONE, or a label set (OUTCOME, DISPOSITION, STAGE, VERDICT, ENCAP, FRAG): the
  *           field is an array, one element per label value
  *   group   the JSON object it sits in ("" = top level); telemetry names it
  *           group_key, or key_value for an array's elements
@@ -120,6 +135,8 @@ extern const struct label_set labels_outcome, labels_disposition, labels_stage, 
 	  "Packets by what became of them (each packet has exactly one).")                                  \
 	C(encap, ENCAP, "", "encap", "encap_packets_total", NULL, COUNTER, 0,                                 \
 	  "Packets by outer header peeled to reach the inner flow (once per kind a packet carries).")       \
+	C(frag, FRAG, "", "frag", "fragment_reassembly_total", NULL, COUNTER, 0,                              \
+	  "IP fragment reassembly, by event (datagrams, or fragments for duplicate and no_slot).")          \
 	C(flows_created, ONE, "flows", "created", "flows_total", "event=\"created\"", COUNTER, 0,             \
 	  "Flow table events.")                                                                              \
 	C(flows_expired, ONE, "flows", "expired", "flows_total", "event=\"expired\"", COUNTER, 0,             \
@@ -174,6 +191,7 @@ extern const struct label_set labels_outcome, labels_disposition, labels_stage, 
 #define COUNTER_DIM_STAGE [STAGE_COUNT]
 #define COUNTER_DIM_VERDICT [VERDICT_COUNT]
 #define COUNTER_DIM_ENCAP [ENCAP_COUNT]
+#define COUNTER_DIM_FRAG [FRAG_EV_COUNT]
 
 struct worker_stats {
 #define COUNTER_FIELD(field, labels, ...) uint64_t field COUNTER_DIM_##labels;

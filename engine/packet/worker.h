@@ -20,6 +20,8 @@
 #include "counters.h"
 #include "verdict.h"
 
+struct frag_table;
+
 #define WORKER_BURST 32
 #define WORKER_MAX_RXQ 4
 #define MAX_WORKERS_DIST 64
@@ -58,6 +60,7 @@ struct worker {
 	uint16_t n_rxq;
 	struct worker_rxq rxq[WORKER_MAX_RXQ];
 	struct flow_table *flows;
+	struct frag_table *frag;           /* IP reassembly (frag.h), made when the worker starts */
 	struct classify_ctx cls;
 	struct rte_ring *records;          /* flow records for the control lcore */
 	struct engine_shared *shared;
