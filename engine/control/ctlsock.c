@@ -49,7 +49,8 @@ void ctlsock_serve(struct engine *e, int lfd)
 		ssize_t n = read(c, cmd, sizeof(cmd) - 1);
 		cmd[n > 0 ? n : 0] = '\0';
 		cmd[strcspn(cmd, "\r\n")] = '\0';
-		char reply[1024];
+		/* Room for the stats object (about 1.3 KB, growing with each counter) many times over. */
+		char reply[8192];
 		if (strcmp(cmd, "reload") == 0 || strcmp(cmd, "reload force") == 0) {
 			engine_reload_registry(e, cmd[6] != '\0', reply, sizeof(reply));
 		} else if (strcmp(cmd, "stats") == 0) {
