@@ -159,20 +159,37 @@ enter_tunnel(struct pkt_info *pi, unsigned int kind)
 	return true;
 }
 
-/*
- * One identifier into the zone hash (murmur3's mixing round, kind and value
- * both): order matters, so an S-tag/C-tag pair differs from the swapped one.
- */
-static inline void
-zone_add(struct pkt_outer *o, uint32_t kind, uint32_t id)
+/* One identifier into the zone hash (murmur3's mixing round, kind and value both). */
+static inline uint32_t
+zone_mix(uint32_t h, uint32_t kind, uint32_t id)
 {
-	uint32_t h = o->zone_ids ? o->zone_acc : 0x9747b28cu;
 	uint32_t k = id * 0xcc9e2d51u;
 	k = (k << 15 | k >> 17) * 0x1b873593u;
 	h ^= k;
 	h = (h << 13 | h >> 19) * 5 + 0xe6546b64u;
-	h ^= kind * 0x85ebca6bu;
-	o->zone_acc = h;
+	return h ^ kind * 0x85ebca6bu;
+}
+
+#define ZONE_SEED 0x9747b28cu
+
+/*
+ * The identifiers are hashed in order, so an S-tag/C-tag pair differs from
+ * the swapped one. The first is held as it is until a second comes: a lone
+ * VLAN id is the zone itself, and a single-tagged link should not pay for
+ * a hash.
+ */
+static inline void
+zone_add(struct pkt_outer *o, uint32_t kind, uint32_t id)
+{
+	if (o->zone_ids == 0) {
+		o->zone_acc = id;
+		o->zone_kind0 = (uint8_t)kind;
+		o->zone_ids = 1;
+		return;
+	}
+	if (o->zone_ids == 1)
+		o->zone_acc = zone_mix(ZONE_SEED, o->zone_kind0, o->zone_acc);
+	o->zone_acc = zone_mix(o->zone_acc, kind, id);
 	if (o->zone_ids < 255)
 		o->zone_ids++;
 }
@@ -180,10 +197,14 @@ zone_add(struct pkt_outer *o, uint32_t kind, uint32_t id)
 static uint32_t
 zone_finish(const struct pkt_outer *o)
 {
-	/* One identifier that is a VLAN id: the VLAN id, as before tunnels were parsed. */
-	if (o->zone_ids == 1 && o->n_vlans == 1)
-		return o->vlan[0];
-	uint32_t h = o->zone_acc ^ o->zone_ids;
+	uint32_t h = o->zone_acc;
+	if (o->zone_ids == 1) {
+		/* One identifier that is a VLAN id: the VLAN id, as before tunnels were parsed. */
+		if (o->zone_kind0 == ENCAP_VLAN)
+			return o->zone_acc;
+		h = zone_mix(ZONE_SEED, o->zone_kind0, h);
+	}
+	h ^= o->zone_ids;
 	h ^= h >> 16;
 	h *= 0x85ebca6bu;
 	h ^= h >> 13;

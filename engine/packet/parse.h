@@ -64,13 +64,14 @@ struct pkt_outer {
 	uint8_t flags;          /* OUTER_HAS_GRE_KEY */
 	uint8_t zone_ids;       /* identifiers folded into zone_acc */
 	uint8_t layer[PARSE_MAX_LAYERS]; /* enum encap of each header peeled, outermost first */
+	uint8_t zone_kind0;     /* kind of the first zone identifier (parse.c) */
 	uint16_t vlan[2];       /* the first two VLAN ids in wire order (S-tag, C-tag) */
 	uint32_t mpls_top;      /* label (20 bits) on top of the outermost MPLS stack (ENCAP_MPLS) */
 	uint32_t mpls_bottom;   /* label with the bottom-of-stack bit, same stack */
 	uint32_t gre_key;       /* key of the outermost GRE with one (OUTER_HAS_GRE_KEY) */
 	uint32_t vni;           /* VXLAN network identifier, outermost (ENCAP_VXLAN) */
 	uint32_t teid;          /* GTP-U tunnel endpoint id, outermost (ENCAP_GTPU): one per direction */
-	uint32_t zone_acc;      /* running hash of the zone identifiers (parse.c) */
+	uint32_t zone_acc;      /* the first zone identifier, then a running hash of them all (parse.c) */
 };
 
 /* Where a fragment sits in its datagram (PARSE_FRAGMENT only; frag.c). */
