@@ -11,6 +11,8 @@ static const char *const disposition_names[] = {TUNDRA_DISPOSITIONS(LABEL_NAME)}
 static const char *const stage_names[] = {TUNDRA_STAGES(LABEL_NAME)};
 static const char *const verdict_names[] = {TUNDRA_VERDICTS(LABEL_NAME)};
 static const char *const eviction_names[] = {TUNDRA_EVICTIONS(LABEL_NAME)};
+static const char *const encap_names[] = {TUNDRA_ENCAPS(LABEL_NAME)};
+static const char *const frag_names[] = {TUNDRA_FRAG_EVENTS(LABEL_NAME)};
 #undef LABEL_NAME
 
 const struct label_set labels_outcome = {"outcome", OUT_COUNT, outcome_names};
@@ -18,6 +20,8 @@ const struct label_set labels_disposition = {"disposition", DISP_COUNT, disposit
 const struct label_set labels_stage = {"stage", STAGE_COUNT, stage_names};
 const struct label_set labels_verdict = {"verdict", VERDICT_COUNT, verdict_names};
 const struct label_set labels_eviction = {"evicted", EVICT_COUNT, eviction_names};
+const struct label_set labels_encap = {"encap", ENCAP_COUNT, encap_names};
+const struct label_set labels_frag = {"event", FRAG_EV_COUNT, frag_names};
 
 #define COUNTER_LABELS_ONE NULL
 #define COUNTER_LABELS_OUTCOME &labels_outcome
@@ -25,6 +29,8 @@ const struct label_set labels_eviction = {"evicted", EVICT_COUNT, eviction_names
 #define COUNTER_LABELS_STAGE &labels_stage
 #define COUNTER_LABELS_VERDICT &labels_verdict
 #define COUNTER_LABELS_EVICTION &labels_eviction
+#define COUNTER_LABELS_ENCAP &labels_encap
+#define COUNTER_LABELS_FRAG &labels_frag
 
 const struct counter_desc counter_descs[] = {
 #define COUNTER_DESC(field, labels, group, key, metric, mlabel, type, pw, help)                              \

@@ -194,12 +194,17 @@ void output_flow_json(FILE *out, const struct output_ctx *o, const struct flow_r
 		(uint64_t)(f->ts_last / 1000000000u), (uint64_t)(f->ts_last % 1000000000u / 1000));
 	fprintf(out, ",\"ip_version\":%u,\"l4\":", f->key.ip_version);
 	l4_json(out, f->key.proto);
+	fprintf(out, ",\"src_ip\":\"%s\",\"src_port\":%u,\"dst_ip\":\"%s\",\"dst_port\":%u", cli, cport, srv, sport);
+	/* A zone below the mark is a plain VLAN id (parse.h); any other is a hash of outer identifiers. */
+	if (f->key.zone < PARSE_ZONE_MARK)
+		fprintf(out, ",\"vlan\":%u", (unsigned int)f->key.zone);
+	else
+		fputs(",\"vlan\":null", out);
 	fprintf(out,
-		",\"src_ip\":\"%s\",\"src_port\":%u,\"dst_ip\":\"%s\",\"dst_port\":%u,\"vlan\":%u,"
-		"\"pkts_c2s\":%" PRIu64 ",\"pkts_s2c\":%" PRIu64 ",\"bytes_c2s\":%" PRIu64 ",\"bytes_s2c\":%" PRIu64
+		",\"zone\":%u,\"pkts_c2s\":%" PRIu64 ",\"pkts_s2c\":%" PRIu64 ",\"bytes_c2s\":%" PRIu64 ",\"bytes_s2c\":%" PRIu64
 		",\"seen\":\"%s\"",
-		cli, cport, srv, sport, f->key.zone, f->pkts[CLS_C2S], f->pkts[CLS_S2C], f->bytes[CLS_C2S],
-		f->bytes[CLS_S2C], seen_name(f));
+		(unsigned int)f->key.zone, f->pkts[CLS_C2S], f->pkts[CLS_S2C], f->bytes[CLS_C2S], f->bytes[CLS_S2C],
+		seen_name(f));
 	fputs(",\"app\":", out);
 	json_str(out, classifier_name(f->app));
 	fprintf(out, ",\"vpn\":%s,\"verdict\":\"%s\",\"dropped\":%s", f->app ? "true" : "false",

@@ -26,7 +26,7 @@
 #define TUNDRA_OUTCOMES(L)                                                                                   \
 	L(NONIP, "nonip", "not IP: passed uninspected")                                                      \
 	L(MALFORMED, "malformed", "failed parsing: passed uninspected")                                     \
-	L(FRAGMENT, "fragment", "IP fragment: passed uninspected")                                           \
+	L(FRAGMENT, "fragment", "IP fragment not completing a datagram: passed (the completing one takes the datagram's outcome)") \
 	L(NO_FLOW, "no_flow", "flow table could not make room: passed")                                     \
 	L(INSPECTING, "inspecting", "flow still inside the classification window")                          \
 	L(PASS, "pass", "flow decided: not a VPN, or window closed undecided")                             \
@@ -65,6 +65,35 @@
 	L(PASS, "pass", "judged not a VPN (or undecided)")                                                   \
 	L(VPN, "vpn", "judged a VPN: its verdict is lost")
 
+/*
+ * Outer headers the parser peels to reach the subscriber's packet (parse.c),
+ * each counted once per packet that carried it. A bit of pkt_outer.kinds each.
+ */
+#define TUNDRA_ENCAPS(L)                                                                                     \
+	L(VLAN, "vlan", "one 802.1Q tag in front of an Ethernet payload")                                   \
+	L(QINQ, "qinq", "two stacked tags (802.1ad S-tag and C-tag)")                                       \
+	L(MPLS, "mpls", "MPLS label stack (RFC 3032), incl. a pseudowire control word and Ethernet")       \
+	L(GRE, "gre", "GRE version 0 carrying IP or MPLS (RFC 2784/2890)")                                 \
+	L(GRE_TEB, "gre_teb", "GRE carrying Ethernet (transparent Ethernet bridging, NVGRE)")              \
+	L(VXLAN, "vxlan", "VXLAN on UDP 4789/8472 (RFC 7348)")                                              \
+	L(GTPU, "gtpu", "GTP-U G-PDU on UDP 2152 (3GPP TS 29.281)")                                         \
+	L(IPIP, "ipip", "IPv4 in IPv4 or IPv6 (RFC 2003, RFC 2473)")                                        \
+	L(6IN4, "6in4", "IPv6 in IPv4, protocol 41 (RFC 4213)")                                             \
+	L(6IN6, "6in6", "IPv6 in IPv6, next header 41 (RFC 2473)")                                          \
+	L(TEREDO, "teredo", "IPv6 in UDP 3544 (RFC 4380)")
+
+/* IP fragment reassembly (frag.c): each datagram or fragment counted once where it ends up. */
+#define TUNDRA_FRAG_EVENTS(L)                                                                                \
+	L(REASSEMBLED, "reassembled", "datagram completed and classified as one packet of its flow")      \
+	L(TIMED_OUT, "timed_out", "datagram abandoned incomplete after the reassembly timeout")            \
+	L(EVICTED, "evicted", "pool full: the oldest datagram in reassembly gave up its slot")             \
+	L(OVERLAP, "overlap", "overlapping fragments: datagram abandoned (RFC 5722)")                      \
+	L(DUPLICATE, "duplicate", "exact duplicate fragment dropped from reassembly, datagram kept")       \
+	L(TINY, "tiny", "first fragment without a whole transport header: datagram abandoned (RFC 1858)") \
+	L(TOO_BIG, "too_big", "datagram longer than 65535 bytes: abandoned")                               \
+	L(INVALID, "invalid", "inconsistent fragment (length, last fragment, too many): datagram abandoned") \
+	L(NO_SLOT, "no_slot", "no reassembly memory on this worker: fragment passed unreassembled")
+
 #define LABEL_ENUM_OUT(E, name, help) OUT_##E,
 enum outcome { TUNDRA_OUTCOMES(LABEL_ENUM_OUT) OUT_COUNT };
 #define LABEL_ENUM_DISP(E, name, help) DISP_##E,
@@ -75,6 +104,10 @@ enum stage { TUNDRA_STAGES(LABEL_ENUM_STAGE) STAGE_COUNT };
 enum verdict { TUNDRA_VERDICTS(LABEL_ENUM_VERDICT) VERDICT_COUNT };
 #define LABEL_ENUM_EVICT(E, name, help) EVICT_##E,
 enum eviction { TUNDRA_EVICTIONS(LABEL_ENUM_EVICT) EVICT_COUNT };
+#define LABEL_ENUM_ENCAP(E, name, help) ENCAP_##E,
+enum encap { TUNDRA_ENCAPS(LABEL_ENUM_ENCAP) ENCAP_COUNT };
+#define LABEL_ENUM_FRAG(E, name, help) FRAG_##E,
+enum frag_event { TUNDRA_FRAG_EVENTS(LABEL_ENUM_FRAG) FRAG_EV_COUNT };
 #define STAGE_SAMPLE_MASK 63
 
 struct label_set {
@@ -82,13 +115,14 @@ struct label_set {
 	unsigned int n;
 	const char *const *names;
 };
-extern const struct label_set labels_outcome, labels_disposition, labels_stage, labels_verdict, labels_eviction;
+extern const struct label_set labels_outcome, labels_disposition, labels_stage, labels_verdict, labels_eviction,
+	labels_encap, labels_frag;
 
 /* ---- the counters ---- */
 
 /*
  * C(field, labels, group, key, metric, metric label, type, per worker, help)
- *   labels  ONE, or a label set (OUTCOME, DISPOSITION, STAGE, VERDICT, EVICTION): the
+ *   labels  ONE, or a label set (OUTCOME, DISPOSITION, STAGE, VERDICT, EVICTION, ENCAP, FRAG): the
  *           field is an array, one element per label value
  *   group   the JSON object it sits in ("" = top level); telemetry names it
  *           group_key, or key_value for an array's elements
@@ -107,6 +141,10 @@ extern const struct label_set labels_outcome, labels_disposition, labels_stage, 
 	  "Packets received, by outcome (each packet has exactly one).")                                     \
 	C(disp, DISPOSITION, "", "disposition", "packets_handled_total", NULL, COUNTER, 0,                    \
 	  "Packets by what became of them (each packet has exactly one).")                                  \
+	C(encap, ENCAP, "", "encap", "encap_packets_total", NULL, COUNTER, 0,                                 \
+	  "Packets by outer header peeled to reach the inner flow (once per kind a packet carries).")       \
+	C(frag, FRAG, "", "frag", "fragment_reassembly_total", NULL, COUNTER, 0,                              \
+	  "IP fragment reassembly, by event (datagrams, or fragments for duplicate and no_slot).")          \
 	C(flows_created, ONE, "flows", "created", "flows_total", "event=\"created\"", COUNTER, 0,             \
 	  "Flow table events.")                                                                              \
 	C(flows_expired, ONE, "flows", "expired", "flows_total", "event=\"expired\"", COUNTER, 0,             \
@@ -167,6 +205,8 @@ extern const struct label_set labels_outcome, labels_disposition, labels_stage, 
 #define COUNTER_DIM_STAGE [STAGE_COUNT]
 #define COUNTER_DIM_VERDICT [VERDICT_COUNT]
 #define COUNTER_DIM_EVICTION [EVICT_COUNT]
+#define COUNTER_DIM_ENCAP [ENCAP_COUNT]
+#define COUNTER_DIM_FRAG [FRAG_EV_COUNT]
 
 struct worker_stats {
 #define COUNTER_FIELD(field, labels, ...) uint64_t field COUNTER_DIM_##labels;

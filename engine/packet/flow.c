@@ -20,6 +20,7 @@
 #include "flow.h"
 
 #include <errno.h>
+#include <stddef.h>
 #include <string.h>
 
 #include <rte_byteorder.h>
@@ -52,6 +53,8 @@ struct ft_bucket {
 	uint8_t pad[16];
 } __attribute__((aligned(64)));
 _Static_assert(sizeof(struct ft_bucket) == 64, "a bucket is one cache line");
+_Static_assert(sizeof(struct flow_key) == 40, "keys compare as five 8-byte words");
+_Static_assert(offsetof(struct flow_key, proto) == 39, "zone and ip_version fill the key's last word with proto");
 
 struct flow_table {
 	struct ft_bucket *buckets;
@@ -254,7 +257,7 @@ uint64_t flow_key_make(const struct pkt_info *pi, struct flow_key *key, bool *sr
 	memcpy(key->addr_hi, a_hi, 16);
 	key->port_lo = lo ? pi->src_port : pi->dst_port;
 	key->port_hi = lo ? pi->dst_port : pi->src_port;
-	key->zone = pi->vlan;
+	key->zone = pi->zone;
 	key->proto = pi->l4_proto;
 	key->ip_version = pi->ip_version;
 	*src_is_lo = lo;
@@ -270,13 +273,16 @@ unsigned int flow_worker_of(struct rte_mbuf *m, unsigned int n, uint8_t *linear)
 	const uint8_t *data = rte_pktmbuf_read(m, 0, len, linear);
 	struct pkt_info pi;
 	enum parse_result r = parse_packet(data, len, &pi);
-	if (r == PARSE_FRAGMENT) {
-		/* Fragments carry no ports: spread by addresses only. */
-		pi.src_port = pi.dst_port = 0;
-		pi.l4_proto = 0;
-	} else if (r != PARSE_OK) {
+	if (r != PARSE_OK && r != PARSE_FRAGMENT)
 		return 0;
-	}
+	/*
+	 * Addresses and zone only, for every packet (flow.h). A tunnel whose
+	 * outer header is fragmented is the exception no distributor can
+	 * cover: its later fragments show only the outer addresses, so the
+	 * datagram is classified where they land (docs/architecture.md).
+	 */
+	pi.src_port = pi.dst_port = 0;
+	pi.l4_proto = 0;
 	struct flow_key k;
 	bool lo;
 	return (uint32_t)(flow_key_make(&pi, &k, &lo) >> 8) % n;

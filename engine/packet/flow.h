@@ -38,9 +38,16 @@ struct flow_key {
 	uint8_t addr_hi[16];
 	uint16_t port_lo;
 	uint16_t port_hi;
-	uint16_t zone;              /* VLAN id, or what tells the networks of an encapsulation apart */
+	/*
+	 * One word: the zone (parse.h; the VLAN id for a single tag, as the
+	 * field it replaces held), the IP version (4 or 6) and the protocol.
+	 * Every bit is assigned by flow_key_make, so the key has no padding
+	 * for the hash to read.
+	 * 0 as ip_version marks a free slot.
+	 */
+	uint32_t zone : PARSE_ZONE_BITS;
+	uint32_t ip_version : 3;
 	uint8_t proto;
-	uint8_t ip_version;         /* 4 or 6; 0 marks a free slot */
 };
 _Static_assert(sizeof(struct flow_key) == 40, "flow key: five 8-byte words");
 
@@ -317,10 +324,13 @@ uint64_t flow_last_ns(const struct flow *f, uint64_t now);
 #define FLOW_LINEAR_MAX (65536 + 128)
 
 /*
- * Which of n workers owns a frame: the symmetric flow hash, as symmetric
- * RSS would spread it. Non-IP and malformed frames go to worker 0,
- * fragments by addresses only. linear: FLOW_LINEAR_MAX bytes of scratch
- * for chained mbufs. For the offline reader and the software distributor.
+ * Which of n workers owns a frame: a symmetric hash of the inner flow's
+ * addresses and zone, never its ports or protocol, so that the fragments of
+ * a datagram (no ports; IPv6 may name an extension header), the datagram
+ * they make and the flow's unfragmented packets meet on one worker.
+ * Non-IP and malformed frames go to worker 0. linear: FLOW_LINEAR_MAX bytes
+ * of scratch for chained mbufs. For the offline reader and the software
+ * distributor.
  */
 struct rte_mbuf;
 unsigned int flow_worker_of(struct rte_mbuf *m, unsigned int n, uint8_t *linear);

@@ -10,6 +10,7 @@
 #include <rte_pause.h>
 #include <rte_prefetch.h>
 
+#include "frag.h"
 #include "parse.h"
 #include "verdict.h"
 
@@ -194,6 +195,7 @@ static __rte_always_inline uint64_t live_now(const struct engine_shared *sh)
 struct burst {
 	struct pkt_info pi[WORKER_BURST];
 	const uint8_t *data[WORKER_BURST];
+	uint32_t len[WORKER_BURST];            /* bytes at data: the frame, or a reassembled datagram */
 	struct flow *flow[WORKER_BURST];
 	uint32_t slot[WORKER_BURST];
 	uint64_t now[WORKER_BURST];            /* ns: capture time offline, the burst's time live */
@@ -220,11 +222,45 @@ struct burst {
 	uint8_t found_dir[WORKER_BURST];
 };
 
+/* Every outer header kind a packet carried, once each. */
+static inline void count_encaps(struct worker *w, uint16_t kinds)
+{
+	while (kinds) {
+		w->stats.encap[__builtin_ctz(kinds)]++;
+		kinds &= (uint16_t)(kinds - 1);
+	}
+}
+
+/*
+ * A fragment: into reassembly. When it completes its datagram, the packet
+ * becomes that datagram (reparsed behind the fragment's own outer headers)
+ * for the later stages, and so takes the datagram's flow, outcome and drop;
+ * any other fragment keeps the outcome fragment and is forwarded. A
+ * fragment inside a reassembled datagram is not reassembled again.
+ */
+static __rte_noinline bool frag_stage(struct worker *w, struct burst *b, uint16_t i, const uint8_t **data,
+				     uint32_t *len, enum parse_result *r)
+{
+	const uint8_t *dg;
+	uint32_t dg_len;
+	if (w->frag == NULL) {
+		w->stats.frag[FRAG_NO_SLOT]++;
+		return false;
+	}
+	if (!frag_input(w->frag, *data, &b->pi[i], b->now[i], &dg, &dg_len))
+		return false;
+	*r = parse_resume(dg, dg_len, &b->pi[i]);
+	*data = dg;
+	*len = dg_len;
+	return true;
+}
+
 /*
  * Stage 1: headers, flow key and symmetric hash of each packet. Takes the
- * packets up to and including the first chained one (its linear copy lives
- * in the worker's one scratch buffer until the later stages are done with
- * it): returns how many it took, *nk how many parsed.
+ * packets up to and including the first chained one or the first that
+ * completes a fragmented datagram (the linear copy, or the datagram, lives
+ * in one buffer of the worker's until the later stages are done with it):
+ * returns how many it took, *nk how many parsed.
  */
 static __rte_always_inline uint16_t stage_parse(struct worker *w, struct rte_mbuf **pkts, uint16_t n,
 						struct burst *b, uint32_t *n_keys, const bool offline)
@@ -254,12 +290,18 @@ static __rte_always_inline uint16_t stage_parse(struct worker *w, struct rte_mbu
 				w->now = ts;
 		}
 		b->now[i] = w->now;
-		b->data[i] = data;
 		b->flow[i] = NULL;
 		b->decided[i] = 0;
 		b->inspecting[i] = 0;
 		b->drop[i] = 0;
 		enum parse_result r = parse_packet(data, len, &b->pi[i]);
+		bool whole = false;
+		if (unlikely(r == PARSE_FRAGMENT))
+			whole = frag_stage(w, b, i, &data, &len, &r);
+		b->data[i] = data;
+		b->len[i] = len;
+		if (unlikely(b->pi[i].outer.kinds != 0))
+			count_encaps(w, b->pi[i].outer.kinds);
 		if (unlikely(r != PARSE_OK)) {
 			b->out[i] = r == PARSE_NOT_IP ? OUT_NONIP : r == PARSE_FRAGMENT ? OUT_FRAGMENT : OUT_MALFORMED;
 		} else {
@@ -270,7 +312,7 @@ static __rte_always_inline uint16_t stage_parse(struct worker *w, struct rte_mbu
 			b->idx[nk] = (uint8_t)i;
 			nk++;
 		}
-		if (unlikely(chained)) {
+		if (unlikely(chained || whole)) {
 			*n_keys = nk;
 			return (uint16_t)(i + 1);
 		}
@@ -280,7 +322,7 @@ static __rte_always_inline uint16_t stage_parse(struct worker *w, struct rte_mbu
 }
 
 /* Stage 2: find or make each packet's flow (one bulk probe), count it in. */
-static __rte_always_inline void stage_flow(struct worker *w, struct rte_mbuf **pkts, uint32_t nk, struct burst *b)
+static __rte_always_inline void stage_flow(struct worker *w, uint32_t nk, struct burst *b)
 {
 	flow_lookup_or_add_bulk(w->flows, b->keyp, b->hash, b->src_is_lo, nk, b->key_now, b->found, b->found_dir,
 				b->found_slot);
@@ -302,7 +344,7 @@ static __rte_always_inline void stage_flow(struct worker *w, struct rte_mbuf **p
 			rte_prefetch0(in);
 			rte_prefetch0((const char *)in + RTE_CACHE_LINE_SIZE);
 		}
-		flow_count(f, flow_table_cold(w->flows, b->slot[i]), dir, rte_pktmbuf_pkt_len(pkts[i]) - pi->l3_off);
+		flow_count(f, flow_table_cold(w->flows, b->slot[i]), dir, b->len[i] - pi->l3_off);
 		b->pkt_no[i] = flow_pkt_no(f);
 		if (pi->l4_proto == 6 && (pi->tcp_flags & (TCP_FLAG_FIN | TCP_FLAG_RST)))
 			f->tcp_fin = 1;
@@ -448,7 +490,7 @@ static __rte_always_inline void process_burst(struct worker *w, const struct wor
 		uint16_t m = stage_parse(w, p, (uint16_t)(n - off), &b, &nk, offline);
 		if (timed)
 			t1 = rte_rdtsc();
-		stage_flow(w, p, nk, &b);
+		stage_flow(w, nk, &b);
 		if (timed)
 			t2 = rte_rdtsc();
 		stage_classify(w, m, &b, !offline && w->shedding, reg);
@@ -605,5 +647,10 @@ static int worker_main_live(struct worker *w)
 int worker_main(void *arg)
 {
 	struct worker *w = arg;
-	return w->offline ? worker_main_offline(w) : worker_main_live(w);
+	/* Reassembly memory, once, before the first packet; without it fragments pass as they come (no_slot). */
+	w->frag = frag_table_create(FRAG_CTX_DEFAULT, FRAG_TIMEOUT_NS, w->stats.frag);
+	int rc = w->offline ? worker_main_offline(w) : worker_main_live(w);
+	frag_table_free(w->frag);
+	w->frag = NULL;
+	return rc;
 }

@@ -20,6 +20,8 @@
 #include "counters.h"
 #include "verdict.h"
 
+struct frag_table;
+
 #define WORKER_BURST 32
 /* Idle time after which an inspecting flow's window closes undecided (its inspection slot back to the pool). */
 #define WORKER_WINDOW_IDLE_NS 10000000000ull
@@ -61,6 +63,7 @@ struct worker {
 	uint16_t n_rxq;
 	struct worker_rxq rxq[WORKER_MAX_RXQ];
 	struct flow_table *flows;
+	struct frag_table *frag;           /* IP reassembly (frag.h), made when the worker starts */
 	struct classify_ctx cls;
 	struct rte_ring *records;          /* flow records for the control lcore */
 	struct engine_shared *shared;

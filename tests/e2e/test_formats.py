@@ -85,9 +85,11 @@ def tag(d, tpids):
 
 
 fl = variant("demo-vlan.pcap", 1, lambda d: tag(d, [(0x8100, 42)]), ip_only=False)
-c.check(all(f["vlan"] == 42 for f in fl), "802.1Q: vlan 42 on every flow")
+c.check(all(f["vlan"] == 42 and f["zone"] == 42 for f in fl), "802.1Q: vlan 42 (the zone) on every flow")
+# Both tags name the tenant: the zone is a marked hash of the two (docs/architecture.md), no single vlan.
 fl = variant("demo-qinq.pcap", 1, lambda d: tag(d, [(0x88A8, 100), (0x8100, 43)]), ip_only=False)
-c.check(all(f["vlan"] == 43 for f in fl), "QinQ: inner vlan 43 on every flow")
+c.check(all(f["vlan"] is None and f["zone"] >= 1 << 20 for f in fl), "QinQ: a marked zone, no vlan, on every flow")
+c.check(len({f["zone"] for f in fl}) == 1, "QinQ: one zone for every flow")
 
 # Unsupported link type (IEEE 802.11 = 105): refused, naming the file and the type.
 bad = os.path.join(tmp, "wifi.pcap")

@@ -124,7 +124,7 @@ static void test_symmetric_key(void)
 	flow_key_make(&c, &kc, &la);
 	CHECK(memcmp(&ka, &kc, sizeof(ka)) != 0);
 	c = a;
-	c.vlan = 7;
+	c.zone = 7;
 	flow_key_make(&c, &kc, &la);
 	CHECK(memcmp(&ka, &kc, sizeof(ka)) != 0);
 }

@@ -205,7 +205,8 @@ parse_exact(const uint8_t *src, uint32_t len, struct pkt_info *pi)
 		CHECK(pi->err != NULL);
 	} else {
 		CHECK(pi->err == NULL);
-		CHECK(pi->n_vlans <= 2);
+		CHECK(pi->outer.depth <= PARSE_MAX_ENCAP);
+		CHECK(pi->outer.n_layers <= PARSE_MAX_LAYERS);
 	}
 	if (r == PARSE_OK || r == PARSE_FRAGMENT) {
 		CHECK(pi->ip_version == 4 || pi->ip_version == 6);
@@ -263,8 +264,9 @@ test_ipv4_udp(void)
 	CHECK_EQ(parse_pb(&pkt, &pi), PARSE_OK);
 	check_v4_addrs(&pi);
 	CHECK_EQ(pi.l4_proto, 17);
-	CHECK_EQ(pi.n_vlans, 0);
-	CHECK_EQ(pi.vlan, 0);
+	CHECK_EQ(pi.outer.n_vlans, 0);
+	CHECK_EQ(pi.outer.kinds, 0);
+	CHECK_EQ(pi.zone, 0);
 	CHECK_EQ(pi.l3_off, 14);
 	CHECK_EQ(pi.l4_off, 34);
 	CHECK_EQ(pi.payload_off, 42);
@@ -388,8 +390,11 @@ test_vlan(void)
 	putfill(&pkt, 9, 0);
 	ipv4_end(&pkt, l3);
 	CHECK_EQ(parse_pb(&pkt, &pi), PARSE_OK);
-	CHECK_EQ(pi.n_vlans, 1);
-	CHECK_EQ(pi.vlan, 0x123);
+	CHECK_EQ(pi.outer.n_vlans, 1);
+	CHECK_EQ(pi.outer.vlan[0], 0x123);
+	CHECK_EQ(pi.outer.kinds, 1u << ENCAP_VLAN);
+	/* One tag and nothing else: the zone is the VLAN id, as the flow key's vlan was. */
+	CHECK_EQ(pi.zone, 0x123);
 	CHECK_EQ(pi.l3_off, 18);
 	CHECK_EQ(pi.l4_off, 38);
 	CHECK_EQ(pi.payload_off, 58);
@@ -406,7 +411,8 @@ test_vlan(void)
 	ipv6_end(&pkt, l3);
 	CHECK_EQ(parse_pb(&pkt, &pi), PARSE_OK);
 	check_v6_addrs(&pi);
-	CHECK_EQ(pi.vlan, 4095);
+	CHECK_EQ(pi.outer.vlan[0], 4095);
+	CHECK_EQ(pi.zone, 4095);
 	CHECK_EQ(pi.l3_off, 18);
 	CHECK_EQ(pi.l4_off, 58);
 	CHECK_EQ(pi.payload_len, 3);
@@ -427,8 +433,17 @@ test_qinq(void)
 		udp_end(&pkt, l4);
 		ipv4_end(&pkt, l3);
 		CHECK_EQ(parse_pb(&pkt, &pi), PARSE_OK);
-		CHECK_EQ(pi.n_vlans, 2);
-		CHECK_EQ(pi.vlan, 0xffe);
+		CHECK_EQ(pi.outer.n_vlans, 2);
+		CHECK_EQ(pi.outer.vlan[0], 10);
+		CHECK_EQ(pi.outer.vlan[1], 0xffe);
+		CHECK_EQ(pi.outer.kinds, 1u << ENCAP_QINQ);
+		/* Both tags name the tenant: a marked hash, the same for every outer TPID. */
+		CHECK(pi.zone & PARSE_ZONE_MARK);
+		CHECK(pi.zone < (1u << PARSE_ZONE_BITS));
+		static uint32_t qinq_zone;
+		if (i == 0)
+			qinq_zone = pi.zone;
+		CHECK_EQ(pi.zone, qinq_zone);
 		CHECK_EQ(pi.l3_off, 22);
 		CHECK_EQ(pi.l4_off, 42);
 		CHECK_EQ(pi.payload_len, 4);
@@ -451,13 +466,13 @@ static void
 test_not_ip(void)
 {
 	struct pkt_info pi;
-	/* ARP, LLDP, 802.3 length, MPLS, IPX-ish: padded minimum frames. */
-	static const uint16_t types[] = { 0x0806, 0x88cc, 0x05dc, 0x002e, 0x8847, 0x0600, 0xffff };
+	/* ARP, LLDP, 802.3 length, PPPoE, IPX-ish: padded minimum frames. */
+	static const uint16_t types[] = { 0x0806, 0x88cc, 0x05dc, 0x002e, 0x8864, 0x0600, 0xffff };
 	for (unsigned int i = 0; i < sizeof(types) / sizeof(types[0]); i++) {
 		eth(&pkt, types[i]);
 		putfill(&pkt, 46, 0);
 		CHECK_EQ(parse_pb(&pkt, &pi), PARSE_NOT_IP);
-		CHECK_EQ(pi.n_vlans, 0);
+		CHECK_EQ(pi.outer.n_vlans, 0);
 	}
 	/* Bare 14-byte header of a non-IP type is complete enough. */
 	eth(&pkt, 0x0806);
@@ -468,8 +483,8 @@ test_not_ip(void)
 	vlan(&pkt, 42, 0x0806);
 	putfill(&pkt, 28, 0);
 	CHECK_EQ(parse_pb(&pkt, &pi), PARSE_NOT_IP);
-	CHECK_EQ(pi.n_vlans, 1);
-	CHECK_EQ(pi.vlan, 42);
+	CHECK_EQ(pi.outer.n_vlans, 1);
+	CHECK_EQ(pi.outer.vlan[0], 42);
 	CHECK_EQ(pi.ip_version, 0);
 }
 
@@ -733,8 +748,8 @@ static void
 test_other_protocols(void)
 {
 	struct pkt_info pi;
-	/* ESP, GRE, ICMP, SCTP, IP-in-IP over IPv4. */
-	static const uint8_t v4p[] = { 50, 47, 1, 132, 4 };
+	/* ESP, GRE (not version 0: version 7 here), ICMP, SCTP over IPv4; IP-in-IP is peeled (test_ipip). */
+	static const uint8_t v4p[] = { 50, 47, 1, 132 };
 	for (unsigned int i = 0; i < sizeof(v4p); i++) {
 		eth(&pkt, 0x0800);
 		uint32_t l3 = ipv4(&pkt, v4p[i], 1, 0);
@@ -1061,8 +1076,9 @@ test_no_stale_fields(void)
 	putfill(&pkt, 16, 0);
 	ipv4_end(&pkt, l3);
 	CHECK_EQ(parse_packet(pkt.d, pkt.n, &pi), PARSE_OK);
-	CHECK_EQ(pi.n_vlans, 0);
-	CHECK_EQ(pi.vlan, 0);
+	CHECK_EQ(pi.outer.n_vlans, 0);
+	CHECK_EQ(pi.outer.kinds, 0);
+	CHECK_EQ(pi.zone, 0);
 	CHECK_EQ(pi.tcp_flags, 0);
 	CHECK_EQ(pi.tcp_seq, 0);
 	CHECK_EQ(pi.src_port, 0);
@@ -1173,6 +1189,1261 @@ test_truncation_udp_v6_ext(void)
 	CHECK(seen_has(seen, n, "udp length exceeds ip payload"));
 }
 
+/* ==== carrier encapsulations ==== */
+
+static const uint8_t I4_SRC[4] = { 172, 16, 0, 1 };
+static const uint8_t I4_DST[4] = { 172, 16, 9, 2 };
+static const uint8_t I6_SRC[16] = { 0xfd, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xaa, 0x01 };
+static const uint8_t I6_DST[16] = { 0xfd, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xbb, 0x02 };
+
+/* Length fields to rewrite when a packet is cut, so that every layer ends at the cut. */
+enum { LEN_IP4, LEN_IP6, LEN_UDP, LEN_GTP };
+struct lens {
+	unsigned int n;
+	struct {
+		uint32_t off;
+		uint8_t kind;
+	} l[12];
+};
+
+static void
+lens_add(struct lens *L, uint32_t off, uint8_t kind)
+{
+	if (L && L->n < 12) {
+		L->l[L->n].off = off;
+		L->l[L->n].kind = kind;
+		L->n++;
+	}
+}
+
+/* Every registered length field set to reach the end of p (all layers end where the packet does). */
+static void
+lens_fix(struct pb *p, const struct lens *L)
+{
+	for (unsigned int i = 0; i < L->n; i++) {
+		uint32_t o = L->l[i].off, left = p->n > o ? p->n - o : 0;
+		switch (L->l[i].kind) {
+		case LEN_IP4:
+			if (left >= 4)
+				set16(p, o + 2, (uint16_t)left);
+			break;
+		case LEN_IP6:
+			if (left >= 6)
+				set16(p, o + 4, (uint16_t)(left >= 40 ? left - 40 : 0));
+			break;
+		case LEN_UDP:
+			if (left >= 6)
+				set16(p, o + 4, (uint16_t)left);
+			break;
+		case LEN_GTP:
+			if (left >= 4)
+				set16(p, o + 2, (uint16_t)(left >= 8 ? left - 8 : 0));
+			break;
+		}
+	}
+}
+
+/* An Ethernet header appended (eth() starts a frame). */
+static void
+eth_in(struct pb *p, uint16_t type)
+{
+	for (int i = 0; i < 12; i++)
+		put8(p, (uint8_t)(0x20 + i));
+	put16(p, type);
+}
+
+static uint32_t
+ip4a(struct pb *p, uint8_t proto, const uint8_t *src, const uint8_t *dst, uint16_t id, uint16_t frag,
+     struct lens *L)
+{
+	uint32_t off = p->n;
+	put8(p, 0x45);
+	put8(p, 0);
+	put16(p, 0);
+	put16(p, id);
+	put16(p, frag);
+	put8(p, 64);
+	put8(p, proto);
+	put16(p, 0);
+	for (int i = 0; i < 4; i++)
+		put8(p, src[i]);
+	for (int i = 0; i < 4; i++)
+		put8(p, dst[i]);
+	lens_add(L, off, LEN_IP4);
+	return off;
+}
+
+static uint32_t
+ip6a(struct pb *p, uint8_t nh, const uint8_t *src, const uint8_t *dst, struct lens *L)
+{
+	uint32_t off = p->n;
+	put32(p, 0x60000000);
+	put16(p, 0);
+	put8(p, nh);
+	put8(p, 64);
+	for (int i = 0; i < 16; i++)
+		put8(p, src[i]);
+	for (int i = 0; i < 16; i++)
+		put8(p, dst[i]);
+	lens_add(L, off, LEN_IP6);
+	return off;
+}
+
+static uint32_t
+udpa(struct pb *p, uint16_t sport, uint16_t dport, struct lens *L)
+{
+	uint32_t off = udp(p, sport, dport);
+	lens_add(L, off, LEN_UDP);
+	return off;
+}
+
+static void
+mpls(struct pb *p, uint32_t label, int bos)
+{
+	put32(p, label << 12 | (bos ? 0x100u : 0) | 64);
+}
+
+/* GRE header; fl carries C/K/S and the version, the optional fields follow in order. */
+static void
+gre(struct pb *p, uint16_t fl, uint16_t ptype, uint32_t key, uint32_t seq)
+{
+	put16(p, fl);
+	put16(p, ptype);
+	if (fl & 0x8000)
+		put32(p, 0xabcd0000);
+	if (fl & 0x2000)
+		put32(p, key);
+	if (fl & 0x1000)
+		put32(p, seq);
+}
+
+static void
+vxlan(struct pb *p, uint8_t flags, uint32_t vni)
+{
+	put8(p, flags);
+	put8(p, 0);
+	put16(p, 0);
+	put32(p, vni << 8);
+}
+
+/* GTP-U header: flags byte (0x30 | E/S/PN), message type, TEID; with E/S/PN the 4 optional octets. */
+static uint32_t
+gtpu(struct pb *p, uint8_t flags, uint8_t type, uint32_t teid, uint8_t next_ext, struct lens *L)
+{
+	uint32_t off = p->n;
+	put8(p, flags);
+	put8(p, type);
+	put16(p, 0);
+	put32(p, teid);
+	if (flags & 0x07) {
+		put16(p, 0x1234);
+		put8(p, 0);
+		put8(p, next_ext);
+	}
+	lens_add(L, off, LEN_GTP);
+	return off;
+}
+
+static void
+gtpu_end(struct pb *p, uint32_t off)
+{
+	set16(p, off + 2, (uint16_t)(p->n - off - 8));
+}
+
+/* One GTP-U extension header of units x 4 bytes. */
+static void
+gtpu_ext(struct pb *p, uint8_t units, uint8_t next)
+{
+	put8(p, units);
+	for (unsigned int i = 0; i + 2 < (unsigned int)units * 4; i++)
+		put8(p, (uint8_t)(0x10 + i));
+	put8(p, next);
+}
+
+/* Inner IPv4/TCP (sport → dport) with a payload of n bytes; returns the IP header offset. */
+static uint32_t
+inner4_tcp(struct pb *p, uint16_t sport, uint16_t dport, uint32_t n, int swap, struct lens *L)
+{
+	uint32_t l3 = ip4a(p, 6, swap ? I4_DST : I4_SRC, swap ? I4_SRC : I4_DST, 7, 0, L);
+	tcp(p, swap ? dport : sport, swap ? sport : dport, 1000, TCP_FLAG_ACK, 0);
+	putfill(p, n, 0x30);
+	ipv4_end(p, l3);
+	return l3;
+}
+
+static uint32_t
+inner6_udp(struct pb *p, uint16_t sport, uint16_t dport, uint32_t n, int swap, struct lens *L)
+{
+	uint32_t l3 = ip6a(p, 17, swap ? I6_DST : I6_SRC, swap ? I6_SRC : I6_DST, L);
+	uint32_t l4 = udpa(p, swap ? dport : sport, swap ? sport : dport, L);
+	putfill(p, n, 0x50);
+	udp_end(p, l4);
+	ipv6_end(p, l3);
+	return l3;
+}
+
+static void
+check_inner4_tcp(const struct pkt_info *pi, uint16_t sport, uint16_t dport, uint32_t l3, uint32_t n)
+{
+	CHECK_EQ(pi->ip_version, 4);
+	CHECK(memcmp(pi->src, I4_SRC, 4) == 0);
+	CHECK(memcmp(pi->dst, I4_DST, 4) == 0);
+	static const uint8_t z[12];
+	CHECK(memcmp(pi->src + 4, z, 12) == 0);
+	CHECK(memcmp(pi->dst + 4, z, 12) == 0);
+	CHECK_EQ(pi->l4_proto, 6);
+	CHECK_EQ(pi->src_port, sport);
+	CHECK_EQ(pi->dst_port, dport);
+	CHECK_EQ(pi->l3_off, l3);
+	CHECK_EQ(pi->l4_off, l3 + 20);
+	CHECK_EQ(pi->payload_off, l3 + 40);
+	CHECK_EQ(pi->payload_len, n);
+	CHECK_EQ(pi->tcp_seq, 1000);
+}
+
+static void
+check_inner6_udp(const struct pkt_info *pi, uint16_t sport, uint16_t dport, uint32_t l3, uint32_t n)
+{
+	CHECK_EQ(pi->ip_version, 6);
+	CHECK(memcmp(pi->src, I6_SRC, 16) == 0);
+	CHECK(memcmp(pi->dst, I6_DST, 16) == 0);
+	CHECK_EQ(pi->l4_proto, 17);
+	CHECK_EQ(pi->src_port, sport);
+	CHECK_EQ(pi->dst_port, dport);
+	CHECK_EQ(pi->l3_off, l3);
+	CHECK_EQ(pi->payload_off, l3 + 48);
+	CHECK_EQ(pi->payload_len, n);
+}
+
+/* The outer UDP flow a failed tunnel guess falls back to: outer addresses, the tunnel port. */
+static void
+check_outer_udp(const struct pkt_info *pi, uint16_t dport, uint32_t udp_off)
+{
+	CHECK_EQ(pi->ip_version, 4);
+	CHECK(memcmp(pi->src, V4_SRC, 4) == 0);
+	CHECK(memcmp(pi->dst, V4_DST, 4) == 0);
+	CHECK_EQ(pi->l4_proto, 17);
+	CHECK_EQ(pi->dst_port, dport);
+	CHECK_EQ(pi->l4_off, udp_off);
+	CHECK_EQ(pi->payload_off, udp_off + 8);
+	CHECK_EQ(pi->outer.depth, 0);
+}
+
+static void
+check_layers(const struct pkt_info *pi, const uint8_t *want, unsigned int n)
+{
+	CHECK_EQ(pi->outer.n_layers, n);
+	uint16_t kinds = 0;
+	for (unsigned int i = 0; i < n; i++) {
+		kinds |= (uint16_t)(1u << want[i]);
+		if (i < pi->outer.n_layers)
+			CHECK_EQ(pi->outer.layer[i], want[i]);
+	}
+	CHECK_EQ(pi->outer.kinds, kinds);
+}
+
+/*
+ * Every prefix of an encapsulated packet, as built (outer lengths then
+ * exceed the frame) and with every length rewritten to end at the cut, so
+ * that each inner header's own checks run too. Whatever the result, the
+ * parser stays inside the exact buffer (parse_exact) and keeps its
+ * promises; the distinct errors met are returned for the caller to check.
+ */
+static int
+encap_truncations(const struct pb *full, const struct lens *L, const char **seen, int max)
+{
+	static struct pb cut;
+	int n_seen = 0;
+	for (uint32_t len = 0; len < full->n; len++) {
+		struct pkt_info pi;
+		enum parse_result r = parse_exact(full->d, len, &pi);
+		CHECK(r == PARSE_MALFORMED || r == PARSE_OK || r == PARSE_NOT_IP);
+		memcpy(cut.d, full->d, len);
+		cut.n = len;
+		lens_fix(&cut, L);
+		r = parse_pb(&cut, &pi);
+		CHECK(r == PARSE_MALFORMED || r == PARSE_OK || r == PARSE_NOT_IP);
+		if (r == PARSE_MALFORMED) {
+			int known = 0;
+			for (int i = 0; i < n_seen; i++)
+				known |= strcmp(seen[i], pi.err) == 0;
+			if (!known && n_seen < max)
+				seen[n_seen++] = pi.err;
+		}
+	}
+	return n_seen;
+}
+
+static void
+test_mpls(void)
+{
+	struct pkt_info pi;
+	static const uint8_t L_MPLS[] = { ENCAP_MPLS };
+
+	/* RFC 3032: one label, bottom of stack, then IPv4 (first nibble 4). */
+	eth(&pkt, 0x8847);
+	mpls(&pkt, 100, 1);
+	uint32_t l3 = inner4_tcp(&pkt, 40000, 443, 10, 0, NULL);
+	CHECK_EQ(parse_pb(&pkt, &pi), PARSE_OK);
+	check_inner4_tcp(&pi, 40000, 443, 18, 10);
+	check_layers(&pi, L_MPLS, 1);
+	CHECK_EQ(pi.outer.depth, 1);
+	CHECK_EQ(pi.outer.mpls_top, 100);
+	CHECK_EQ(pi.outer.mpls_bottom, 100);
+	/* Labels are not in the zone: each direction of an LSP has its own. */
+	CHECK_EQ(pi.zone, 0);
+	CHECK_EQ(l3, 18);
+
+	/* Three labels (multicast ethertype), IPv6 after the bottom one. */
+	eth(&pkt, 0x8848);
+	mpls(&pkt, 16, 0);
+	mpls(&pkt, 0xfffff, 0);
+	mpls(&pkt, 18, 1);
+	l3 = inner6_udp(&pkt, 5000, 53, 7, 0, NULL);
+	CHECK_EQ(parse_pb(&pkt, &pi), PARSE_OK);
+	check_inner6_udp(&pi, 5000, 53, l3, 7);
+	CHECK_EQ(pi.outer.mpls_top, 16);
+	CHECK_EQ(pi.outer.mpls_bottom, 18);
+
+	/* Eight labels is the most; a ninth without bottom of stack is not a stack. */
+	for (int n = 8; n <= 9; n++) {
+		eth(&pkt, 0x8847);
+		for (int i = 0; i < n; i++)
+			mpls(&pkt, (uint32_t)(200 + i), i == n - 1);
+		l3 = inner4_tcp(&pkt, 1, 2, 0, 0, NULL);
+		if (n == 8) {
+			CHECK_EQ(parse_pb(&pkt, &pi), PARSE_OK);
+			CHECK_EQ(pi.outer.mpls_bottom, 207);
+		} else {
+			CHECK_EQ(parse_pb(&pkt, &pi), PARSE_MALFORMED);
+			CHECK_STR(pi.err, "mpls label stack too deep");
+		}
+	}
+
+	/* RFC 4385 control word (first nibble 0), then an RFC 4448 Ethernet frame with its own tag. */
+	eth(&pkt, 0x8847);
+	mpls(&pkt, 300, 0);
+	mpls(&pkt, 301, 1);
+	put32(&pkt, 0x00000017);
+	eth_in(&pkt, 0x8100);
+	vlan(&pkt, 7, 0x0800);
+	l3 = inner4_tcp(&pkt, 1234, 80, 3, 0, NULL);
+	CHECK_EQ(parse_pb(&pkt, &pi), PARSE_OK);
+	check_inner4_tcp(&pi, 1234, 80, l3, 3);
+	static const uint8_t L_PW[] = { ENCAP_MPLS, ENCAP_VLAN };
+	check_layers(&pi, L_PW, 2);
+	CHECK_EQ(pi.outer.n_vlans, 1);
+	CHECK_EQ(pi.outer.vlan[0], 7);
+	/* The customer's VLAN is the only identifier: the zone is its id. */
+	CHECK_EQ(pi.zone, 7);
+
+	/* PW associated channel (nibble 1, RFC 4385 §3) and a PW without control word: not IP. */
+	static const uint32_t not_ip_words[] = { 0x10000021, 0x52540000 };
+	for (unsigned int i = 0; i < 2; i++) {
+		eth(&pkt, 0x8847);
+		mpls(&pkt, 13, 1);
+		put32(&pkt, not_ip_words[i]);
+		putfill(&pkt, 40, 0);
+		CHECK_EQ(parse_pb(&pkt, &pi), PARSE_NOT_IP);
+		CHECK_EQ(pi.ip_version, 0);
+		CHECK(pi.outer.kinds & (1u << ENCAP_MPLS));
+	}
+
+	/* MPLS in a VLAN: the VLAN alone makes the zone. */
+	eth(&pkt, 0x8100);
+	vlan(&pkt, 55, 0x8847);
+	mpls(&pkt, 99, 1);
+	l3 = inner4_tcp(&pkt, 1, 2, 0, 0, NULL);
+	CHECK_EQ(parse_pb(&pkt, &pi), PARSE_OK);
+	static const uint8_t L_VM[] = { ENCAP_VLAN, ENCAP_MPLS };
+	check_layers(&pi, L_VM, 2);
+	CHECK_EQ(pi.zone, 55);
+
+	/* Malformed: a stack running off the frame, nothing after it, a cut control word, bad IP. */
+	eth(&pkt, 0x8847);
+	mpls(&pkt, 1, 0);
+	mpls(&pkt, 2, 0);
+	CHECK_EQ(parse_pb(&pkt, &pi), PARSE_MALFORMED);
+	CHECK_STR(pi.err, "truncated mpls label stack");
+	eth(&pkt, 0x8847);
+	mpls(&pkt, 1, 1);
+	CHECK_EQ(parse_pb(&pkt, &pi), PARSE_MALFORMED);
+	CHECK_STR(pi.err, "truncated mpls payload");
+	eth(&pkt, 0x8847);
+	mpls(&pkt, 1, 1);
+	put16(&pkt, 0);
+	CHECK_EQ(parse_pb(&pkt, &pi), PARSE_MALFORMED);
+	CHECK_STR(pi.err, "truncated pseudowire control word");
+	eth(&pkt, 0x8847);
+	mpls(&pkt, 1, 1);
+	l3 = inner4_tcp(&pkt, 1, 2, 0, 0, NULL);
+	pkt.d[l3] = 0x43;
+	CHECK_EQ(parse_pb(&pkt, &pi), PARSE_MALFORMED);
+	CHECK_STR(pi.err, "bad ipv4 ihl");
+}
+
+static void
+test_gre(void)
+{
+	struct pkt_info pi;
+	static const uint8_t L_GRE[] = { ENCAP_GRE };
+
+	/* RFC 2784: 4-byte header, IPv4 inside IPv4. */
+	eth(&pkt, 0x0800);
+	uint32_t o3 = ip4a(&pkt, 47, V4_SRC, V4_DST, 1, 0, NULL);
+	gre(&pkt, 0, 0x0800, 0, 0);
+	uint32_t l3 = inner4_tcp(&pkt, 33333, 22, 5, 0, NULL);
+	ipv4_end(&pkt, o3);
+	CHECK_EQ(parse_pb(&pkt, &pi), PARSE_OK);
+	check_inner4_tcp(&pi, 33333, 22, l3, 5);
+	check_layers(&pi, L_GRE, 1);
+	CHECK_EQ(pi.outer.flags & OUTER_HAS_GRE_KEY, 0);
+	CHECK_EQ(pi.zone, 0);
+	CHECK_EQ(l3, 14 + 20 + 4);
+
+	/* RFC 2890: checksum, key and sequence number, IPv6 inside. The key names the tunnel: in the zone. */
+	eth(&pkt, 0x0800);
+	o3 = ip4a(&pkt, 47, V4_SRC, V4_DST, 1, 0, NULL);
+	gre(&pkt, 0xb000, 0x86dd, 0x01020304, 77);
+	l3 = inner6_udp(&pkt, 1000, 2000, 9, 0, NULL);
+	ipv4_end(&pkt, o3);
+	CHECK_EQ(parse_pb(&pkt, &pi), PARSE_OK);
+	check_inner6_udp(&pi, 1000, 2000, l3, 9);
+	CHECK_EQ(l3, 14 + 20 + 16);
+	CHECK(pi.outer.flags & OUTER_HAS_GRE_KEY);
+	CHECK_EQ(pi.outer.gre_key, 0x01020304);
+	CHECK(pi.zone & PARSE_ZONE_MARK);
+	uint32_t zone_key = pi.zone;
+	/* The other direction, same key: same zone. */
+	eth(&pkt, 0x0800);
+	o3 = ip4a(&pkt, 47, V4_DST, V4_SRC, 1, 0, NULL);
+	gre(&pkt, 0x2000, 0x86dd, 0x01020304, 0);
+	l3 = inner6_udp(&pkt, 1000, 2000, 9, 1, NULL);
+	ipv4_end(&pkt, o3);
+	CHECK_EQ(parse_pb(&pkt, &pi), PARSE_OK);
+	CHECK_EQ(pi.zone, zone_key);
+	CHECK(memcmp(pi.src, I6_DST, 16) == 0);
+	CHECK_EQ(pi.src_port, 2000);
+	/* Another key: another zone. */
+	set16(&pkt, 14 + 20 + 4 + 2, 0x0305);
+	CHECK_EQ(parse_pb(&pkt, &pi), PARSE_OK);
+	CHECK(pi.zone != zone_key);
+
+	/* Transparent Ethernet bridging (NVGRE): the VSID is the tenant, the FlowID byte is entropy. */
+	uint32_t zone_vsid = 0;
+	for (int flowid = 1; flowid <= 2; flowid++) {
+		eth(&pkt, 0x86dd);
+		o3 = ip6a(&pkt, 47, V6_SRC, V6_DST, NULL);
+		gre(&pkt, 0x2000, 0x6558, 0x12345600u | (uint32_t)flowid, 0);
+		eth_in(&pkt, 0x0800);
+		l3 = inner4_tcp(&pkt, 5, 6, 1, flowid == 2, NULL);
+		ipv6_end(&pkt, o3);
+		CHECK_EQ(parse_pb(&pkt, &pi), PARSE_OK);
+		static const uint8_t L_TEB[] = { ENCAP_GRE_TEB };
+		check_layers(&pi, L_TEB, 1);
+		CHECK_EQ(pi.l3_off, l3);
+		if (flowid == 1)
+			zone_vsid = pi.zone;
+		CHECK_EQ(pi.zone, zone_vsid);
+	}
+
+	/* MPLS over GRE (RFC 4023). */
+	eth(&pkt, 0x0800);
+	o3 = ip4a(&pkt, 47, V4_SRC, V4_DST, 1, 0, NULL);
+	gre(&pkt, 0, 0x8847, 0, 0);
+	mpls(&pkt, 4242, 1);
+	l3 = inner4_tcp(&pkt, 1, 2, 0, 0, NULL);
+	ipv4_end(&pkt, o3);
+	CHECK_EQ(parse_pb(&pkt, &pi), PARSE_OK);
+	static const uint8_t L_GM[] = { ENCAP_GRE, ENCAP_MPLS };
+	check_layers(&pi, L_GM, 2);
+	CHECK_EQ(pi.outer.depth, 2);
+	CHECK_EQ(pi.outer.mpls_top, 4242);
+	CHECK_EQ(pi.l3_off, l3);
+
+	/*
+	 * Not ours to peel, so the GRE flow it always was: version 1 (PPTP,
+	 * read by the gre classifier), RFC 1701 routing, a protocol we do not
+	 * decode (ERSPAN), a header shorter than 4 bytes.
+	 */
+	static const struct {
+		uint16_t fl, ptype;
+	} keep[] = { { 0x3081, 0x880b }, { 0x2001, 0x880b }, { 0x4000, 0x0800 }, { 0x0800, 0x0800 }, { 0, 0x88be } };
+	for (unsigned int i = 0; i < sizeof(keep) / sizeof(keep[0]); i++) {
+		eth(&pkt, 0x0800);
+		o3 = ip4a(&pkt, 47, V4_SRC, V4_DST, 1, 0, NULL);
+		put16(&pkt, keep[i].fl);
+		put16(&pkt, keep[i].ptype);
+		putfill(&pkt, 40, 0);
+		ipv4_end(&pkt, o3);
+		CHECK_EQ(parse_pb(&pkt, &pi), PARSE_OK);
+		check_v4_addrs(&pi);
+		CHECK_EQ(pi.l4_proto, 47);
+		CHECK_EQ(pi.payload_off, 34);
+		CHECK_EQ(pi.payload_len, 44);
+		CHECK_EQ(pi.outer.kinds, 0);
+	}
+	eth(&pkt, 0x0800);
+	o3 = ip4a(&pkt, 47, V4_SRC, V4_DST, 1, 0, NULL);
+	put16(&pkt, 0);
+	put8(&pkt, 8);
+	ipv4_end(&pkt, o3);
+	CHECK_EQ(parse_pb(&pkt, &pi), PARSE_OK);
+	CHECK_EQ(pi.payload_len, 3);
+
+	/* Malformed: optional fields cut short; an IPv6 header where GRE says IPv4. */
+	eth(&pkt, 0x0800);
+	o3 = ip4a(&pkt, 47, V4_SRC, V4_DST, 1, 0, NULL);
+	put16(&pkt, 0x2000);
+	put16(&pkt, 0x0800);
+	put16(&pkt, 1);
+	ipv4_end(&pkt, o3);
+	CHECK_EQ(parse_pb(&pkt, &pi), PARSE_MALFORMED);
+	CHECK_STR(pi.err, "truncated gre header");
+	eth(&pkt, 0x0800);
+	o3 = ip4a(&pkt, 47, V4_SRC, V4_DST, 1, 0, NULL);
+	gre(&pkt, 0, 0x0800, 0, 0);
+	inner6_udp(&pkt, 1, 2, 0, 0, NULL);
+	ipv4_end(&pkt, o3);
+	CHECK_EQ(parse_pb(&pkt, &pi), PARSE_MALFORMED);
+	CHECK_STR(pi.err, "bad ipv4 version");
+	CHECK_EQ(pi.src_port, 0);
+}
+
+/* Outer Ethernet (VLAN 5), IPv4, UDP to port, VXLAN VNI, inner Ethernet, inner IPv4/TCP 45226 -> 443. */
+static uint32_t
+build_vxlan(struct pb *p, uint16_t port, uint32_t vni, int swap, struct lens *L)
+{
+	eth(p, 0x8100);
+	vlan(p, 5, 0x0800);
+	uint32_t o3 = ip4a(p, 17, swap ? V4_DST : V4_SRC, swap ? V4_SRC : V4_DST, 9, 0x4000, L);
+	uint32_t o4 = udpa(p, swap ? 36286 : 49762, port, L);
+	vxlan(p, 0x08, vni);
+	eth_in(p, 0x0800);
+	uint32_t l3 = inner4_tcp(p, 45226, 443, 20, swap, L);
+	udp_end(p, o4);
+	ipv4_end(p, o3);
+	return l3;
+}
+
+static void
+test_vxlan(void)
+{
+	struct pkt_info pi;
+	static const uint8_t L_VX[] = { ENCAP_VLAN, ENCAP_VXLAN };
+
+	/* RFC 7348 on the IANA port and on Linux's old one. */
+	uint32_t zone = 0;
+	static const uint16_t ports[] = { 4789, 8472 };
+	for (unsigned int i = 0; i < 2; i++) {
+		uint32_t l3 = build_vxlan(&pkt, ports[i], 1111, 0, NULL);
+		CHECK_EQ(parse_pb(&pkt, &pi), PARSE_OK);
+		check_inner4_tcp(&pi, 45226, 443, l3, 20);
+		CHECK_EQ(l3, 18 + 20 + 8 + 8 + 14);
+		check_layers(&pi, L_VX, 2);
+		CHECK_EQ(pi.outer.vni, 1111);
+		CHECK_EQ(pi.outer.vlan[0], 5);
+		CHECK(pi.zone & PARSE_ZONE_MARK);
+		if (i == 0)
+			zone = pi.zone;
+		CHECK_EQ(pi.zone, zone);
+	}
+	/* The VNI is the same both ways: so is the zone. */
+	build_vxlan(&pkt, 4789, 1111, 1, NULL);
+	CHECK_EQ(parse_pb(&pkt, &pi), PARSE_OK);
+	CHECK_EQ(pi.zone, zone);
+	CHECK(memcmp(pi.src, I4_DST, 4) == 0);
+	CHECK_EQ(pi.src_port, 443);
+	CHECK_EQ(pi.dst_port, 45226);
+	/* Another segment, same VLAN: another zone, and never the VLAN's own. */
+	build_vxlan(&pkt, 4789, 1112, 0, NULL);
+	CHECK_EQ(parse_pb(&pkt, &pi), PARSE_OK);
+	CHECK(pi.zone != zone);
+	CHECK(pi.zone != 5);
+
+	/* Without the I flag it is no VXLAN: the outer UDP flow, as before. */
+	build_vxlan(&pkt, 4789, 1111, 0, NULL);
+	pkt.d[18 + 20 + 8] = 0x00;
+	CHECK_EQ(parse_pb(&pkt, &pi), PARSE_OK);
+	check_outer_udp(&pi, 4789, 18 + 20);
+	static const uint8_t L_V[] = { ENCAP_VLAN };
+	check_layers(&pi, L_V, 1);
+	CHECK_EQ(pi.zone, 5);
+
+	/* Valid header, but what it carries is no IP packet (ARP) or a broken one: the outer UDP flow. */
+	build_vxlan(&pkt, 4789, 1111, 0, NULL);
+	set16(&pkt, 18 + 20 + 8 + 8 + 12, 0x0806);
+	CHECK_EQ(parse_pb(&pkt, &pi), PARSE_OK);
+	check_outer_udp(&pi, 4789, 18 + 20);
+	build_vxlan(&pkt, 4789, 1111, 0, NULL);
+	set16(&pkt, 18 + 20 + 8 + 8 + 14 + 2, 2000);
+	CHECK_EQ(parse_pb(&pkt, &pi), PARSE_OK);
+	check_outer_udp(&pi, 4789, 18 + 20);
+	CHECK(pi.err == NULL);
+	/* A VXLAN header cut short. */
+	eth(&pkt, 0x0800);
+	uint32_t o3 = ip4a(&pkt, 17, V4_SRC, V4_DST, 1, 0, NULL);
+	uint32_t o4 = udp(&pkt, 1, 4789);
+	put32(&pkt, 0x08000000);
+	put16(&pkt, 0);
+	udp_end(&pkt, o4);
+	ipv4_end(&pkt, o3);
+	CHECK_EQ(parse_pb(&pkt, &pi), PARSE_OK);
+	check_outer_udp(&pi, 4789, 34);
+	CHECK_EQ(pi.payload_len, 6);
+	/* A VPN on the VXLAN port is classified as what it is (OpenVPN's first byte has 0x08 set). */
+	eth(&pkt, 0x0800);
+	o3 = ip4a(&pkt, 17, V4_SRC, V4_DST, 1, 0, NULL);
+	o4 = udp(&pkt, 1, 4789);
+	put8(&pkt, 0x38);
+	putfill(&pkt, 60, 0x99);
+	udp_end(&pkt, o4);
+	ipv4_end(&pkt, o3);
+	CHECK_EQ(parse_pb(&pkt, &pi), PARSE_OK);
+	check_outer_udp(&pi, 4789, 34);
+	CHECK_EQ(pi.payload_len, 61);
+
+	/* VXLAN over IPv6 with an IPv6 inner packet. */
+	eth(&pkt, 0x86dd);
+	o3 = ip6a(&pkt, 17, V6_SRC, V6_DST, NULL);
+	o4 = udp(&pkt, 50000, 4789);
+	vxlan(&pkt, 0x0c, 0xffffff);
+	eth_in(&pkt, 0x86dd);
+	uint32_t l3 = inner6_udp(&pkt, 7, 8, 30, 0, NULL);
+	udp_end(&pkt, o4);
+	ipv6_end(&pkt, o3);
+	CHECK_EQ(parse_pb(&pkt, &pi), PARSE_OK);
+	check_inner6_udp(&pi, 7, 8, l3, 30);
+	CHECK_EQ(pi.outer.vni, 0xffffff);
+
+	/* An inner fragment: a fragment of the inner flow, outer headers noted. */
+	build_vxlan(&pkt, 4789, 1111, 0, NULL);
+	set16(&pkt, 18 + 20 + 8 + 8 + 14 + 6, 0x2000);
+	CHECK_EQ(parse_pb(&pkt, &pi), PARSE_FRAGMENT);
+	CHECK(memcmp(pi.src, I4_SRC, 4) == 0);
+	CHECK_EQ(pi.src_port, 0);
+	CHECK_EQ(pi.frag.id, 7);
+	CHECK_EQ(pi.frag.offset, 0);
+	CHECK_EQ(pi.frag.more, 1);
+	CHECK_EQ(pi.zone, zone);
+	check_layers(&pi, L_VX, 2);
+}
+
+static void
+test_gtpu(void)
+{
+	struct pkt_info pi;
+	static const uint8_t L_G[] = { ENCAP_GTPU };
+
+	/* TS 29.281 §5.1: the 8-byte header, a G-PDU with an IPv4 T-PDU. */
+	eth(&pkt, 0x0800);
+	uint32_t o3 = ip4a(&pkt, 17, V4_SRC, V4_DST, 1, 0, NULL);
+	uint32_t o4 = udp(&pkt, 2152, 2152);
+	uint32_t g = gtpu(&pkt, 0x30, 255, 0x11223344, 0, NULL);
+	uint32_t l3 = inner4_tcp(&pkt, 51000, 443, 12, 0, NULL);
+	gtpu_end(&pkt, g);
+	udp_end(&pkt, o4);
+	ipv4_end(&pkt, o3);
+	CHECK_EQ(parse_pb(&pkt, &pi), PARSE_OK);
+	check_inner4_tcp(&pi, 51000, 443, l3, 12);
+	CHECK_EQ(l3, 14 + 20 + 8 + 8);
+	check_layers(&pi, L_G, 1);
+	CHECK_EQ(pi.outer.teid, 0x11223344);
+	/* TEIDs are per direction: never in the zone. */
+	CHECK_EQ(pi.zone, 0);
+
+	/* Downlink: other TEID, source port any (load balancing), same zone, addresses swapped. */
+	eth(&pkt, 0x0800);
+	o3 = ip4a(&pkt, 17, V4_DST, V4_SRC, 1, 0, NULL);
+	o4 = udp(&pkt, 40001, 2152);
+	g = gtpu(&pkt, 0x30, 255, 0x99887766, 0, NULL);
+	l3 = inner4_tcp(&pkt, 51000, 443, 12, 1, NULL);
+	gtpu_end(&pkt, g);
+	udp_end(&pkt, o4);
+	ipv4_end(&pkt, o3);
+	CHECK_EQ(parse_pb(&pkt, &pi), PARSE_OK);
+	CHECK_EQ(pi.zone, 0);
+	CHECK(memcmp(pi.src, I4_DST, 4) == 0);
+	CHECK_EQ(pi.dst_port, 51000);
+	CHECK_EQ(pi.outer.teid, 0x99887766);
+
+	/* Sequence number (S), N-PDU (PN), and an extension chain: PDU Session Container then one more. */
+	static const struct {
+		uint8_t flags, next;
+		uint32_t ext_bytes;
+	} opt[] = { { 0x32, 0, 0 }, { 0x31, 0, 0 }, { 0x34, 0x85, 4 }, { 0x36, 0x85, 4 + 8 }, { 0x33, 0x85, 0 } };
+	for (unsigned int i = 0; i < sizeof(opt) / sizeof(opt[0]); i++) {
+		eth(&pkt, 0x86dd);
+		o3 = ip6a(&pkt, 17, V6_SRC, V6_DST, NULL);
+		o4 = udp(&pkt, 2152, 2152);
+		g = gtpu(&pkt, opt[i].flags, 255, 7, opt[i].next, NULL);
+		if (opt[i].ext_bytes == 4) {
+			gtpu_ext(&pkt, 1, 0);
+		} else if (opt[i].ext_bytes == 12) {
+			gtpu_ext(&pkt, 1, 0x40);
+			gtpu_ext(&pkt, 2, 0);
+		}
+		l3 = inner6_udp(&pkt, 9, 10, 4, 0, NULL);
+		gtpu_end(&pkt, g);
+		udp_end(&pkt, o4);
+		ipv6_end(&pkt, o3);
+		CHECK_EQ(parse_pb(&pkt, &pi), PARSE_OK);
+		/* Without E the next-type octet is not read (the 0x33 case names 0x85 but has no chain). */
+		check_inner6_udp(&pi, 9, 10, l3, 4);
+		CHECK_EQ(l3, 14 + 40 + 8 + 12 + opt[i].ext_bytes);
+		CHECK_EQ(pi.outer.teid, 7);
+	}
+
+	/*
+	 * Not user traffic, or not GTP-U at all: the outer UDP flow. Echo
+	 * request (1), error indication (26), end marker (254); GTP' (PT 0),
+	 * version 2; an extension of length 0, a chain of 9, a length past the
+	 * UDP payload, a T-PDU that is no IP packet, a G-PDU with no T-PDU.
+	 */
+	for (int v = 0; v < 10; v++) {
+		eth(&pkt, 0x0800);
+		o3 = ip4a(&pkt, 17, V4_SRC, V4_DST, 1, 0, NULL);
+		o4 = udp(&pkt, 2152, 2152);
+		static const uint8_t types[] = { 1, 26, 254 };
+		uint8_t flags = v == 3 ? 0x20 : v == 4 ? 0x50 : (v == 5 || v == 6) ? 0x34 : 0x30;
+		g = gtpu(&pkt, flags, v < 3 ? types[v] : 255, 5, 0x85, NULL);
+		if (v == 5) {
+			put8(&pkt, 0);
+			put16(&pkt, 0);
+			put8(&pkt, 0);
+		} else if (v == 6) {
+			for (int e = 0; e < 9; e++)
+				gtpu_ext(&pkt, 1, 0x85);
+		}
+		if (v == 8)
+			putfill(&pkt, 40, 0x70);
+		else if (v != 9)
+			inner4_tcp(&pkt, 1, 2, 0, 0, NULL);
+		gtpu_end(&pkt, g);
+		if (v == 7)
+			set16(&pkt, g + 2, (uint16_t)(pkt.n - g - 8 + 1));
+		udp_end(&pkt, o4);
+		ipv4_end(&pkt, o3);
+		CHECK_EQ(parse_pb(&pkt, &pi), PARSE_OK);
+		check_outer_udp(&pi, 2152, 34);
+		CHECK_EQ(pi.outer.kinds, 0);
+	}
+}
+
+static void
+test_ipip(void)
+{
+	struct pkt_info pi;
+
+	/* 4in4 behind QinQ (as in the wild 4in4 capture): both tags make the zone. */
+	eth(&pkt, 0x8100);
+	vlan(&pkt, 1624, 0x8100);
+	vlan(&pkt, 505, 0x0800);
+	uint32_t o3 = ip4a(&pkt, 4, V4_SRC, V4_DST, 1, 0, NULL);
+	uint32_t l3 = inner4_tcp(&pkt, 62367, 17000, 8, 0, NULL);
+	ipv4_end(&pkt, o3);
+	CHECK_EQ(parse_pb(&pkt, &pi), PARSE_OK);
+	check_inner4_tcp(&pi, 62367, 17000, l3, 8);
+	static const uint8_t L_QI[] = { ENCAP_QINQ, ENCAP_IPIP };
+	check_layers(&pi, L_QI, 2);
+	CHECK_EQ(pi.outer.vlan[0], 1624);
+	CHECK_EQ(pi.outer.vlan[1], 505);
+	CHECK(pi.zone & PARSE_ZONE_MARK);
+
+	/* 4in6 (RFC 2473), after a destination options header. */
+	eth(&pkt, 0x86dd);
+	o3 = ip6a(&pkt, 60, V6_SRC, V6_DST, NULL);
+	ext6(&pkt, 60, 4, 0);
+	l3 = inner4_tcp(&pkt, 64455, 443, 0, 0, NULL);
+	ipv6_end(&pkt, o3);
+	CHECK_EQ(parse_pb(&pkt, &pi), PARSE_OK);
+	check_inner4_tcp(&pi, 64455, 443, l3, 0);
+	static const uint8_t L_I[] = { ENCAP_IPIP };
+	check_layers(&pi, L_I, 1);
+	CHECK_EQ(pi.zone, 0);
+
+	/* 6in4 (RFC 4213, protocol 41), outer IPv4 options. */
+	eth(&pkt, 0x0800);
+	o3 = ipv4(&pkt, 41, 2, 0);
+	l3 = inner6_udp(&pkt, 53959, 53, 11, 0, NULL);
+	ipv4_end(&pkt, o3);
+	CHECK_EQ(parse_pb(&pkt, &pi), PARSE_OK);
+	check_inner6_udp(&pi, 53959, 53, l3, 11);
+	CHECK_EQ(l3, 14 + 28);
+	static const uint8_t L_64[] = { ENCAP_6IN4 };
+	check_layers(&pi, L_64, 1);
+
+	/* 6in6 (RFC 2473, next header 41). */
+	eth(&pkt, 0x86dd);
+	o3 = ip6a(&pkt, 41, V6_SRC, V6_DST, NULL);
+	l3 = inner6_udp(&pkt, 30000, 13000, 4, 0, NULL);
+	ipv6_end(&pkt, o3);
+	CHECK_EQ(parse_pb(&pkt, &pi), PARSE_OK);
+	check_inner6_udp(&pi, 30000, 13000, l3, 4);
+	static const uint8_t L_66[] = { ENCAP_6IN6 };
+	check_layers(&pi, L_66, 1);
+
+	/* An inner ICMP packet has no ports, whatever the outer layers had. */
+	eth(&pkt, 0x86dd);
+	o3 = ip6a(&pkt, 41, V6_SRC, V6_DST, NULL);
+	l3 = ip6a(&pkt, 58, I6_SRC, I6_DST, NULL);
+	putfill(&pkt, 16, 0);
+	ipv6_end(&pkt, l3);
+	ipv6_end(&pkt, o3);
+	CHECK_EQ(parse_pb(&pkt, &pi), PARSE_OK);
+	CHECK_EQ(pi.l4_proto, 58);
+	CHECK_EQ(pi.payload_len, 16);
+
+	/* Malformed: the inner packet longer than the outer payload; the wrong version inside. */
+	eth(&pkt, 0x0800);
+	o3 = ip4a(&pkt, 4, V4_SRC, V4_DST, 1, 0, NULL);
+	l3 = inner4_tcp(&pkt, 1, 2, 10, 0, NULL);
+	ipv4_end(&pkt, o3);
+	set16(&pkt, o3 + 2, (uint16_t)(pkt.n - o3 - 1));
+	CHECK_EQ(parse_pb(&pkt, &pi), PARSE_MALFORMED);
+	CHECK_STR(pi.err, "truncated ipv4");
+	eth(&pkt, 0x0800);
+	o3 = ip4a(&pkt, 41, V4_SRC, V4_DST, 1, 0, NULL);
+	inner4_tcp(&pkt, 1, 2, 10, 0, NULL);
+	ipv4_end(&pkt, o3);
+	CHECK_EQ(parse_pb(&pkt, &pi), PARSE_MALFORMED);
+	CHECK_STR(pi.err, "bad ipv6 version");
+	eth(&pkt, 0x0800);
+	o3 = ip4a(&pkt, 4, V4_SRC, V4_DST, 1, 0, NULL);
+	putfill(&pkt, 10, 0);
+	ipv4_end(&pkt, o3);
+	CHECK_EQ(parse_pb(&pkt, &pi), PARSE_MALFORMED);
+	CHECK_STR(pi.err, "truncated ipv4 header");
+}
+
+/* IPv4/UDP between client and server port 3544 carrying what the caller appends. */
+static void
+teredo_begin(struct pb *p, int to_server, uint32_t *o3, uint32_t *o4)
+{
+	eth(p, 0x0800);
+	*o3 = ip4a(p, 17, to_server ? V4_SRC : V4_DST, to_server ? V4_DST : V4_SRC, 3, 0, NULL);
+	*o4 = udp(p, to_server ? 51812 : 3544, to_server ? 3544 : 51812);
+}
+
+static void
+test_teredo(void)
+{
+	struct pkt_info pi;
+	static const uint8_t L_T[] = { ENCAP_TEREDO };
+	uint32_t o3, o4, l3;
+
+	/* RFC 4380 §5.1.1: bare IPv6; origin indication; authentication then origin; authentication alone. */
+	for (int v = 0; v < 4; v++) {
+		teredo_begin(&pkt, v != 1, &o3, &o4);
+		uint32_t hdr = 0;
+		if (v >= 2) {
+			put16(&pkt, 0x0001);
+			put8(&pkt, v == 3 ? 3 : 0);
+			put8(&pkt, v == 3 ? 5 : 0);
+			putfill(&pkt, (v == 3 ? 8u : 0u) + 8 + 1, 0x44);
+			hdr += 4 + (v == 3 ? 8 : 0) + 9;
+		}
+		if (v == 1 || v == 2) {
+			put16(&pkt, 0x0000);
+			put16(&pkt, 0xffff ^ 52513);
+			put32(&pkt, 0xfefefefe);
+			hdr += 8;
+		}
+		l3 = inner6_udp(&pkt, 4000, 5000, 6, 0, NULL);
+		udp_end(&pkt, o4);
+		ipv4_end(&pkt, o3);
+		CHECK_EQ(parse_pb(&pkt, &pi), PARSE_OK);
+		check_inner6_udp(&pi, 4000, 5000, l3, 6);
+		CHECK_EQ(l3, 42 + hdr);
+		check_layers(&pi, L_T, 1);
+		CHECK_EQ(pi.zone, 0);
+	}
+	/* A bubble: IPv6 with no next header. */
+	teredo_begin(&pkt, 1, &o3, &o4);
+	l3 = ip6a(&pkt, 59, I6_SRC, I6_DST, NULL);
+	ipv6_end(&pkt, l3);
+	udp_end(&pkt, o4);
+	ipv4_end(&pkt, o3);
+	CHECK_EQ(parse_pb(&pkt, &pi), PARSE_OK);
+	CHECK_EQ(pi.l4_proto, 59);
+	CHECK_EQ(pi.ip_version, 6);
+
+	/*
+	 * Not Teredo: the IPv6 packet not filling the payload exactly, an
+	 * authentication indicator running past it, no IPv6 header, and UDP
+	 * 3544 over IPv6 (Teredo is IPv4 only).
+	 */
+	for (int v = 0; v < 3; v++) {
+		teredo_begin(&pkt, 1, &o3, &o4);
+		if (v == 1) {
+			put16(&pkt, 0x0001);
+			put8(&pkt, 200);
+			put8(&pkt, 0);
+		}
+		if (v == 2)
+			putfill(&pkt, 48, 0x10);
+		else
+			inner6_udp(&pkt, 1, 2, 0, 0, NULL);
+		if (v == 0)
+			put8(&pkt, 0);
+		udp_end(&pkt, o4);
+		ipv4_end(&pkt, o3);
+		CHECK_EQ(parse_pb(&pkt, &pi), PARSE_OK);
+		check_outer_udp(&pi, 3544, 34);
+		CHECK_EQ(pi.outer.kinds, 0);
+	}
+	eth(&pkt, 0x86dd);
+	o3 = ip6a(&pkt, 17, V6_SRC, V6_DST, NULL);
+	o4 = udp(&pkt, 51812, 3544);
+	inner6_udp(&pkt, 1, 2, 0, 0, NULL);
+	udp_end(&pkt, o4);
+	ipv6_end(&pkt, o3);
+	CHECK_EQ(parse_pb(&pkt, &pi), PARSE_OK);
+	check_v6_addrs(&pi);
+	CHECK_EQ(pi.dst_port, 3544);
+	CHECK_EQ(pi.outer.kinds, 0);
+}
+
+static void
+test_encap_depth(void)
+{
+	struct pkt_info pi;
+
+	/* Four IP-in-IP layers are peeled; a fifth makes the packet malformed. */
+	for (int n = 4; n <= 5; n++) {
+		eth(&pkt, 0x0800);
+		uint32_t outer[5];
+		for (int i = 0; i < n; i++)
+			outer[i] = ip4a(&pkt, 4, V4_SRC, V4_DST, 1, 0, NULL);
+		uint32_t l3 = inner4_tcp(&pkt, 1, 2, 0, 0, NULL);
+		for (int i = n - 1; i >= 0; i--)
+			ipv4_end(&pkt, outer[i]);
+		enum parse_result r = parse_pb(&pkt, &pi);
+		if (n == 4) {
+			CHECK_EQ(r, PARSE_OK);
+			CHECK_EQ(pi.outer.depth, 4);
+			CHECK_EQ(pi.l3_off, l3);
+		} else {
+			CHECK_EQ(r, PARSE_MALFORMED);
+			CHECK_STR(pi.err, "too many encapsulations");
+		}
+	}
+
+	/*
+	 * Five VXLAN layers: the fifth is not peeled, and by the port rule the
+	 * packet is the UDP flow inside the fourth.
+	 */
+	eth(&pkt, 0x0800);
+	uint32_t o3[6], o4[6];
+	for (int i = 0; i < 5; i++) {
+		o3[i] = ip4a(&pkt, 17, V4_SRC, V4_DST, 1, 0, NULL);
+		o4[i] = udp(&pkt, (uint16_t)(100 + i), 4789);
+		vxlan(&pkt, 0x08, (uint32_t)i);
+		eth_in(&pkt, 0x0800);
+	}
+	inner4_tcp(&pkt, 1, 2, 0, 0, NULL);
+	for (int i = 4; i >= 0; i--) {
+		udp_end(&pkt, o4[i]);
+		ipv4_end(&pkt, o3[i]);
+	}
+	CHECK_EQ(parse_pb(&pkt, &pi), PARSE_OK);
+	CHECK_EQ(pi.outer.depth, 4);
+	CHECK_EQ(pi.l4_proto, 17);
+	CHECK_EQ(pi.src_port, 104);
+	CHECK_EQ(pi.dst_port, 4789);
+	CHECK_EQ(pi.l4_off, o4[4]);
+
+	/* One of each, nested: MPLS, GRE, VXLAN, GTP-U; tags in every Ethernet header past the eighth layer. */
+	eth(&pkt, 0x8100);
+	vlan(&pkt, 1, 0x8847);
+	mpls(&pkt, 500, 1);
+	uint32_t a = ip4a(&pkt, 47, V4_SRC, V4_DST, 1, 0, NULL);
+	gre(&pkt, 0x2000, 0x6558, 42, 0);
+	eth_in(&pkt, 0x88a8);
+	vlan(&pkt, 2, 0x8100);
+	vlan(&pkt, 3, 0x0800);
+	uint32_t b = ip4a(&pkt, 17, V4_SRC, V4_DST, 1, 0, NULL);
+	uint32_t bu = udp(&pkt, 7, 4789);
+	vxlan(&pkt, 0x08, 77);
+	eth_in(&pkt, 0x8100);
+	vlan(&pkt, 4, 0x0800);
+	uint32_t c = ip4a(&pkt, 17, V4_SRC, V4_DST, 1, 0, NULL);
+	uint32_t cu = udp(&pkt, 2152, 2152);
+	uint32_t g = gtpu(&pkt, 0x30, 255, 9, 0, NULL);
+	uint32_t l3 = inner4_tcp(&pkt, 11, 12, 2, 0, NULL);
+	gtpu_end(&pkt, g);
+	udp_end(&pkt, cu);
+	ipv4_end(&pkt, c);
+	udp_end(&pkt, bu);
+	ipv4_end(&pkt, b);
+	ipv4_end(&pkt, a);
+	CHECK_EQ(parse_pb(&pkt, &pi), PARSE_OK);
+	check_inner4_tcp(&pi, 11, 12, l3, 2);
+	static const uint8_t L_ALL[] = { ENCAP_VLAN, ENCAP_MPLS, ENCAP_GRE_TEB, ENCAP_QINQ, ENCAP_VXLAN, ENCAP_VLAN,
+					 ENCAP_GTPU };
+	check_layers(&pi, L_ALL, 7);
+	CHECK_EQ(pi.outer.depth, 4);
+	CHECK_EQ(pi.outer.n_vlans, 4);
+	CHECK_EQ(pi.outer.vlan[0], 1);
+	CHECK_EQ(pi.outer.vlan[1], 2);
+	CHECK_EQ(pi.outer.gre_key, 42);
+	CHECK_EQ(pi.outer.vni, 77);
+	CHECK_EQ(pi.outer.teid, 9);
+	CHECK_EQ(pi.outer.mpls_top, 500);
+
+	/* Layers past PARSE_MAX_LAYERS are counted in kinds only. */
+	eth(&pkt, 0x8100);
+	vlan(&pkt, 1, 0x0800);
+	uint32_t w[4], wu[4];
+	for (int i = 0; i < 4; i++) {
+		w[i] = ip4a(&pkt, 17, V4_SRC, V4_DST, 1, 0, NULL);
+		wu[i] = udp(&pkt, 9, 4789);
+		vxlan(&pkt, 0x08, (uint32_t)i);
+		eth_in(&pkt, 0x8100);
+		vlan(&pkt, (uint16_t)(10 + i), 0x0800);
+	}
+	l3 = inner4_tcp(&pkt, 1, 2, 0, 0, NULL);
+	for (int i = 3; i >= 0; i--) {
+		udp_end(&pkt, wu[i]);
+		ipv4_end(&pkt, w[i]);
+	}
+	CHECK_EQ(parse_pb(&pkt, &pi), PARSE_OK);
+	CHECK_EQ(pi.l3_off, l3);
+	CHECK_EQ(pi.outer.n_layers, PARSE_MAX_LAYERS);
+	CHECK_EQ(pi.outer.n_vlans, 5);
+	CHECK_EQ(pi.outer.kinds, (1u << ENCAP_VLAN) | (1u << ENCAP_VXLAN));
+}
+
+static void
+test_zone(void)
+{
+	struct pkt_info pi;
+	/* VLAN 0 is a priority tag: zone 0, as untagged. */
+	eth(&pkt, 0x8100);
+	vlan(&pkt, 0x6000, 0x0800);
+	inner4_tcp(&pkt, 1, 2, 0, 0, NULL);
+	CHECK_EQ(parse_pb(&pkt, &pi), PARSE_OK);
+	CHECK_EQ(pi.zone, 0);
+
+	/* QinQ: the tags' order matters (S-tag 10 C-tag 20 is not S-tag 20 C-tag 10). */
+	uint32_t z[2];
+	for (int i = 0; i < 2; i++) {
+		eth(&pkt, 0x88a8);
+		vlan(&pkt, i ? 20 : 10, 0x8100);
+		vlan(&pkt, i ? 10 : 20, 0x0800);
+		inner4_tcp(&pkt, 1, 2, 0, 0, NULL);
+		CHECK_EQ(parse_pb(&pkt, &pi), PARSE_OK);
+		z[i] = pi.zone;
+	}
+	CHECK(z[0] != z[1]);
+
+	/* VNIs 0..999 under one VLAN: marked zones, never a VLAN id, and all but a few distinct. */
+	static uint32_t zones[1000];
+	for (uint32_t v = 0; v < 1000; v++) {
+		build_vxlan(&pkt, 4789, v, (int)(v & 1), NULL);
+		CHECK_EQ(parse_pb(&pkt, &pi), PARSE_OK);
+		CHECK(pi.zone >= PARSE_ZONE_MARK && pi.zone < (1u << PARSE_ZONE_BITS));
+		zones[v] = pi.zone;
+	}
+	unsigned int same = 0;
+	for (uint32_t i = 0; i < 1000; i++)
+		for (uint32_t j = i + 1; j < 1000; j++)
+			same += zones[i] == zones[j];
+	CHECK(same <= 3);
+
+	/* MPLS labels differ per direction and stay out of the zone: both directions in VLAN 9 give 9. */
+	for (int d = 0; d < 2; d++) {
+		eth(&pkt, 0x8100);
+		vlan(&pkt, 9, 0x8847);
+		mpls(&pkt, d ? 1001 : 2002, 0);
+		mpls(&pkt, d ? 3003 : 4004, 1);
+		inner4_tcp(&pkt, 1, 2, 0, d, NULL);
+		CHECK_EQ(parse_pb(&pkt, &pi), PARSE_OK);
+		CHECK_EQ(pi.zone, 9);
+	}
+}
+
+/* What a flow record would print. */
+static void
+check_outer_json(const struct pkt_outer *o, const char *want)
+{
+	char *buf = NULL;
+	size_t n = 0;
+	FILE *f = open_memstream(&buf, &n);
+	CHECK(f != NULL);
+	if (f == NULL)
+		return;
+	parse_outer_json(o, f);
+	fclose(f);
+	CHECK_STR(buf, want);
+	free(buf);
+}
+
+static void
+test_outer_json(void)
+{
+	struct pkt_info pi;
+	build_vxlan(&pkt, 4789, 1111, 0, NULL);
+	CHECK_EQ(parse_pb(&pkt, &pi), PARSE_OK);
+	check_outer_json(&pi.outer, "{\"encap\":[\"vlan\",\"vxlan\"],\"vlan\":[5],\"vni\":1111}");
+
+	eth(&pkt, 0x88a8);
+	vlan(&pkt, 100, 0x8100);
+	vlan(&pkt, 200, 0x8847);
+	mpls(&pkt, 16, 0);
+	mpls(&pkt, 17, 1);
+	uint32_t a = ip4a(&pkt, 47, V4_SRC, V4_DST, 1, 0, NULL);
+	gre(&pkt, 0x2000, 0x0800, 0xdeadbeef, 0);
+	uint32_t b = ip4a(&pkt, 17, V4_SRC, V4_DST, 1, 0, NULL);
+	uint32_t bu = udp(&pkt, 2152, 2152);
+	uint32_t g = gtpu(&pkt, 0x30, 255, 4000000000u, 0, NULL);
+	inner4_tcp(&pkt, 1, 2, 0, 0, NULL);
+	gtpu_end(&pkt, g);
+	udp_end(&pkt, bu);
+	ipv4_end(&pkt, b);
+	ipv4_end(&pkt, a);
+	CHECK_EQ(parse_pb(&pkt, &pi), PARSE_OK);
+	check_outer_json(&pi.outer, "{\"encap\":[\"qinq\",\"mpls\",\"gre\",\"gtpu\"],\"vlan\":[100,200],"
+				    "\"mpls\":{\"top\":16,\"bottom\":17},\"gre_key\":3735928559,\"teid\":4000000000}");
+
+	/* A plain packet: nothing, whatever was left in the struct before. */
+	memset(&pi, 0xa5, sizeof(pi));
+	eth(&pkt, 0x0800);
+	inner4_tcp(&pkt, 1, 2, 0, 0, NULL);
+	CHECK_EQ(parse_packet(pkt.d, pkt.n, &pi), PARSE_OK);
+	check_outer_json(&pi.outer, "{}");
+	CHECK_STR(parse_encap_name(ENCAP_6IN4), "6in4");
+	CHECK_STR(parse_encap_name(ENCAP_COUNT), "?");
+}
+
+/*
+ * A datagram that arrives in fragments, reassembled and resumed behind the
+ * fragment's outer headers, is the same packet as when it arrives whole:
+ * same inner flow, same zone, same outer identifiers.
+ */
+static void
+test_resume(void)
+{
+	static struct pb whole, frag;
+	struct pkt_info pw, pf;
+	struct lens L = { 0 };
+	uint32_t l3 = build_vxlan(&whole, 4789, 1111, 0, &L);
+	CHECK_EQ(parse_pb(&whole, &pw), PARSE_OK);
+
+	/* The outer IPv4 header as a first fragment (MF), cut after the VXLAN header. */
+	memcpy(frag.d, whole.d, 18 + 20 + 16);
+	frag.n = 18 + 20 + 16;
+	set16(&frag, 18 + 6, 0x2000);
+	ipv4_end(&frag, 18);
+	CHECK_EQ(parse_pb(&frag, &pf), PARSE_FRAGMENT);
+	static const uint8_t L_V[] = { ENCAP_VLAN };
+	check_layers(&pf, L_V, 1);
+	CHECK_EQ(pf.zone, 5);
+	CHECK_EQ(pf.l3_off, 18);
+
+	/* What reassembly hands back: the outer IP datagram whole. */
+	CHECK_EQ(parse_resume(whole.d + 18, whole.n - 18, &pf), PARSE_OK);
+	check_inner4_tcp(&pf, 45226, 443, l3 - 18, 20);
+	CHECK_EQ(pf.zone, pw.zone);
+	CHECK_EQ(pf.outer.kinds, pw.outer.kinds);
+	CHECK_EQ(pf.outer.vni, 1111);
+	CHECK_EQ(pf.outer.depth, 1);
+
+	/* Nothing usable: malformed, outer state kept. */
+	CHECK_EQ(parse_resume(whole.d, 0, &pf), PARSE_MALFORMED);
+	static const uint8_t bad[40] = { 0x50 };
+	CHECK_EQ(parse_resume(bad, sizeof(bad), &pf), PARSE_MALFORMED);
+	CHECK_STR(pf.err, "bad ip version");
+}
+
+static void
+test_encap_truncations(void)
+{
+	static struct pb full;
+	struct pkt_info pi;
+	const char *seen[24];
+	struct lens L;
+	int n;
+
+	/* MPLS, control word, Ethernet, QinQ, IPv4, TCP. */
+	memset(&L, 0, sizeof(L));
+	eth(&full, 0x8847);
+	mpls(&full, 1, 0);
+	mpls(&full, 2, 1);
+	put32(&full, 0);
+	eth_in(&full, 0x88a8);
+	vlan(&full, 3, 0x8100);
+	vlan(&full, 4, 0x0800);
+	inner4_tcp(&full, 1, 2, 4, 0, &L);
+	CHECK_EQ(parse_pb(&full, &pi), PARSE_OK);
+	n = encap_truncations(&full, &L, seen, 24);
+	CHECK(seen_has(seen, n, "truncated mpls label stack"));
+	CHECK(seen_has(seen, n, "truncated pseudowire control word"));
+	CHECK(seen_has(seen, n, "truncated vlan tag"));
+	CHECK(seen_has(seen, n, "truncated tcp header"));
+
+	/* IPv6, GRE with every option, IPv6, UDP. */
+	memset(&L, 0, sizeof(L));
+	eth(&full, 0x86dd);
+	ip6a(&full, 47, V6_SRC, V6_DST, &L);
+	gre(&full, 0xb000, 0x86dd, 5, 6);
+	inner6_udp(&full, 1, 2, 3, 0, &L);
+	CHECK_EQ(parse_pb(&full, &pi), PARSE_OK);
+	n = encap_truncations(&full, &L, seen, 24);
+	CHECK(seen_has(seen, n, "truncated gre header"));
+	CHECK(seen_has(seen, n, "truncated ipv6 header"));
+	CHECK(seen_has(seen, n, "truncated udp header"));
+
+	/* VXLAN, GTP-U with extensions, Teredo with both indicators, 4in6 and 6in4: no crash at any cut. */
+	memset(&L, 0, sizeof(L));
+	build_vxlan(&full, 4789, 3, 0, &L);
+	encap_truncations(&full, &L, seen, 24);
+
+	memset(&L, 0, sizeof(L));
+	eth(&full, 0x0800);
+	uint32_t o3 = ip4a(&full, 17, V4_SRC, V4_DST, 1, 0, &L);
+	uint32_t o4 = udpa(&full, 2152, 2152, &L);
+	uint32_t g = gtpu(&full, 0x37, 255, 1, 0x85, &L);
+	gtpu_ext(&full, 1, 0x40);
+	gtpu_ext(&full, 2, 0);
+	inner6_udp(&full, 1, 2, 3, 0, &L);
+	gtpu_end(&full, g);
+	udp_end(&full, o4);
+	ipv4_end(&full, o3);
+	CHECK_EQ(parse_pb(&full, &pi), PARSE_OK);
+	CHECK(pi.outer.kinds & (1u << ENCAP_GTPU));
+	encap_truncations(&full, &L, seen, 24);
+
+	memset(&L, 0, sizeof(L));
+	eth(&full, 0x0800);
+	o3 = ip4a(&full, 17, V4_SRC, V4_DST, 1, 0, &L);
+	o4 = udpa(&full, 3544, 40000, &L);
+	put16(&full, 1);
+	put8(&full, 2);
+	put8(&full, 2);
+	putfill(&full, 4 + 9, 0);
+	put16(&full, 0);
+	putfill(&full, 6, 0);
+	inner6_udp(&full, 1, 2, 3, 0, &L);
+	udp_end(&full, o4);
+	ipv4_end(&full, o3);
+	CHECK_EQ(parse_pb(&full, &pi), PARSE_OK);
+	CHECK(pi.outer.kinds & (1u << ENCAP_TEREDO));
+	encap_truncations(&full, &L, seen, 24);
+
+	memset(&L, 0, sizeof(L));
+	eth(&full, 0x86dd);
+	o3 = ip6a(&full, 4, V6_SRC, V6_DST, &L);
+	uint32_t i3 = ip4a(&full, 41, V4_SRC, V4_DST, 1, 0, &L);
+	inner6_udp(&full, 1, 2, 3, 0, &L);
+	ipv4_end(&full, i3);
+	ipv6_end(&full, o3);
+	CHECK_EQ(parse_pb(&full, &pi), PARSE_OK);
+	CHECK_EQ(pi.outer.depth, 2);
+	n = encap_truncations(&full, &L, seen, 24);
+	CHECK(seen_has(seen, n, "truncated ipv4 header"));
+}
+
 int
 main(void)
 {
@@ -1197,5 +2468,16 @@ main(void)
 	test_no_stale_fields();
 	test_truncation_tcp_vlan_v4();
 	test_truncation_udp_v6_ext();
+	test_mpls();
+	test_gre();
+	test_vxlan();
+	test_gtpu();
+	test_ipip();
+	test_teredo();
+	test_encap_depth();
+	test_zone();
+	test_outer_json();
+	test_resume();
+	test_encap_truncations();
 	CHECK_DONE();
 }
