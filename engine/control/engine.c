@@ -84,6 +84,8 @@ static int keep_record(struct engine *e, const struct flow_record *f)
 			memcpy(r->win_pkts, insp.win_pkts, sizeof(r->win_pkts));
 			memcpy(r->win_bytes, insp.win_bytes, sizeof(r->win_bytes));
 			r->facts = insp.facts;
+			r->outer[0] = insp.outer[0];
+			r->outer[1] = insp.outer[1];
 		}
 		return 0;
 	}

@@ -90,6 +90,24 @@ static void tls_json(FILE *out, const struct flow_record *f)
 		fputs("null", out);
 }
 
+/*
+ * ,"outer":{"client":{...},"server":{...}}: what each direction's first
+ * inspected packet was wrapped in (parse_outer_json), null for a plain flow
+ * or a record without its inspection part.
+ */
+static void outer_json(FILE *out, const struct flow_record *f)
+{
+	if (!f->has_insp || (f->outer[CLS_C2S].kinds == 0 && f->outer[CLS_S2C].kinds == 0)) {
+		fputs(",\"outer\":null", out);
+		return;
+	}
+	fputs(",\"outer\":{\"client\":", out);
+	parse_outer_json(&f->outer[CLS_C2S], out);
+	fputs(",\"server\":", out);
+	parse_outer_json(&f->outer[CLS_S2C], out);
+	fputc('}', out);
+}
+
 /* The decision path as a JSON array: ,"path":[{"pkt":1,"classifier":...,"signature":...,"result":...},...] */
 static void path_json(FILE *out, const struct flow_record *f, const struct classify_db *cdb)
 {
@@ -205,6 +223,7 @@ void output_flow_json(FILE *out, const struct output_ctx *o, const struct flow_r
 		",\"seen\":\"%s\"",
 		(unsigned int)f->key.zone, f->pkts[CLS_C2S], f->pkts[CLS_S2C], f->bytes[CLS_C2S], f->bytes[CLS_S2C],
 		seen_name(f));
+	outer_json(out, f);
 	fputs(",\"app\":", out);
 	json_str(out, classifier_name(f->app));
 	fprintf(out, ",\"vpn\":%s,\"verdict\":\"%s\",\"dropped\":%s", f->app ? "true" : "false",
@@ -299,8 +318,10 @@ void output_event_json(FILE *out, const struct output_ctx *o, const struct flow_
 		json_str(out, reg_id);
 	else
 		fputs("null", out);
-	if (f->has_insp)
+	if (f->has_insp) {
 		tls_json(out, f);
+		outer_json(out, f);
+	}
 	fputs(",\"reason\":", out);
 	json_str(out, reason);
 	fprintf(out, ",\"vpn\":%s}\n", f->app ? "true" : "false");

@@ -165,6 +165,12 @@ struct flow_insp {
 	uint32_t slot;              /* the pool's: the flow this belongs to */
 	uint32_t next, prev;        /* the pool's lists */
 	struct cls_facts facts;     /* what the client's first record said (JA4, SNI) */
+	/*
+	 * The outer headers each direction's first inspected packet came in
+	 * (VLAN ids, MPLS labels, GRE key, VNI, TEID): per direction, because
+	 * a GTP-U TEID or an MPLS label differs between them.
+	 */
+	struct pkt_outer outer[2];
 } __attribute__((aligned(64)));
 
 /* What a record handed to the control lcore stands for. */
@@ -210,6 +216,7 @@ struct flow_record {
 	uint32_t win_bytes[2];
 	struct cls_step trail[FLOW_TRAIL_MAX];
 	struct cls_facts facts;
+	struct pkt_outer outer[2];  /* by direction, client first */
 };
 
 struct flow_table;

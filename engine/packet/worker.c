@@ -79,6 +79,8 @@ static void record_fill(const struct worker *w, uint32_t slot, const struct flow
 		memcpy(r->win_pkts, in->win_pkts, sizeof(r->win_pkts));
 		memcpy(r->win_bytes, in->win_bytes, sizeof(r->win_bytes));
 		r->facts = in->facts;
+		r->outer[0] = in->outer[0];
+		r->outer[1] = in->outer[1];
 	}
 }
 
@@ -108,8 +110,12 @@ static void conclude(struct worker *w, uint32_t slot, uint64_t now, const struct
 	uint8_t phase = FLOW_UNDECIDED;
 	if (in != NULL) {
 		/* The decision found the first sender to be the server: it is the flow's server from now on. */
-		if (in->phase == FLOW_DECIDED && in->server == CLS_SERVER_C2S_SENDER)
+		if (in->phase == FLOW_DECIDED && in->server == CLS_SERVER_C2S_SENDER) {
 			flow_swap_sides(f, c);
+			struct pkt_outer o = in->outer[0];
+			in->outer[0] = in->outer[1];
+			in->outer[1] = o;
+		}
 		c->app = in->app;
 		c->result = in->result;
 		c->check = in->check;
@@ -406,6 +412,8 @@ static __rte_always_inline void stage_classify(struct worker *w, uint16_t n, str
 		}
 		struct flow_insp *in = classify_insp(&w->cls, ix);
 		in->ts_last = b->now[i];
+		if (unlikely(pi->outer.kinds != 0) && in->outer[b->dir[i]].kinds == 0)
+			in->outer[b->dir[i]] = pi->outer;
 		b->decided[i] = classify_packet(&w->cls, in, b->data[i] + pi->payload_off, pi->payload_len, l4,
 						pi->l4_proto, b->dir[i], b->pkt_no[i], pi->src_port, pi->dst_port,
 						/* A SYN's data starts one past its sequence number (TCP Fast Open). */

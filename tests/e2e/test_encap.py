@@ -10,7 +10,13 @@
    of the tunnel's own outer header): every variant must give the flows,
    apps, verdicts, decision packets and packet counts of the plain capture,
    in enforce mode, with the blocked flow dropped from the same datagram on.
+3. The captures in pcaps/encap/ (real captures wrapped by pcaps/encap.py, and
+   the kernel's own VXLAN between namespaces; pcaps/encap/labels.csv): each
+   inner flow gets its base capture's label (pcaps/labels.csv; flows of a
+   base with no labels are not VPNs), and the record's `outer` names the
+   encapsulation and its identifiers per direction as the wrapping set them.
 """
+import csv
 import os
 import struct
 import sys
@@ -337,4 +343,68 @@ for name, (wrap, kinds, workers) in VARIANTS.items():
         c.eq(fr["overlap"] + fr["tiny"] + fr["invalid"] + fr["timed_out"] + fr["evicted"], 0,
              f"{name}: nothing refused")
         c.eq(stats["outcome"]["fragment"], len(out) - len(demo), f"{name}: the other fragments: outcome fragment")
+
+# ---- 3. pcaps/encap/: the record's outer identifiers ----
+ENCAP_NAME = {"gre-ip": "gre", "gre-key": "gre", "gre-teb": "gre_teb", "gtpu-ext": "gtpu", "gtpu-seq": "gtpu",
+              "mpls-pw": "mpls", "mpls1": "mpls", "mpls2": "mpls"}
+labels = {}
+with open(os.path.join(PCAPS, "labels.csv")) as f:
+    for row in csv.DictReader(f):
+        labels.setdefault(row["pcap"], []).append(row)
+
+
+def expected_outer(kind, spec):
+    """The outer object each direction's records must carry, from labels.csv's outer column."""
+    one = {"encap": [ENCAP_NAME.get(kind, kind)]}
+    teid = None
+    for item in spec.split(";"):
+        k, _, v = item.partition("=")
+        if k == "vlan":
+            one.setdefault("vlan", []).append(int(v))
+        elif k == "mpls":
+            m = one.setdefault("mpls", {})
+            m["bottom"] = int(v)
+            m.setdefault("top", int(v))
+        elif k == "gre_key":
+            one["gre_key"] = int(v, 0)
+        elif k == "vni":
+            one["vni"] = int(v)
+        elif k == "teid":
+            teid = [int(t, 0) for t in v.split("/")]
+    cli, srv = dict(one), dict(one)
+    if teid:
+        cli["teid"], srv["teid"] = teid
+    return {"client": cli, "server": srv}
+
+
+with open(os.path.join(PCAPS, "encap", "labels.csv")) as f:
+    rows = list(csv.DictReader(f))
+c.check(len(rows) >= 25, "pcaps/encap/labels.csv lists the wrapped captures")
+for row in rows:
+    name = row["pcap"]
+    flows, stats, _ = classify(os.path.join(PCAPS, "encap", name), "--registry", registry)
+    c.check(reconciles(stats), f"encap/{name}: counters reconcile")
+    kind = ENCAP_NAME.get(row["encap"], row["encap"])
+    c.check(stats["encap"].get(kind, 0) > 0, f"encap/{name}: the {kind} counter counts its frames")
+    want = {}
+    for r in labels.get(row["base"] or os.path.join("encap", name), []):
+        want[(r["l4"], r["server_ip"], r["server_port"])] = (r["app"], r["verdict"])
+    outer = expected_outer(row["encap"], row["outer"])
+    for fl in flows:
+        key = (str(fl["l4"]), fl["dst_ip"], str(fl["dst_port"]) if fl["l4"] in ("tcp", "udp") else "0")
+        app, verdict = want.get(key, ("unknown", "pass"))
+        c.eq((fl["app"], fl["verdict"]), (app, verdict), f"encap/{name}: flow to {key}: the base capture's label")
+        if fl["outer"] is None:
+            continue
+        # The wrapping's uplink is the capture's client host, which a labelled flow's client is;
+        # another flow (a neighbour solicitation from the server, say) may have begun downlink.
+        got = [fl["outer"]["client"], fl["outer"]["server"]]
+        if key in want:
+            for side, g in zip(("client", "server"), got):
+                if g:
+                    c.eq(g, outer[side], f"encap/{name}: flow to {key}: {side} side's outer identifiers")
+        else:
+            c.check(all(g in (outer["client"], outer["server"]) for g in got if g),
+                    f"encap/{name}: flow to {key}: outer identifiers {got} are the wrapping's {outer}")
+    c.check(any(fl["outer"] for fl in flows), f"encap/{name}: the records carry the outer identifiers")
 c.done()
