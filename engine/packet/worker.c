@@ -291,6 +291,17 @@ static __rte_always_inline uint16_t stage_parse(struct worker *w, struct rte_mbu
 		}
 		if (offline) {
 			uint64_t ts = *RTE_MBUF_DYNFIELD(m, w->shared->ts_offset, uint64_t *);
+			/*
+			 * The stages take a burst's packets as happening at once: a
+			 * capture whose next packet comes after a flow could have timed
+			 * out must not share its sub-burst (the lookup would end a flow
+			 * an earlier packet has not been counted into yet). Live, a
+			 * burst spans microseconds.
+			 */
+			if (i > 0 && ts > b->now[0] + WORKER_BURST_SPAN_NS) {
+				*n_keys = nk;
+				return i;
+			}
 			/* Capture time never runs backwards for the flow table. */
 			if (ts > w->now)
 				w->now = ts;

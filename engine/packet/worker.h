@@ -25,6 +25,12 @@ struct frag_table;
 #define WORKER_BURST 32
 /* Idle time after which an inspecting flow's window closes undecided (its inspection slot back to the pool). */
 #define WORKER_WINDOW_IDLE_NS 10000000000ull
+/*
+ * Offline, the most capture time one sub-burst may span: below every
+ * timeout that can end a flow or its window on a lookup (the shortest is
+ * an inspection slot's reclaim after 1 s idle, CLASSIFY_INSP_RECLAIM_NS).
+ */
+#define WORKER_BURST_SPAN_NS 500000000ull
 #define WORKER_MAX_RXQ 4
 #define MAX_WORKERS_DIST 64
 
