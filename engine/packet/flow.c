@@ -31,9 +31,11 @@
 
 #if defined(__SSE2__)
 #include <emmintrin.h>
+#ifdef __SSE4_2__
+#include <nmmintrin.h>
+#endif
 #endif
 
-#define BUCKET_ENTRIES 8
 /*
  * Flows sampled when the table is full; the least valuable, then least
  * recently seen, goes. The sample grows (up to EVICT_SCAN_MAX) until it
@@ -47,20 +49,11 @@
 /* Slots the paced scan visits at most per call: bounds one poll's extra work. */
 #define AGE_MAX_PER_CALL 1024
 
-struct ft_bucket {
-	uint16_t sig[BUCKET_ENTRIES];
-	uint32_t slot[BUCKET_ENTRIES];  /* 0 = empty */
-	uint8_t pad[16];
-} __attribute__((aligned(64)));
-_Static_assert(sizeof(struct ft_bucket) == 64, "a bucket is one cache line");
 _Static_assert(sizeof(struct flow_key) == 40, "keys compare as five 8-byte words");
 _Static_assert(offsetof(struct flow_key, proto) == 39, "zone and ip_version fill the key's last word with proto");
 
 struct flow_table {
-	struct ft_bucket *buckets;
-	struct flow *hot;           /* [0..n_slots], slot 0 unused */
-	struct flow_cold *cold;
-	uint32_t bucket_mask;
+	struct flow_table_layout l; /* first: flow.h's inline accessors read it */
 	uint32_t n_slots;
 	uint32_t free_head;         /* free slot list, 0 = empty */
 	uint32_t cursor;            /* idle scan position */
@@ -84,7 +77,7 @@ struct flow_table {
 
 static inline uint32_t bucket_of(const struct flow_table *t, uint64_t hash)
 {
-	return (uint32_t)hash & t->bucket_mask;
+	return (uint32_t)hash & t->l.bucket_mask;
 }
 
 static inline uint16_t sig_of(uint64_t hash)
@@ -95,7 +88,7 @@ static inline uint16_t sig_of(uint64_t hash)
 /* The other bucket of an entry: an involution, so either bucket finds the other. */
 static inline uint32_t alt_bucket(const struct flow_table *t, uint32_t b, uint16_t sig)
 {
-	return (b ^ ((uint32_t)sig * 0x9e3779b1u | 1u)) & t->bucket_mask;
+	return (b ^ ((uint32_t)sig * 0x9e3779b1u | 1u)) & t->l.bucket_mask;
 }
 
 static inline bool key_eq(const struct flow_key *a, const struct flow_key *b)
@@ -129,10 +122,10 @@ static inline uint32_t sig_matches(const struct ft_bucket *bk, uint16_t sig)
 /* The slot holding key in bucket b, 0 when none. */
 static inline uint32_t bucket_find(const struct flow_table *t, uint32_t b, uint16_t sig, const struct flow_key *key)
 {
-	const struct ft_bucket *bk = &t->buckets[b];
+	const struct ft_bucket *bk = &t->l.buckets[b];
 	for (uint32_t m = sig_matches(bk, sig); m; m &= m - 1) {
 		uint32_t s = bk->slot[__builtin_ctz(m)];
-		if (s != 0 && key_eq(&t->hot[s].key, key))
+		if (s != 0 && key_eq(&t->l.hot[s].key, key))
 			return s;
 	}
 	return 0;
@@ -170,12 +163,12 @@ static bool bucket_insert(struct flow_table *t, uint32_t b, uint32_t b2, uint16_
 			  struct ft_entry *lost)
 {
 	for (unsigned int depth = 0;; depth++) {
-		int e = bucket_free_entry(&t->buckets[b]);
-		if (e < 0 && (e = bucket_free_entry(&t->buckets[b2])) >= 0)
+		int e = bucket_free_entry(&t->l.buckets[b]);
+		if (e < 0 && (e = bucket_free_entry(&t->l.buckets[b2])) >= 0)
 			b = b2;
 		if (e >= 0) {
-			t->buckets[b].sig[e] = sig;
-			t->buckets[b].slot[e] = slot;
+			t->l.buckets[b].sig[e] = sig;
+			t->l.buckets[b].slot[e] = slot;
 			return true;
 		}
 		if (depth == CUCKOO_DEPTH) {
@@ -186,7 +179,7 @@ static bool bucket_insert(struct flow_table *t, uint32_t b, uint32_t b2, uint16_
 		t->rng = t->rng * 1103515245u + 12345u;
 		unsigned int v = (t->rng >> 16) % BUCKET_ENTRIES;
 		uint32_t into = (t->rng & 0x8000) ? b2 : b;
-		struct ft_bucket *bk = &t->buckets[into];
+		struct ft_bucket *bk = &t->l.buckets[into];
 		uint16_t vsig = bk->sig[v];
 		uint32_t vslot = bk->slot[v];
 		bk->sig[v] = sig;
@@ -205,7 +198,7 @@ static bool bucket_remove(struct flow_table *t, const struct flow_key *key, uint
 	uint16_t sig = sig_of(hash);
 	uint32_t bs[2] = {b1, alt_bucket(t, b1, sig)};
 	for (unsigned int k = 0; k < 2; k++) {
-		struct ft_bucket *bk = &t->buckets[bs[k]];
+		struct ft_bucket *bk = &t->l.buckets[bs[k]];
 		for (unsigned int i = 0; i < BUCKET_ENTRIES; i++)
 			if (bk->slot[i] == slot) {
 				bk->slot[i] = 0;
@@ -219,49 +212,95 @@ static bool bucket_remove(struct flow_table *t, const struct flow_key *key, uint
 
 /* ---- keys ---- */
 
-/* Orders endpoints as memcmp would (network byte order), in two 64-bit compares. */
-static inline int addr_port_cmp(const uint8_t *a, uint16_t pa, const uint8_t *b, uint16_t pb)
+_Static_assert(RTE_BYTE_ORDER == RTE_LITTLE_ENDIAN, "flow_key_make lays the key's last word out little-endian");
+
+#ifdef __SSE4_2__
+#define KEY_CRC(w, h) ((uint32_t)_mm_crc32_u64((h), (w)))
+#else
+#define KEY_CRC(w, h) rte_hash_crc_8byte((w), (h))
+#endif
+
+/* Two CRC32C of the key's words: independent chains, so they cost about one. */
+static inline uint64_t words_hash(uint64_t w0, uint64_t w1, uint64_t w2, uint64_t w3, uint64_t w4)
 {
-	uint64_t a0, a1, b0, b1;
-	memcpy(&a0, a, 8);
-	memcpy(&a1, a + 8, 8);
-	memcpy(&b0, b, 8);
-	memcpy(&b1, b + 8, 8);
-	a0 = rte_be_to_cpu_64(a0), b0 = rte_be_to_cpu_64(b0);
-	if (a0 != b0)
-		return a0 < b0 ? -1 : 1;
-	a1 = rte_be_to_cpu_64(a1), b1 = rte_be_to_cpu_64(b1);
-	if (a1 != b1)
-		return a1 < b1 ? -1 : 1;
-	return (int)pa - (int)pb;
+	uint32_t a = KEY_CRC(w0, 0), b = KEY_CRC(w0, 0x9747b28cu);
+	a = KEY_CRC(w1, a), b = KEY_CRC(w1, b);
+	a = KEY_CRC(w2, a), b = KEY_CRC(w2, b);
+	a = KEY_CRC(w3, a), b = KEY_CRC(w3, b);
+	a = KEY_CRC(w4, a), b = KEY_CRC(w4, b);
+	return (uint64_t)b << 32 | a;
 }
 
-/* Two CRC32C of the key: independent chains, so they cost about one. */
 static inline uint64_t key_hash(const struct flow_key *k)
 {
 	uint64_t w[5];
 	memcpy(w, k, sizeof(w));
-	uint32_t a = 0, b = 0x9747b28cu;
-	for (unsigned int i = 0; i < 5; i++) {
-		a = rte_hash_crc_8byte(w[i], a);
-		b = rte_hash_crc_8byte(w[i], b);
-	}
-	return (uint64_t)b << 32 | a;
+	return words_hash(w[0], w[1], w[2], w[3], w[4]);
 }
 
+/* The key's last word: ports, then zone (21 bits), IP version (3) and protocol, as struct flow_key has them. */
+static inline uint64_t key_tail(uint16_t port_lo, uint16_t port_hi, const struct pkt_info *pi)
+{
+	return (uint64_t)port_lo | (uint64_t)port_hi << 16 | (uint64_t)(pi->zone & ((1u << PARSE_ZONE_BITS) - 1)) << 32 |
+	       (uint64_t)(pi->ip_version & 7u) << (32 + PARSE_ZONE_BITS) | (uint64_t)pi->l4_proto << 56;
+}
+
+static inline void key_store(struct flow_key *key, uint64_t w0, uint64_t w1, uint64_t w2, uint64_t w3, uint64_t w4)
+{
+	uint8_t *k = (uint8_t *)key;
+	memcpy(k, &w0, 8);
+	memcpy(k + 8, &w1, 8);
+	memcpy(k + 16, &w2, 8);
+	memcpy(k + 24, &w3, 8);
+	memcpy(k + 32, &w4, 8);
+}
+
+/*
+ * Endpoints are ordered as memcmp orders (address, port) in network byte
+ * order, so both directions make one key: for IPv4 one 64-bit compare of
+ * address and port, for IPv6 the address's two words, then the port. The
+ * words stay in registers from the packet's fields to the key and its hash:
+ * the parser has just written those fields (an IPv4 address as one 4-byte
+ * store beside the zeroes of its clear), and reading them back wider, or
+ * a stack copy of the words wider than they were written, would stall on
+ * store forwarding several times per packet.
+ */
 uint64_t flow_key_make(const struct pkt_info *pi, struct flow_key *key, bool *src_is_lo)
 {
-	bool lo = addr_port_cmp(pi->src, pi->src_port, pi->dst, pi->dst_port) <= 0;
-	const uint8_t *a_lo = lo ? pi->src : pi->dst, *a_hi = lo ? pi->dst : pi->src;
-	memcpy(key->addr_lo, a_lo, 16);
-	memcpy(key->addr_hi, a_hi, 16);
-	key->port_lo = lo ? pi->src_port : pi->dst_port;
-	key->port_hi = lo ? pi->dst_port : pi->src_port;
-	key->zone = pi->zone;
-	key->proto = pi->l4_proto;
-	key->ip_version = pi->ip_version;
+	uint64_t w0, w1, w2, w3, w4;
+	bool lo;
+	if (likely(pi->ip_version == 4)) {
+		uint32_t s, d;
+		memcpy(&s, pi->src, 4);
+		memcpy(&d, pi->dst, 4);
+		uint64_t so = (uint64_t)rte_be_to_cpu_32(s) << 16 | pi->src_port;
+		uint64_t dord = (uint64_t)rte_be_to_cpu_32(d) << 16 | pi->dst_port;
+		lo = so <= dord;
+		w0 = lo ? s : d;
+		w1 = 0;
+		w2 = lo ? d : s;
+		w3 = 0;
+	} else {
+		uint64_t s0, s1, d0, d1;
+		memcpy(&s0, pi->src, 8);
+		memcpy(&s1, pi->src + 8, 8);
+		memcpy(&d0, pi->dst, 8);
+		memcpy(&d1, pi->dst + 8, 8);
+		uint64_t a = rte_be_to_cpu_64(s0), b = rte_be_to_cpu_64(d0);
+		if (a == b) {
+			a = rte_be_to_cpu_64(s1);
+			b = rte_be_to_cpu_64(d1);
+		}
+		lo = a < b || (a == b && pi->src_port <= pi->dst_port);
+		w0 = lo ? s0 : d0;
+		w1 = lo ? s1 : d1;
+		w2 = lo ? d0 : s0;
+		w3 = lo ? d1 : s1;
+	}
+	w4 = lo ? key_tail(pi->src_port, pi->dst_port, pi) : key_tail(pi->dst_port, pi->src_port, pi);
+	key_store(key, w0, w1, w2, w3, w4);
 	*src_is_lo = lo;
-	return key_hash(key);
+	return words_hash(w0, w1, w2, w3, w4);
 }
 
 unsigned int flow_worker_of(struct rte_mbuf *m, unsigned int n, uint8_t *linear)
@@ -324,17 +363,17 @@ struct flow_table *flow_table_create(const char *name, int socket, const struct 
 	uint32_t nb = 2;
 	while (nb < want)
 		nb <<= 1;
-	t->bucket_mask = nb - 1;
+	t->l.bucket_mask = nb - 1;
 	t->n_slots = cfg->capacity;
-	t->buckets = rte_zmalloc_socket("flow_buckets", (size_t)nb * sizeof(struct ft_bucket), 64, socket);
-	t->hot = rte_zmalloc_socket("flow_hot", ((size_t)t->n_slots + 1) * sizeof(struct flow), 64, socket);
-	t->cold = rte_zmalloc_socket("flow_cold", ((size_t)t->n_slots + 1) * sizeof(struct flow_cold), 64, socket);
-	if (t->buckets == NULL || t->hot == NULL || t->cold == NULL) {
+	t->l.buckets = rte_zmalloc_socket("flow_buckets", (size_t)nb * sizeof(struct ft_bucket), 64, socket);
+	t->l.hot = rte_zmalloc_socket("flow_hot", ((size_t)t->n_slots + 1) * sizeof(struct flow), 64, socket);
+	t->l.cold = rte_zmalloc_socket("flow_cold", ((size_t)t->n_slots + 1) * sizeof(struct flow_cold), 64, socket);
+	if (t->l.buckets == NULL || t->l.hot == NULL || t->l.cold == NULL) {
 		flow_table_free(t);
 		return NULL;
 	}
 	for (uint32_t s = t->n_slots; s >= 1; s--) {
-		t->hot[s].ts_last = t->free_head;
+		t->l.hot[s].ts_last = t->free_head;
 		t->free_head = s;
 	}
 	t->cfg = *cfg;
@@ -369,20 +408,10 @@ void flow_table_free(struct flow_table *t)
 {
 	if (t == NULL)
 		return;
-	rte_free(t->buckets);
-	rte_free(t->hot);
-	rte_free(t->cold);
+	rte_free(t->l.buckets);
+	rte_free(t->l.hot);
+	rte_free(t->l.cold);
 	rte_free(t);
-}
-
-struct flow *flow_table_flow(const struct flow_table *t, uint32_t slot)
-{
-	return &t->hot[slot];
-}
-
-struct flow_cold *flow_table_cold(const struct flow_table *t, uint32_t slot)
-{
-	return &t->cold[slot];
 }
 
 uint32_t flow_table_slots(const struct flow_table *t)
@@ -461,13 +490,13 @@ static inline unsigned int evict_class(const struct flow *f)
 
 static void flow_remove(struct flow_table *t, uint32_t slot, enum flow_end why)
 {
-	struct flow *f = &t->hot[slot];
+	struct flow *f = &t->l.hot[slot];
 	bool crowded = table_crowded(t);
 	unsigned int cls = evict_class(f);
 	t->hooks.export_fn(t->hooks.arg, slot, why);
 	bucket_remove(t, &f->key, key_hash(&f->key), slot);
 	memset(f, 0, sizeof(*f));
-	memset(&t->cold[slot], 0, sizeof(t->cold[slot]));
+	memset(&t->l.cold[slot], 0, sizeof(t->l.cold[slot]));
 	f->ts_last = t->free_head;
 	t->free_head = slot;
 	t->removals++;
@@ -505,15 +534,15 @@ static bool flow_evict_one(struct flow_table *t, uint32_t now_tick)
 {
 	uint32_t best = 0;
 	for (uint32_t i = 0, seen = 0; i < t->n_slots && seen < EVICT_SCAN_MAX; i++) {
-		if (seen >= EVICT_SAMPLE && evict_class(&t->hot[best]) == EVICT_INSPECTING)
+		if (seen >= EVICT_SAMPLE && evict_class(&t->l.hot[best]) == EVICT_INSPECTING)
 			break;
 		uint32_t s = t->evict_cursor;
 		t->evict_cursor = t->evict_cursor == t->n_slots ? 1 : t->evict_cursor + 1;
-		const struct flow *f = &t->hot[s];
+		const struct flow *f = &t->l.hot[s];
 		if (f->key.ip_version == 0 || spared(t, f))
 			continue;
 		seen++;
-		if (best == 0 || worse_victim(f, &t->hot[best], now_tick))
+		if (best == 0 || worse_victim(f, &t->l.hot[best], now_tick))
 			best = s;
 	}
 	if (best == 0)
@@ -524,20 +553,20 @@ static bool flow_evict_one(struct flow_table *t, uint32_t now_tick)
 
 static void flow_init(struct flow_table *t, uint32_t slot, const struct flow_key *key, bool src_is_lo, uint64_t now)
 {
-	struct flow *f = &t->hot[slot];
+	struct flow *f = &t->l.hot[slot];
 	memset(f, 0, sizeof(*f));
 	f->key = *key;
 	f->client_is_lo = src_is_lo;
 	f->ts_last = flow_tick(now);
-	memset(&t->cold[slot], 0, sizeof(t->cold[slot]));
-	t->cold[slot].ts_first = now;
+	memset(&t->l.cold[slot], 0, sizeof(t->l.cold[slot]));
+	t->l.cold[slot].ts_first = now;
 }
 
 /* A hit: refreshes the flow, or expires it (NULL) when it idled past its timeout. */
 static __rte_always_inline struct flow *flow_touch(struct flow_table *t, uint32_t slot, bool src_is_lo, uint64_t now,
 						   uint8_t *dir)
 {
-	struct flow *f = &t->hot[slot];
+	struct flow *f = &t->l.hot[slot];
 	uint32_t tick = flow_tick(now);
 	/* Offline, time only moves with packets: expire on touch too. */
 	if (idle_past(t, f, tick)) {
@@ -559,10 +588,10 @@ static bool flow_evict_from(struct flow_table *t, uint32_t b, uint32_t b2, uint3
 	const uint32_t bs[2] = {b, b2};
 	for (unsigned int k = 0; k < 2; k++)
 		for (unsigned int i = 0; i < BUCKET_ENTRIES; i++) {
-			uint32_t s = t->buckets[bs[k]].slot[i];
-			if (s == 0 || s == keep || spared(t, &t->hot[s]))
+			uint32_t s = t->l.buckets[bs[k]].slot[i];
+			if (s == 0 || s == keep || spared(t, &t->l.hot[s]))
 				continue;
-			if (best == 0 || worse_victim(&t->hot[s], &t->hot[best], now_tick))
+			if (best == 0 || worse_victim(&t->l.hot[s], &t->l.hot[best], now_tick))
 				best = s;
 		}
 	if (best == 0)
@@ -580,7 +609,7 @@ static struct flow *flow_add(struct flow_table *t, const struct flow_key *key, u
 	uint32_t slot = t->free_head;
 	uint32_t b1 = bucket_of(t, hash);
 	uint16_t sig = sig_of(hash);
-	t->free_head = t->hot[slot].ts_last;
+	t->free_head = t->l.hot[slot].ts_last;
 	flow_init(t, slot, key, src_is_lo, now);
 	t->ctr->flows_created++;
 	t->ctr->flows_active++;
@@ -599,12 +628,12 @@ static struct flow *flow_add(struct flow_table *t, const struct flow_key *key, u
 				break;
 			}
 		}
-		if (t->hot[slot].key.ip_version == 0)
+		if (t->l.hot[slot].key.ip_version == 0)
 			return NULL;
 	}
 	*dir = CLS_C2S;
 	*slot_out = slot;
-	return &t->hot[slot];
+	return &t->l.hot[slot];
 }
 
 struct flow *flow_lookup_or_add(struct flow_table *t, const struct flow_key *key, uint64_t hash, bool src_is_lo,
@@ -629,35 +658,52 @@ void flow_lookup_or_add_bulk(struct flow_table *t, const struct flow_key *const 
 {
 	uint32_t b1[FLOW_BULK_MAX], b2[FLOW_BULK_MAX], hit[FLOW_BULK_MAX];
 	uint32_t m1[FLOW_BULK_MAX], m2[FLOW_BULK_MAX];
+	uint16_t sig[FLOW_BULK_MAX];
 	if (n == 0)
 		return;
-	/* Every bucket of the burst on its way before the first is read... */
+	/*
+	 * Every primary bucket of the burst on its way before the first is
+	 * read. Entries go to their primary bucket unless it is full, so at the
+	 * table's load almost every flow is found there: the other bucket is
+	 * fetched only for keys without a signature match in the first (new
+	 * flows, and the few moved by cuckoo), which saves a cache miss per
+	 * packet on a table larger than the cache.
+	 */
 	for (uint32_t i = 0; i < n; i++) {
+		sig[i] = sig_of(hashes[i]);
 		b1[i] = bucket_of(t, hashes[i]);
-		b2[i] = alt_bucket(t, b1[i], sig_of(hashes[i]));
-		rte_prefetch0(&t->buckets[b1[i]]);
-		rte_prefetch0(&t->buckets[b2[i]]);
+		rte_prefetch0(&t->l.buckets[b1[i]]);
 	}
-	/* ...then every candidate flow's hot line, before any key is compared. */
+	/* Then each candidate flow's hot line, or the other bucket, before any key is compared. */
 	for (uint32_t i = 0; i < n; i++) {
-		uint16_t sig = sig_of(hashes[i]);
-		m1[i] = sig_matches(&t->buckets[b1[i]], sig);
-		m2[i] = sig_matches(&t->buckets[b2[i]], sig);
+		m1[i] = sig_matches(&t->l.buckets[b1[i]], sig[i]);
+		m2[i] = 0;
+		b2[i] = alt_bucket(t, b1[i], sig[i]);
 		for (uint32_t m = m1[i]; m; m &= m - 1)
-			rte_prefetch0(&t->hot[t->buckets[b1[i]].slot[__builtin_ctz(m)]]);
+			rte_prefetch0(&t->l.hot[t->l.buckets[b1[i]].slot[__builtin_ctz(m)]]);
+		if (m1[i] == 0)
+			rte_prefetch0(&t->l.buckets[b2[i]]);
+	}
+	for (uint32_t i = 0; i < n; i++) {
+		if (m1[i] != 0)
+			continue;
+		m2[i] = sig_matches(&t->l.buckets[b2[i]], sig[i]);
 		for (uint32_t m = m2[i]; m; m &= m - 1)
-			rte_prefetch0(&t->hot[t->buckets[b2[i]].slot[__builtin_ctz(m)]]);
+			rte_prefetch0(&t->l.hot[t->l.buckets[b2[i]].slot[__builtin_ctz(m)]]);
 	}
 	for (uint32_t i = 0; i < n; i++) {
 		hit[i] = 0;
 		for (uint32_t m = m1[i]; m && hit[i] == 0; m &= m - 1) {
-			uint32_t s = t->buckets[b1[i]].slot[__builtin_ctz(m)];
-			if (s != 0 && key_eq(&t->hot[s].key, keys[i]))
+			uint32_t s = t->l.buckets[b1[i]].slot[__builtin_ctz(m)];
+			if (s != 0 && key_eq(&t->l.hot[s].key, keys[i]))
 				hit[i] = s;
 		}
+		/* A signature that matched another key in the first bucket: the other one too (rare). */
+		if (hit[i] == 0 && m1[i] != 0)
+			m2[i] = sig_matches(&t->l.buckets[b2[i]], sig[i]);
 		for (uint32_t m = m2[i]; m && hit[i] == 0; m &= m - 1) {
-			uint32_t s = t->buckets[b2[i]].slot[__builtin_ctz(m)];
-			if (s != 0 && key_eq(&t->hot[s].key, keys[i]))
+			uint32_t s = t->l.buckets[b2[i]].slot[__builtin_ctz(m)];
+			if (s != 0 && key_eq(&t->l.hot[s].key, keys[i]))
 				hit[i] = s;
 		}
 	}
@@ -693,9 +739,9 @@ void flow_table_age(struct flow_table *t, uint64_t now, uint32_t budget)
 	for (uint32_t i = 0; i < budget; i++) {
 		uint32_t s = t->cursor;
 		t->cursor = t->cursor == t->n_slots ? 1 : t->cursor + 1;
-		struct flow *f = &t->hot[s];
+		struct flow *f = &t->l.hot[s];
 		if (i + 4 < budget)
-			rte_prefetch0(&t->hot[t->cursor + 4 <= t->n_slots ? t->cursor + 4 : 1]);
+			rte_prefetch0(&t->l.hot[t->cursor + 4 <= t->n_slots ? t->cursor + 4 : 1]);
 		if (f->key.ip_version == 0)
 			continue;
 		if (idle_past(t, f, tick))
@@ -730,9 +776,9 @@ void flow_table_flush(struct flow_table *t, uint64_t now)
 {
 	uint32_t tick = flow_tick(now);
 	for (uint32_t s = 1; s <= t->n_slots && t->ctr->flows_active > 0; s++) {
-		if (t->hot[s].key.ip_version == 0)
+		if (t->l.hot[s].key.ip_version == 0)
 			continue;
-		if (window_idle(t, &t->hot[s], tick))
+		if (window_idle(t, &t->l.hot[s], tick))
 			t->hooks.window_fn(t->hooks.arg, s);
 		flow_remove(t, s, FLOW_END_FLUSH);
 	}

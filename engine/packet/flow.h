@@ -288,9 +288,48 @@ void flow_lookup_or_add_bulk(struct flow_table *t, const struct flow_key *const 
 			     const bool *src_is_lo, uint32_t n, const uint64_t *now, struct flow **flows,
 			     uint8_t *dirs, uint32_t *slots);
 
+/*
+ * A bucket: 8 entries of (16-bit signature, slot), one cache line. A flow
+ * lives in the bucket its hash names (the primary) unless that is full, then
+ * in the alternative one (cuckoo); its slot indexes the hot and cold arrays.
+ */
+#define BUCKET_ENTRIES 8
+struct ft_bucket {
+	uint16_t sig[BUCKET_ENTRIES];
+	uint32_t slot[BUCKET_ENTRIES];  /* 0 = empty */
+	uint8_t pad[16];
+} __attribute__((aligned(64)));
+_Static_assert(sizeof(struct ft_bucket) == 64, "a bucket is one cache line");
+
+/* Where a table's arrays are: the first member of struct flow_table, for the inline accessors. */
+struct flow_table_layout {
+	struct ft_bucket *buckets;
+	struct flow *hot;           /* [0..n_slots], slot 0 unused */
+	struct flow_cold *cold;
+	uint32_t bucket_mask;
+};
+
 /* A slot's parts. */
-struct flow *flow_table_flow(const struct flow_table *t, uint32_t slot);
-struct flow_cold *flow_table_cold(const struct flow_table *t, uint32_t slot);
+static inline struct flow *flow_table_flow(const struct flow_table *t, uint32_t slot)
+{
+	return &((const struct flow_table_layout *)(const void *)t)->hot[slot];
+}
+
+static inline struct flow_cold *flow_table_cold(const struct flow_table *t, uint32_t slot)
+{
+	return &((const struct flow_table_layout *)(const void *)t)->cold[slot];
+}
+
+/*
+ * Starts loading the primary bucket of a hash: the parse stage calls it as
+ * soon as a packet's hash is known, so the bucket is on its way while the
+ * rest of the burst is parsed.
+ */
+static inline void flow_table_prefetch(const struct flow_table *t, uint64_t hash)
+{
+	const struct flow_table_layout *l = (const struct flow_table_layout *)(const void *)t;
+	__builtin_prefetch(&l->buckets[(uint32_t)hash & l->bucket_mask]);
+}
 
 /* Counts a packet of len IP bytes in direction dir (the high bits spill into the cold part). */
 static inline void flow_count(struct flow *f, struct flow_cold *c, uint8_t dir, uint32_t len)

@@ -324,6 +324,7 @@ static __rte_always_inline uint16_t stage_parse(struct worker *w, struct rte_mbu
 		} else {
 			b->out[i] = OUT_COUNT;
 			b->hash[nk] = flow_key_make(&b->pi[i], &b->key[nk], &b->src_is_lo[nk]);
+			flow_table_prefetch(w->flows, b->hash[nk]);
 			b->keyp[nk] = &b->key[nk];
 			b->key_now[nk] = w->now;
 			b->idx[nk] = (uint8_t)i;

@@ -586,7 +586,7 @@ static void test_counters(void)
 static void test_key_hash_and_order(void)
 {
 	uint32_t rnd = 777;
-	unsigned int bad_hash = 0, bad_order = 0;
+	unsigned int bad_hash = 0, bad_order = 0, bad_key = 0;
 	for (unsigned int i = 0; i < 20000; i++) {
 		struct pkt_info pi;
 		memset(&pi, 0, sizeof(pi));
@@ -601,6 +601,8 @@ static void test_key_hash_and_order(void)
 		rnd = rnd * 1103515245u + 12345u;
 		pi.src_port = (uint16_t)(rnd >> 16);
 		pi.dst_port = (i & 8) ? pi.src_port : (uint16_t)rnd;
+		rnd = rnd * 1103515245u + 12345u;
+		pi.zone = (i & 16) ? (rnd >> 8) & ((1u << PARSE_ZONE_BITS) - 1) : 0;
 		struct flow_key k;
 		bool lo;
 		uint64_t h = flow_key_make(&pi, &k, &lo);
@@ -608,9 +610,21 @@ static void test_key_hash_and_order(void)
 		int c = memcmp(pi.src, pi.dst, 16);
 		bool want = c < 0 || (c == 0 && pi.src_port <= pi.dst_port);
 		bad_order += lo != want;
+		/* The words flow_key_make builds are the struct's fields, every bit of them. */
+		struct flow_key ref;
+		memset(&ref, 0, sizeof(ref));
+		memcpy(ref.addr_lo, want ? pi.src : pi.dst, 16);
+		memcpy(ref.addr_hi, want ? pi.dst : pi.src, 16);
+		ref.port_lo = want ? pi.src_port : pi.dst_port;
+		ref.port_hi = want ? pi.dst_port : pi.src_port;
+		ref.zone = pi.zone;
+		ref.ip_version = pi.ip_version;
+		ref.proto = pi.l4_proto;
+		bad_key += memcmp(&ref, &k, sizeof(k)) != 0;
 	}
 	CHECK_EQ(bad_hash, 0);
 	CHECK_EQ(bad_order, 0);
+	CHECK_EQ(bad_key, 0);
 }
 
 int main(void)
