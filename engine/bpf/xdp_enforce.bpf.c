@@ -25,10 +25,20 @@
  * so plainly if one is ever added.
  */
 #include <linux/bpf.h>
+#include <linux/in.h>
+#include <linux/in6.h>
 
 #include <bpf/bpf_helpers.h>
 
 #include "xdp_enforce.h"
+
+/* Not in every kernel's uapi headers (RFC 7401, RFC 5533). */
+#ifndef IPPROTO_HIP
+#define IPPROTO_HIP 139
+#endif
+#ifndef IPPROTO_SHIM6
+#define IPPROTO_SHIM6 140
+#endif
 
 /* Sized by the control lcore before loading (--xdp-flows plus LRU headroom). */
 struct {
@@ -60,7 +70,8 @@ static __always_inline int is_vlan(__u16 type)
 /* IPv6 extension headers parse.c walks through (AH and fragment apart). */
 static __always_inline int is_ipv6_ext(__u8 nh)
 {
-	return nh == 0 || nh == 43 || nh == 60 || nh == 135 || nh == 139 || nh == 140;
+	return nh == IPPROTO_HOPOPTS || nh == IPPROTO_ROUTING || nh == IPPROTO_DSTOPTS || nh == IPPROTO_MH ||
+	       nh == IPPROTO_HIP || nh == IPPROTO_SHIM6;
 }
 
 /*
@@ -128,12 +139,12 @@ static __always_inline int packet_key(const struct xdp_md *ctx, struct tundra_xd
 		for (int i = 0; i <= IPV6_MAX_EXT_; i++) {
 			const __u8 *q = ip + l4;
 			__u32 hlen;
-			if (is_ipv6_ext(proto) || proto == 51) {
+			if (is_ipv6_ext(proto) || proto == IPPROTO_AH) {
 				if (iplen - l4 < 2 || q + 2 > end)
 					return -1;
 				/* RFC 4302: AH counts 32-bit words, minus 2. */
-				hlen = proto == 51 ? ((__u32)q[1] + 2) * 4 : ((__u32)q[1] + 1) * 8;
-			} else if (proto == 44) {
+				hlen = proto == IPPROTO_AH ? ((__u32)q[1] + 2) * 4 : ((__u32)q[1] + 1) * 8;
+			} else if (proto == IPPROTO_FRAGMENT) {
 				hlen = 8;
 			} else {
 				break;
@@ -142,7 +153,7 @@ static __always_inline int packet_key(const struct xdp_md *ctx, struct tundra_xd
 				return -1;
 			l4 += hlen;
 			/* A real fragment; an atomic one (RFC 6946) is a whole packet. */
-			if (proto == 44 && (q[2] << 8 | q[3]) & 0xfff9)
+			if (proto == IPPROTO_FRAGMENT && (q[2] << 8 | q[3]) & 0xfff9)
 				return -1;
 			proto = q[0];
 		}
@@ -151,13 +162,13 @@ static __always_inline int packet_key(const struct xdp_md *ctx, struct tundra_xd
 	}
 	k->proto = proto;
 	const __u8 *t = ip + l4;
-	if (proto == 6) {
+	if (proto == IPPROTO_TCP) {
 		if (iplen - l4 < 20 || t + 20 > end)
 			return -1;
 		__u32 thl = (__u32)(t[12] >> 4) * 4;
 		if (thl < 20 || iplen - l4 < thl)
 			return -1;
-	} else if (proto == 17) {
+	} else if (proto == IPPROTO_UDP) {
 		if (iplen - l4 < 8 || t + 8 > end)
 			return -1;
 		/* The UDP length bounds the payload; 0 (the jumbogram marker) is malformed to tundra. */

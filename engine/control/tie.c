@@ -4,6 +4,7 @@
  * only, offline after the run or live as records arrive; plain C, no DPDK.
  */
 #include "tie.h"
+#include "ipproto.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -18,36 +19,36 @@
  */
 const struct tie_rule tie_rules[] = {
 	/* IKE negotiated the SAs; their ESP runs between the same hosts (IP 50, or UDP 4500/4501). */
-	{"ike+esp", "tie:ike+esp", "ike", 17, TIE_CHILD_APP, "esp", 0, TIE_HOSTS, 0},
+	{"ike+esp", "tie:ike+esp", "ike", IPPROTO_UDP, TIE_CHILD_APP, "esp", 0, TIE_HOSTS, 0},
 	/* Cisco "IPsec over UDP" (10000): ESP whose SAs an IKEv1 exchange between the same hosts set up. */
-	{"ike+cisco-ipsec", "tie:ike+cisco-ipsec", "ike", 17, TIE_CHILD_APP, "cisco-ipsec", 17, TIE_HOSTS, 0},
+	{"ike+cisco-ipsec", "tie:ike+cisco-ipsec", "ike", IPPROTO_UDP, TIE_CHILD_APP, "cisco-ipsec", IPPROTO_UDP, TIE_HOSTS, 0},
 	/*
 	 * The PPTP control connection negotiates the call ids its enhanced GRE
 	 * carries. tundra keys GRE by the two addresses (one GRE flow per host
 	 * pair), so the host pair is the match; the call ids are exchanged after
 	 * the control connection is decided (SCCRQ/SCCRP) and are not kept.
 	 */
-	{"pptp+gre", "tie:pptp+gre", "pptp", 6, TIE_CHILD_APP, "gre", 47, TIE_HOSTS, 0},
+	{"pptp+gre", "tie:pptp+gre", "pptp", IPPROTO_TCP, TIE_CHILD_APP, "gre", IPPROTO_GRE, TIE_HOSTS, 0},
 	/*
 	 * An AnyConnect/ocserv DTLS channel is opened with keys handed out in
 	 * its TLS channel (CSTP) to the same server address and port; TLS 1.3
 	 * shows nothing AnyConnect-specific, the DTLS channel does.
 	 */
-	{"openconnect-dtls+tls", "tie:openconnect-dtls+tls", "openconnect", 17, TIE_CHILD_TLS, NULL, 6,
+	{"openconnect-dtls+tls", "tie:openconnect-dtls+tls", "openconnect", IPPROTO_UDP, TIE_CHILD_TLS, NULL, IPPROTO_TCP,
 	 TIE_SERVER_PORT, 1},
 	/*
 	 * tinc sends its encrypted data over UDP between the same nodes, from
 	 * and to their tinc ports: the meta connection's server port is the UDP
 	 * flow's port on that node.
 	 */
-	{"tinc-meta+udp", "tie:tinc-meta+udp", "tinc", 6, TIE_CHILD_UDP, NULL, 17, TIE_PORT_AT_SERVER, 1},
+	{"tinc-meta+udp", "tie:tinc-meta+udp", "tinc", IPPROTO_TCP, TIE_CHILD_UDP, NULL, IPPROTO_UDP, TIE_PORT_AT_SERVER, 1},
 	/*
 	 * SoftEther's client runs its session over TLS (nothing SoftEther-specific
 	 * in clear) and, to the same server, its VPN-over-DNS transport, decided
 	 * on its own bytes (never from port 53): TLS flows between those two
 	 * hosts belong to that client's session.
 	 */
-	{"softether-dns+tls", "tie:softether-dns+tls", "softether", 17, TIE_CHILD_TLS, NULL, 6, TIE_HOSTS, 1},
+	{"softether-dns+tls", "tie:softether-dns+tls", "softether", IPPROTO_UDP, TIE_CHILD_TLS, NULL, IPPROTO_TCP, TIE_HOSTS, 1},
 };
 const unsigned int tie_n_rules = sizeof(tie_rules) / sizeof(tie_rules[0]);
 
@@ -86,9 +87,9 @@ static bool child_ok(unsigned int r, const struct tie_flow *s)
 	case TIE_CHILD_APP:
 		return child_id[r] != 0 && s->phase == FLOW_DECIDED && s->app == child_id[r];
 	case TIE_CHILD_TLS:
-		return s->phase != FLOW_DECIDED && s->key.proto == 6 && s->tls;
+		return s->phase != FLOW_DECIDED && s->key.proto == IPPROTO_TCP && s->tls;
 	case TIE_CHILD_UDP:
-		return s->phase != FLOW_DECIDED && s->key.proto == 17;
+		return s->phase != FLOW_DECIDED && s->key.proto == IPPROTO_UDP;
 	default:
 		return false;
 	}
@@ -268,9 +269,9 @@ struct tie_rec {
 static uint64_t idle_timeout(const struct tie_flow *s, const struct tie_timeouts *to)
 {
 	switch (s->key.proto) {
-	case 6:
+	case IPPROTO_TCP:
 		return s->tcp_fin ? to->tcp_fin_ns : s->pkts[CLS_S2C] == 0 ? to->tcp_syn_ns : to->tcp_ns;
-	case 17:
+	case IPPROTO_UDP:
 		return to->udp_ns;
 	default:
 		return to->other_ns;

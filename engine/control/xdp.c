@@ -20,6 +20,7 @@
  */
 #define _GNU_SOURCE
 #include "xdp.h"
+#include "ipproto.h"
 
 #include <errno.h>
 #include <net/if.h>
@@ -280,7 +281,7 @@ void xdp_enforce_age(struct xdp_enforce *x, uint64_t now_ns)
 		int in_map = bpf_map_lookup_elem(x->map_fd, &e->key, &v) == 0;
 		if (in_map && v.last_hit_ns > e->seen_ns)
 			e->seen_ns = v.last_hit_ns;
-		uint64_t idle = e->t.proto == 6 ? x->tcp_idle_ns : x->other_idle_ns;
+		uint64_t idle = e->t.proto == IPPROTO_TCP ? x->tcp_idle_ns : x->other_idle_ns;
 		uint64_t quiet = now_ns > e->seen_ns ? now_ns - e->seen_ns : 0;
 		if (quiet >= (e->ended ? idle : idle * XDP_UNENDED_IDLE_FACTOR)) {
 			drop_entry(x, idx);

@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 #include "output.h"
+#include "ipproto.h"
 
 #include <arpa/inet.h>
 #include <stdbool.h>
@@ -49,9 +50,9 @@ static void json_str(FILE *out, const char *s)
 
 static void l4_json(FILE *out, uint8_t proto)
 {
-	if (proto == 17)
+	if (proto == IPPROTO_UDP)
 		fputs("\"udp\"", out);
-	else if (proto == 6)
+	else if (proto == IPPROTO_TCP)
 		fputs("\"tcp\"", out);
 	else
 		fprintf(out, "%u", proto);
@@ -174,9 +175,9 @@ static void tie_cell(char *buf, size_t len, const struct tie_link *t)
 	char cli[INET6_ADDRSTRLEN], srv[INET6_ADDRSTRLEN], l4[8];
 	uint16_t cport, sport;
 	key_endpoints(&t->peer.key, t->peer.client_is_lo, cli, sizeof(cli), &cport, srv, sizeof(srv), &sport);
-	if (t->peer.key.proto == 6)
+	if (t->peer.key.proto == IPPROTO_TCP)
 		snprintf(l4, sizeof(l4), "tcp");
-	else if (t->peer.key.proto == 17)
+	else if (t->peer.key.proto == IPPROTO_UDP)
 		snprintf(l4, sizeof(l4), "udp");
 	else
 		snprintf(l4, sizeof(l4), "%u", t->peer.key.proto);
@@ -276,9 +277,9 @@ void output_flow_row(FILE *out, const struct output_ctx *o, const struct flow_re
 	classify_reason(cdb, f, reason, sizeof(reason));
 	snprintf(ce, sizeof(ce), f->key.ip_version == 6 ? "[%s]:%u" : "%s:%u", cli, cport);
 	snprintf(se, sizeof(se), f->key.ip_version == 6 ? "[%s]:%u" : "%s:%u", srv, sport);
-	if (f->key.proto == 6)
+	if (f->key.proto == IPPROTO_TCP)
 		snprintf(l4, sizeof(l4), "tcp");
-	else if (f->key.proto == 17)
+	else if (f->key.proto == IPPROTO_UDP)
 		snprintf(l4, sizeof(l4), "udp");
 	else
 		snprintf(l4, sizeof(l4), "%u", f->key.proto);

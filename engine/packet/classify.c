@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 #include "classify.h"
+#include "ipproto.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -691,7 +692,7 @@ void classify_explain(const struct classify_db *cdb, const struct flow_record *f
 	if (f->n_steps == 0) {
 		fprintf(out, "%s%s\n", indent,
 			f->phase == FLOW_INSPECTING ? "ended inside the window with no candidate yet"
-			: f->app == 0 && f->key.proto != 6 && f->key.proto != 17 && !cdb->any_ip
+			: f->app == 0 && f->key.proto != IPPROTO_TCP && f->key.proto != IPPROTO_UDP && !cdb->any_ip
 				? "no classifier reads this IP protocol: judged at its first packet"
 				: "no signature matched and no pattern-less classifier claimed a payload");
 		return;

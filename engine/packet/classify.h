@@ -65,13 +65,13 @@ struct classify_reasm {
 
 /*
  * Inspection slots: one per flow inside its window, lent from a pool
- * allocated once at start (flow.h, struct flow_insp). A slot whose flow has
+ * allocated once at start (flow.h, struct flow_insp; how many is
+ * --inspect-slots, engine/cli/options.h). A slot whose flow has
  * been idle this long may be taken back for a new flow when the pool is
  * empty (its window closes undecided): a handshake's packets follow each
  * other within round trips, and a pool pinned by silent flows would leave
  * new ones uninspected.
  */
-#define CLASSIFY_INSP_DEFAULT 131072u
 #define CLASSIFY_INSP_RECLAIM_NS 1000000000ull
 
 /* Per-worker classification context. */

@@ -18,6 +18,7 @@
  * slot has key.ip_version 0 and links the free list through ts_last.
  */
 #include "flow.h"
+#include "ipproto.h"
 
 #include <errno.h>
 #include <stddef.h>
@@ -429,10 +430,10 @@ static inline uint32_t flow_timeout(const struct flow_table *t, const struct flo
 {
 	uint32_t to;
 	switch (f->key.proto) {
-	case 6:
+	case IPPROTO_TCP:
 		to = f->tcp_fin ? t->to_fin : f->pkts[CLS_S2C] == 0 ? t->to_syn : t->to_tcp;
 		break;
-	case 17:
+	case IPPROTO_UDP:
 		to = t->to_udp;
 		break;
 	default:

@@ -15,6 +15,7 @@
  * the order they time out in: expiry looks at the head only.
  */
 #include "frag.h"
+#include "ipproto.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -251,11 +252,12 @@ static bool transport_whole(uint8_t proto, const uint8_t *d, uint32_t len, bool 
 {
 	for (unsigned int n = 0; v6 && n < 8; n++) {
 		uint32_t hlen;
-		if (proto == 0 || proto == 43 || proto == 60 || proto == 135 || proto == 139 || proto == 140) {
+		if (proto == IPPROTO_HOPOPTS || proto == IPPROTO_ROUTING || proto == IPPROTO_DSTOPTS || proto == IPPROTO_MH ||
+		    proto == IPPROTO_HIP || proto == IPPROTO_SHIM6) {
 			if (len < 2)
 				return false;
 			hlen = ((uint32_t)d[1] + 1) * 8;
-		} else if (proto == 51) {
+		} else if (proto == IPPROTO_AH) {
 			if (len < 2)
 				return false;
 			hlen = ((uint32_t)d[1] + 2) * 4;
@@ -269,17 +271,17 @@ static bool transport_whole(uint8_t proto, const uint8_t *d, uint32_t len, bool 
 		len -= hlen;
 	}
 	switch (proto) {
-	case 6:
+	case IPPROTO_TCP:
 		return len >= 20 && len >= (uint32_t)(d[12] >> 4) * 4;
-	case 17:
+	case IPPROTO_UDP:
 		return len >= 8;
-	case 4:
+	case IPPROTO_IPIP:
 		return len >= IPV4_MIN_HDR;
-	case 41:
+	case IPPROTO_IPV6:
 		return len >= IPV6_HDR_LEN;
-	case 47:
+	case IPPROTO_GRE:
 		return len >= 4 && len >= 4 + 4 * (uint32_t)(!!(d[0] & 0x80) + !!(d[0] & 0x20) + !!(d[0] & 0x10));
-	case 59:
+	case IPPROTO_NONE:
 		return true;
 	default:
 		/* ICMP, ICMPv6, ESP, SCTP, ...: 8 bytes, the least of them and RFC 791's least fragment. */

@@ -40,6 +40,8 @@
  */
 #include "parse.h"
 
+#include "ipproto.h"
+
 #include <stdbool.h>
 #include <stddef.h>
 #include <string.h>
@@ -65,21 +67,6 @@
 #define IPV4_MIN_HDR	20
 #define IPV6_HDR_LEN	40
 #define IPV6_MAX_EXT	8
-
-#define IPPROTO_HOPOPTS_	0
-#define IPPROTO_IPIP_		4
-#define IPPROTO_TCP_		6
-#define IPPROTO_UDP_		17
-#define IPPROTO_IPV6_		41
-#define IPPROTO_ROUTING_	43
-#define IPPROTO_FRAGMENT_	44
-#define IPPROTO_GRE_		47
-#define IPPROTO_AH_		51
-#define IPPROTO_NONE_		59
-#define IPPROTO_DSTOPTS_	60
-#define IPPROTO_MH_		135
-#define IPPROTO_HIP_		139
-#define IPPROTO_SHIM6_		140
 
 #define TCP_MIN_HDR	20
 #define UDP_HDR_LEN	8
@@ -253,7 +240,7 @@ parse_l4(const uint8_t *data, uint32_t off, uint32_t end, uint8_t proto, struct 
 	pi->l4_off = (uint16_t)off;
 
 	switch (proto) {
-	case IPPROTO_TCP_: {
+	case IPPROTO_TCP: {
 		if (end - off < TCP_MIN_HDR)
 			return malformed(pi, "truncated tcp header");
 		const uint8_t *t = data + off;
@@ -270,7 +257,7 @@ parse_l4(const uint8_t *data, uint32_t off, uint32_t end, uint8_t proto, struct 
 		pi->payload_len = (uint16_t)(end - off - hlen);
 		return PARSE_OK;
 	}
-	case IPPROTO_UDP_: {
+	case IPPROTO_UDP: {
 		if (end - off < UDP_HDR_LEN)
 			return malformed(pi, "truncated udp header");
 		const uint8_t *u = data + off;
@@ -295,11 +282,11 @@ parse_l4(const uint8_t *data, uint32_t off, uint32_t end, uint8_t proto, struct 
 			return decap_udp(data, off + UDP_HDR_LEN, off + ulen, pi);
 		return PARSE_OK;
 	}
-	case IPPROTO_IPIP_:
-	case IPPROTO_IPV6_:
-	case IPPROTO_GRE_:
+	case IPPROTO_IPIP:
+	case IPPROTO_IPV6:
+	case IPPROTO_GRE:
 		return decap_ip(data, off, end, proto, pi);
-	case IPPROTO_NONE_:
+	case IPPROTO_NONE:
 		/* RFC 8200 §4.7: octets after no-next-header are ignored. */
 		pi->payload_off = (uint16_t)off;
 		return PARSE_OK;
@@ -410,23 +397,23 @@ parse_ipv6(const uint8_t *data, uint32_t off, uint32_t len, struct pkt_info *pi)
 		uint32_t hlen;
 
 		switch (nh) {
-		case IPPROTO_HOPOPTS_:
-		case IPPROTO_ROUTING_:
-		case IPPROTO_DSTOPTS_:
-		case IPPROTO_MH_:
-		case IPPROTO_HIP_:
-		case IPPROTO_SHIM6_:
+		case IPPROTO_HOPOPTS:
+		case IPPROTO_ROUTING:
+		case IPPROTO_DSTOPTS:
+		case IPPROTO_MH:
+		case IPPROTO_HIP:
+		case IPPROTO_SHIM6:
 			if (end - off < 2)
 				return malformed(pi, "truncated ipv6 extension header");
 			hlen = ((uint32_t)data[off + 1] + 1) * 8;
 			break;
-		case IPPROTO_AH_:
+		case IPPROTO_AH:
 			/* RFC 4302: AH counts 32-bit words, minus 2. */
 			if (end - off < 2)
 				return malformed(pi, "truncated ipv6 extension header");
 			hlen = ((uint32_t)data[off + 1] + 2) * 4;
 			break;
-		case IPPROTO_FRAGMENT_:
+		case IPPROTO_FRAGMENT:
 			hlen = IPV6_FRAG_HDR_LEN;
 			break;
 		default:
@@ -447,7 +434,7 @@ parse_ipv6(const uint8_t *data, uint32_t off, uint32_t len, struct pkt_info *pi)
 		 * a whole packet and the walk simply continues with its next
 		 * header.
 		 */
-		if (nh == IPPROTO_FRAGMENT_ && (rd16(ext + 2) & 0xfff9) != 0)
+		if (nh == IPPROTO_FRAGMENT && (rd16(ext + 2) & 0xfff9) != 0)
 			return fragment(off, end, ext[0], rd32(ext + 4), rd16(ext + 2) & 0xfff8, rd16(ext + 2) & 1,
 					nh_at - l3, pi);
 		nh_at = ext_off;
@@ -589,7 +576,7 @@ static enum parse_result
 decap_gre(const uint8_t *data, uint32_t off, uint32_t end, struct pkt_info *pi)
 {
 	if (end - off < GRE_MIN_HDR)
-		return l4_opaque(off, end, IPPROTO_GRE_, pi);
+		return l4_opaque(off, end, IPPROTO_GRE, pi);
 	uint16_t fl = rd16(data + off), ptype = rd16(data + off + 2);
 	/*
 	 * Ours to peel: version 0 (RFC 2784 §2.5; version 1 is PPTP's enhanced
@@ -602,7 +589,7 @@ decap_gre(const uint8_t *data, uint32_t off, uint32_t end, struct pkt_info *pi)
 	if ((fl & 0x0007) != 0 || (fl & 0x4800) != 0 ||
 	    (ptype != ETHERTYPE_IPV4 && ptype != ETHERTYPE_IPV6 && ptype != ETHERTYPE_TEB && ptype != ETHERTYPE_MPLS &&
 	     ptype != ETHERTYPE_MPLS_MC))
-		return l4_opaque(off, end, IPPROTO_GRE_, pi);
+		return l4_opaque(off, end, IPPROTO_GRE, pi);
 	uint32_t c = (fl & 0x8000) ? 4 : 0;
 	uint32_t hlen = GRE_MIN_HDR + c + ((fl & 0x2000) ? 4 : 0) + ((fl & 0x1000) ? 4 : 0);
 	if (end - off < hlen)
@@ -642,12 +629,12 @@ static enum parse_result __attribute__((noinline))
 decap_ip(const uint8_t *data, uint32_t off, uint32_t end, uint8_t proto, struct pkt_info *pi)
 {
 	switch (proto) {
-	case IPPROTO_IPIP_:
+	case IPPROTO_IPIP:
 		/* RFC 2003 §3 (in IPv4), RFC 2473 §5 (in IPv6): the inner header right after the outer one. */
 		if (!enter_tunnel(pi, ENCAP_IPIP))
 			return malformed(pi, "too many encapsulations");
 		return parse_ip_inner(data, off, end, 4, pi);
-	case IPPROTO_IPV6_:
+	case IPPROTO_IPV6:
 		/* RFC 4213 §3.5 (6in4, protocol 41), RFC 2473 §5 (6in6, next header 41). */
 		if (!enter_tunnel(pi, pi->ip_version == 4 ? ENCAP_6IN4 : ENCAP_6IN6))
 			return malformed(pi, "too many encapsulations");

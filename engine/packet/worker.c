@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 #include "worker.h"
+#include "ipproto.h"
 
 #include <sched.h>
 
@@ -364,7 +365,7 @@ static __rte_always_inline void stage_flow(struct worker *w, uint32_t nk, struct
 		}
 		flow_count(f, flow_table_cold(w->flows, b->slot[i]), dir, b->len[i] - pi->l3_off);
 		b->pkt_no[i] = flow_pkt_no(f);
-		if (pi->l4_proto == 6 && (pi->tcp_flags & (TCP_FLAG_FIN | TCP_FLAG_RST)))
+		if (pi->l4_proto == IPPROTO_TCP && (pi->tcp_flags & (TCP_FLAG_FIN | TCP_FLAG_RST)))
 			f->tcp_fin = 1;
 	}
 }
@@ -405,7 +406,7 @@ static __rte_always_inline void stage_classify(struct worker *w, uint16_t n, str
 			continue;
 		}
 		const struct pkt_info *pi = &b->pi[i];
-		uint8_t l4 = pi->l4_proto == 6 ? CLS_TCP : pi->l4_proto == 17 ? CLS_UDP : CLS_IP;
+		uint8_t l4 = pi->l4_proto == IPPROTO_TCP ? CLS_TCP : pi->l4_proto == IPPROTO_UDP ? CLS_UDP : CLS_IP;
 		if (l4 == CLS_IP && !w->cls.cdb->any_ip) {
 			/* No classifier reads this protocol: judge at once. */
 			b->decided[i] = 1;
