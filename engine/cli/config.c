@@ -1,4 +1,9 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * The configuration file's reader, on libyaml's event parser: one flat
+ * mapping whose values are scalars or lists, turned into argument words;
+ * anything else is refused with the file and line.
+ */
 #include "config.h"
 
 #include <getopt.h>

@@ -1,4 +1,10 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * What both modes share on the control lcore: the workers' set-up and
+ * teardown, draining their record rings (decision events, end records,
+ * ties, output), the offline one-row-per-flow join, and the end-of-run
+ * summary and counter check.
+ */
 #include "engine.h"
 
 #include <errno.h>

@@ -1,4 +1,8 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * /metrics: every counter of the descriptor tables in Prometheus text
+ * format, written into a buffer per request on libmicrohttpd's thread.
+ */
 #include "metrics.h"
 
 #include <arpa/inet.h>

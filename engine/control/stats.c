@@ -1,4 +1,9 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * The counter descriptor tables (made from the X-macro lists) and what walks
+ * them: the sum over workers, the reconciliation check, the JSON and the
+ * summary. A new counter is a line in packet/counters.h, nothing here.
+ */
 #include "stats.h"
 
 #include <inttypes.h>

@@ -1,4 +1,9 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * The distributor lcore's loop and the ring ethdevs between it and the
+ * workers; a frame no worker ring can take is forwarded uninspected (fail
+ * open) and counted.
+ */
 #include "distributor.h"
 
 #include <rte_ethdev.h>

@@ -1,4 +1,9 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * libpcap in offline mode, a frame at a time into mbufs, with the
+ * capture's timestamp in an mbuf dynamic field; damage is reported with
+ * the packet number and whatever came before it stays classified.
+ */
 #include "pcap_in.h"
 
 #include <errno.h>

@@ -1,4 +1,9 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * ethdev configuration: one RX and TX queue per worker, the symmetric RSS
+ * key and hash types where the PMD offers them, and the offline port the
+ * pcap reader fills.
+ */
 #include "port.h"
 
 #include <stdio.h>

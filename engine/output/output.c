@@ -1,4 +1,8 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * Every line a flow record or event becomes (JSON, table, explain), from
+ * struct flow_record alone: what the workers handed over is all there is.
+ */
 #include "output.h"
 #include "ipproto.h"
 

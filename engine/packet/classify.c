@@ -1,4 +1,10 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * The classification stage: the Hyperscan database and its table checks,
+ * offering payloads to candidates in priority order, ownership and
+ * conclude(), the inspection slot pool, ClientHello reassembly, and the
+ * reason and explain text of a decision.
+ */
 #include "classify.h"
 #include "ipproto.h"
 

@@ -1,4 +1,8 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * Policy rules parsed at start, and the one registry lookup a flow gets
+ * when it is decided (or a reload makes its verdict stale).
+ */
 #include "verdict.h"
 
 #include <string.h>

@@ -1,4 +1,10 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * The worker's loop: a burst through the stages one stage at a time
+ * (parse, flow, classify, verdict, out), the flow table's hooks (a flow's
+ * end, its window going idle), and the records it hands the control lcore.
+ * The live and offline loops differ only in where time comes from.
+ */
 #include "worker.h"
 #include "ipproto.h"
 
