@@ -187,6 +187,8 @@ for fn in sorted(os.listdir(W)):
         d["table_bytes_per_slot"] = round(tbytes / slots, 1) if slots else None
         d["table_bytes_per_active_flow"] = round(tbytes / active, 1) if active else None
         d["fast_share"] = round(sum(x["sampled_fast"] for x in pw) / max(1, sum(x["sampled"] for x in pw)), 4)
+        llc = [x.get("llc_misses_per_packet") for x in pw]
+        d["llc_misses_per_packet"] = round(sum(llc) / len(llc), 2) if llc and None not in llc else None
         fl.append(d)
 fl.sort(key=lambda d: (d["workers"], d["flows"]))
 res["flowload"] = fl
@@ -466,7 +468,7 @@ if fl:
              "the table and every packet is a decided flow's. One burst in 64 timed by stage; `io` includes the "
              "ring and the rewrite.\n")
     L.append("| workers | active flows | Mpps per worker | Mpps total | " + " | ".join(STAGES) +
-             " | beyond I/O | busy | table B/flow |\n|---:|---:|---:|---:|" + "---:|" * (len(STAGES) + 3))
+             " | beyond I/O | busy | table B/flow | LLC misses/packet |\n|---:|---:|---:|---:|" + "---:|" * (len(STAGES) + 4))
     for d in fl:
         if d.get("error"):
             L.append(f"| {d['workers']} | {d['flows']:,} | error: {d['error'][:80]} |")
@@ -475,7 +477,10 @@ if fl:
         L.append(f"| {d['workers']} | {d['flows']:,} | {f(d['mpps_per_worker'], 3)} | {f(d['mpps_total'], 3)} | " +
                  " | ".join(f(c.get(st), 1) for st in STAGES) +
                  f" | **{f(d['beyond_io_cycles_per_packet'], 1)}** | {f(d['busy_cycles_per_packet'], 1)} | "
-                 f"{f(d.get('table_bytes_per_active_flow'), 1)} |")
+                 f"{f(d.get('table_bytes_per_active_flow'), 1)} | {f(d.get('llc_misses_per_packet'), 2)} |")
+    why = next((d.get("llc_misses") for d in fl if d.get("llc_misses")), None)
+    if why:
+        L.append(f"\nLLC misses: {why}.")
     one = [d for d in fl if d["workers"] == 1 and not d.get("error")]
     if one:
         big = one[-1]

@@ -32,7 +32,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <linux/perf_event.h>
+#include <sys/ioctl.h>
 #include <sys/resource.h>
+#include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -158,6 +161,33 @@ static long rss_kib(void)
 		fclose(f);
 	}
 	return rss * (sysconf(_SC_PAGESIZE) / 1024);
+}
+
+/*
+ * Last-level cache misses on one CPU over the measured window (the worker
+ * is alone on it), from the kernel's generic hardware event. -1 where the
+ * machine exposes no such counter (most VMs) or perf is not permitted:
+ * the JSON then says null and why.
+ */
+static int llc_open(unsigned int cpu, const char **why)
+{
+	struct perf_event_attr a;
+	memset(&a, 0, sizeof(a));
+	a.size = sizeof(a);
+	a.type = PERF_TYPE_HARDWARE;
+	a.config = PERF_COUNT_HW_CACHE_MISSES;
+	a.disabled = 1;
+	int fd = (int)syscall(SYS_perf_event_open, &a, -1, (int)cpu, -1, 0);
+	if (fd < 0)
+		*why = errno == ENOENT || errno == EOPNOTSUPP ? "no hardware cache-miss counter on this machine"
+							      : strerror(errno);
+	return fd;
+}
+
+static int64_t llc_read(int fd)
+{
+	uint64_t v;
+	return fd >= 0 && read(fd, &v, sizeof(v)) == (ssize_t)sizeof(v) ? (int64_t)v : -1;
 }
 
 int main(int argc, char **argv)
@@ -293,6 +323,13 @@ int main(int argc, char **argv)
 		}
 	}
 	double warm_s = now_s() - t0;
+	int llc_fd[ENGINE_MAX_WORKERS];
+	const char *llc_why = NULL;
+	for (unsigned int i = 0; i < e.n_workers; i++) {
+		llc_fd[i] = llc_open(rte_lcore_to_cpu_id((int)e.w[i]->lcore), &llc_why);
+		if (llc_fd[i] >= 0)
+			ioctl(llc_fd[i], PERF_EVENT_IOC_ENABLE, 0);
+	}
 	static struct sample a, b;
 	take(&e, &a);
 	while (now_s() - a.t < seconds) {
@@ -300,6 +337,12 @@ int main(int argc, char **argv)
 		engine_drain_records(&e);
 	}
 	take(&e, &b);
+	int64_t llc[ENGINE_MAX_WORKERS];
+	for (unsigned int i = 0; i < e.n_workers; i++) {
+		llc[i] = llc_read(llc_fd[i]);
+		if (llc_fd[i] >= 0)
+			close(llc_fd[i]);
+	}
 	long rss_run = rss_kib();
 	e.sh->quit = 1;
 	rte_eal_mp_wait_lcore();
@@ -325,9 +368,19 @@ int main(int argc, char **argv)
 		for (unsigned int st = 0; st < STAGE_COUNT; st++)
 			fprintf(out, "%s\"%s\":%.1f", st ? "," : "", stage_name(st),
 				sp ? (double)(y->stage_cycles[st] - x->stage_cycles[st]) / (double)sp : 0.0);
-		fputs("}}", out);
+		fputs("},\"llc_misses_per_packet\":", out);
+		if (llc[i] >= 0 && pk)
+			fprintf(out, "%.2f", (double)llc[i] / (double)pk);
+		else
+			fputs("null", out);
+		fputs("}", out);
 	}
-	fputs("]}\n", out);
+	fputs("],\"llc_misses\":", out);
+	if (llc_why)
+		fprintf(out, "\"not measured: %s\"", llc_why);
+	else
+		fputs("\"perf cache-misses on each worker's CPU\"", out);
+	fputs("}\n", out);
 	if (out != stdout)
 		fclose(out);
 	return 0;
