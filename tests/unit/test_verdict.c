@@ -195,6 +195,33 @@ static void test_rules(const struct registry *r)
 	CHECK_EQ(f.drop, 0);
 }
 
+/*
+ * Whether both ends are asked is the classifier's to say: for every
+ * decision (CLS_F_PEERS) or for the checks it lists in peer_checks.
+ */
+static void test_peer_checks(const struct registry *r, const struct policy *mon)
+{
+	/* The registered server spoke first: the record calls it the client. */
+	struct flow_record f = flow("openvpn", "198.51.100.10", 1194, "10.0.0.1", 40000, CLS_LIKELY);
+	const struct classifier *ov = tundra_classifiers[f.app - 1];
+	static const char handshake[] = "hard-reset-client+server-ack-session-match";
+
+	CHECK(!(ov->flags & CLS_F_PEERS));
+	for (const char *const *c = ov->peer_checks; c != NULL && *c != NULL; c++)
+		CHECK(*c != handshake);
+	f.check = handshake;
+	CHECK(!classifier_ends_are_peers(f.app, f.check));
+	verdict_decide(&f, r, mon, 1, 0);
+	CHECK_EQ(f.verdict, VERDICT_BLOCK);
+	f.check = NULL;
+	CHECK(!classifier_ends_are_peers(f.app, f.check));
+	/* Peers whatever the check; no app, no peers. */
+	CHECK(classifier_ends_are_peers((unsigned int)classifier_id_by_name("wireguard"), NULL));
+	CHECK(classifier_ends_are_peers((unsigned int)classifier_id_by_name("tinc"), handshake));
+	CHECK(!classifier_ends_are_peers(0, NULL));
+	CHECK(!classifier_ends_are_peers(tundra_n_classifiers + 1, NULL));
+}
+
 int main(void)
 {
 	char *args[] = { "test", "--no-huge", "-m", "256", "--no-pci", "--no-shconf",
@@ -209,6 +236,7 @@ int main(void)
 	r = load();
 	test_server_lookup(r, &mon);
 	test_peers(r, &mon);
+	test_peer_checks(r, &mon);
 	test_modes(r);
 	test_rules(r);
 	registry_free(r);
