@@ -129,6 +129,15 @@ struct classifier {
 	uint8_t max_owned;                /* payloads it may own without deciding (0: no limit) */
 	uint8_t state_size;               /* sizeof its state struct (<= CLS_STATE_BYTES) */
 	uint8_t flags;                    /* CLS_F_* */
+	/*
+	 * Optional, NULL-terminated: checks after which the ends are peers
+	 * (the registry is asked about both), for a protocol whose ends are a
+	 * client and a server but some of whose decisions cannot say which is
+	 * which (a data channel picked up without its handshake). Compared by
+	 * pointer: the strings the classifier returns. CLS_F_PEERS says it of
+	 * every decision.
+	 */
+	const char *const *peer_checks;
 	/* A payload it is a candidate for, st zeroed: claim (CLS_MORE), decide, or CLS_NO. */
 	struct cls_verdict (*first)(const struct cls_pkt *pkt, void *st);
 	/* A later payload of a flow it owns (pkt->first_dir set); NULL when it never answers CLS_MORE. */
@@ -172,5 +181,7 @@ extern const unsigned int tundra_n_classifiers;
 int classifier_id_by_name(const char *name);
 /* "unknown" for 0. */
 const char *classifier_name(unsigned int id);
+/* A decision of app id with this check leaves both ends to be asked (CLS_F_PEERS, peer_checks). */
+bool classifier_ends_are_peers(unsigned int id, const char *check);
 
 #endif

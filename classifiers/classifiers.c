@@ -37,3 +37,16 @@ const char *classifier_name(unsigned int id)
 		return "unknown";
 	return tundra_classifiers[id - 1]->name;
 }
+
+bool classifier_ends_are_peers(unsigned int id, const char *check)
+{
+	if (id == 0 || id > tundra_n_classifiers)
+		return false;
+	const struct classifier *cl = tundra_classifiers[id - 1];
+	if (cl->flags & CLS_F_PEERS)
+		return true;
+	for (const char *const *c = cl->peer_checks; c != NULL && *c != NULL && check != NULL; c++)
+		if (*c == check)
+			return true;
+	return false;
+}

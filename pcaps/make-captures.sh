@@ -1312,6 +1312,7 @@ openvpn-udp6-tlsauth-sha512-keydir.pcap,udp,fd00:7d::1,1194,openvpn,block,
 openvpn-tcp6-tlscrypt.pcap,tcp,fd00:7d::1,443,openvpn,block,
 wireguard-midsession.pcap,udp,198.19.0.1,51820,wireguard,block,
 ikev2-esp-midsession.pcap,udp,198.18.0.1,4500,esp,allow,
+openvpn-udp-midsession.pcap,udp,198.18.0.1,1194,openvpn,allow,
 openvpn-udp-frag.pcap,udp,198.18.0.1,1194,openvpn,allow,
 openvpn-udp6-frag.pcap,udp,fd00:7d::1,1194,openvpn,block,
 fortinet-tls12.pcap,tcp,198.19.0.1,10443,fortinet,block,
@@ -1323,7 +1324,6 @@ EOF
     # until the parser and classifiers catch up.
     cat >"$WORK/out/labels-next.csv" <<'EOF'
 pcap,l4,server_ip,server_port,app,verdict,tied_to
-openvpn-udp-midsession.pcap,udp,198.18.0.1,1194,openvpn,allow,
 ikev2-frag.pcap,udp,198.19.0.1,500,ike,block,
 ikev2-frag.pcap,udp,198.19.0.1,4500,ike,block,
 wireguard-frag.pcap,udp,198.18.0.1,51820,wireguard,allow,

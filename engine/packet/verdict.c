@@ -83,10 +83,11 @@ void verdict_decide(struct flow_record *f, const struct registry *reg, const str
 	if (reg) {
 		e = registry_lookup(reg, f->key.ip_version, addr, port, f->app, now_s);
 		/*
-		 * Mesh protocols have no server: the registered end may be the
-		 * one that happened to speak first.
+		 * Mesh protocols have no server, and some decisions cannot say
+		 * which end serves: the registered end may be the one that
+		 * happened to speak first.
 		 */
-		if (!e && f->app <= tundra_n_classifiers && (tundra_classifiers[f->app - 1]->flags & CLS_F_PEERS))
+		if (!e && classifier_ends_are_peers(f->app, f->check))
 			e = registry_lookup(reg, f->key.ip_version, f->client_is_lo ? f->key.addr_lo : f->key.addr_hi,
 					    f->client_is_lo ? f->key.port_lo : f->key.port_hi, f->app, now_s);
 	}

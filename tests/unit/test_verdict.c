@@ -195,6 +195,44 @@ static void test_rules(const struct registry *r)
 	CHECK_EQ(f.drop, 0);
 }
 
+/*
+ * OpenVPN has a client and a server, but a data channel picked up without
+ * its handshake does not say which end is which: after those checks alone
+ * (peer_checks) both ends are asked.
+ */
+static void test_peer_checks(const struct registry *r, const struct policy *mon)
+{
+	/* The registered server spoke first: the record calls it the client. */
+	struct flow_record f = flow("openvpn", "198.51.100.10", 1194, "10.0.0.1", 40000, CLS_LIKELY);
+	const struct classifier *ov = tundra_classifiers[f.app - 1];
+
+	CHECK(!(ov->flags & CLS_F_PEERS));
+	CHECK(ov->peer_checks != NULL && ov->peer_checks[0] != NULL);
+	for (unsigned int i = 0; ov->peer_checks && ov->peer_checks[i]; i++) {
+		f.check = ov->peer_checks[i];
+		CHECK(classifier_ends_are_peers(f.app, f.check));
+		verdict_decide(&f, r, mon, 1, 0);
+		CHECK_EQ(f.verdict, VERDICT_ALLOW);
+		CHECK_EQ(f.reg_line, 2);
+	}
+	/* A decision that named the server (here wrongly) asks about the server alone. */
+	static const char handshake[] = "hard-reset-server+control-one-dir-plain";
+	f.check = handshake;
+	CHECK(!classifier_ends_are_peers(f.app, f.check));
+	verdict_decide(&f, r, mon, 1, 0);
+	CHECK_EQ(f.verdict, VERDICT_BLOCK);
+	f.check = NULL;
+	CHECK(!classifier_ends_are_peers(f.app, f.check));
+	verdict_decide(&f, r, mon, 1, 0);
+	CHECK_EQ(f.verdict, VERDICT_BLOCK);
+	/* Peers whatever the check; no app, no peers. */
+	CHECK(classifier_ends_are_peers((unsigned int)classifier_id_by_name("wireguard"), NULL));
+	CHECK(classifier_ends_are_peers((unsigned int)classifier_id_by_name("tinc"), handshake));
+	CHECK(!classifier_ends_are_peers(0, NULL));
+	CHECK(!classifier_ends_are_peers(0, ov->peer_checks ? ov->peer_checks[0] : NULL));
+	CHECK(!classifier_ends_are_peers(tundra_n_classifiers + 1, NULL));
+}
+
 int main(void)
 {
 	char *args[] = { "test", "--no-huge", "-m", "256", "--no-pci", "--no-shconf",
@@ -209,6 +247,7 @@ int main(void)
 	r = load();
 	test_server_lookup(r, &mon);
 	test_peers(r, &mon);
+	test_peer_checks(r, &mon);
 	test_modes(r);
 	test_rules(r);
 	registry_free(r);
