@@ -10,7 +10,7 @@ pcaps/labels.csv.
 
 Run as a script it prints, per app, the recall of every labelled flow with
 both directions, the client's only and the server's only, and the packet
-that decided each (the table in docs/classifiers.md):
+that decided each (the table in docs/classifiers.md, "One direction"):
     python3 tests/e2e/oneway.py [build/tundra]
 """
 import csv
@@ -26,10 +26,13 @@ SIDES = ("client", "server")
 
 
 def labels(path=None):
+    """The labelled captures to cut: those in encap/ are left out, their packets' outer headers
+    name the tunnel's ends, not the flow's (their inner flows are the plain captures' own)."""
     out = {}
     with open(path or os.path.join(PCAPS, "labels.csv")) as f:
         for row in csv.DictReader(f):
-            out.setdefault(row["pcap"], []).append(row)
+            if not row["pcap"].startswith("encap/"):
+                out.setdefault(row["pcap"], []).append(row)
     return out
 
 
