@@ -47,7 +47,15 @@
  *   CONFIRMED "udp10000-esp-both-dirs-own-spi-seq-consecutive": UDP port
  *       10000 on either side, two consecutive ESP packets or more in each
  *       direction, each direction with its own constant SPI.
- * One direction only stays CLS_MORE until the owned limit, then CLS_NO.
+ * One direction only stays CLS_MORE until the owned limit, then CLS_NO,
+ * and that is what is right on a one-way link too: what one side shows is
+ * an ESP-shaped counter stream that OpenVPN's P_DATA_V2 (constant opcode
+ * and peer id, packet id + 1) produces as well, and the one thing that
+ * would make it Cisco's is the port, which is never evidence. esp.c's
+ * one-direction rule rests on the same framing but on 4500/4501, which
+ * IANA gives to IPsec NAT-T alone. The session is still found one way:
+ * its IKE flow on UDP 500 decides from one side (ike.c), and no flow here
+ * needs a label of its own for that.
  */
 #include "classifier.h"
 #include "cls_util.h"

@@ -165,6 +165,23 @@ cls_seq_advanced(uint32_t prev, uint32_t cur, uint32_t max_step)
 }
 
 /*
+ * Which side a well-known port names as the server: the direction of the
+ * side that uses port as its source while its peer does not (0 = CLS_C2S,
+ * 1 = CLS_S2C), -1 when both or neither do. Only ever a hint for naming the
+ * server of a flow some other check decided: a port is never evidence that
+ * the flow is the protocol.
+ */
+static inline int
+cls_port_server_dir(const struct cls_pkt *pkt, uint16_t port)
+{
+	bool src = pkt->src_port == port, dst = pkt->dst_port == port;
+
+	if (src == dst)
+		return -1;
+	return src ? (int)(pkt->dir & 1u) : (int)((pkt->dir & 1u) ^ 1u);
+}
+
+/*
  * IPsec NAT traversal (RFC 3948): on UDP 4500 an IKE message is preceded by
  * a 4-byte zero "non-ESP marker" (an ESP SPI is never 0), and a lone 0xFF
  * byte is a NAT-keepalive. Shared by the IKE and ESP classifiers.
@@ -267,6 +284,20 @@ struct cls_esp_track {
 	uint32_t seq[2];        /* last sequence number per direction */
 	uint8_t count[2];       /* consistent packets per direction, 0 = direction not seen */
 };
+
+/*
+ * A sequence number a young SA has: at most 2^24 packets sent. For a flow
+ * too short to show the counter moving (one or two packets: mostly a new
+ * SA's first ones, or a quiet SA's), a bound that keeps a random 32-bit
+ * value out 99.6 % of the time; rekeying restarts the count.
+ */
+#define CLS_ESP_YOUNG_SEQ_MAX 0x01000000u
+
+static inline bool
+cls_esp_seq_young(uint32_t seq)
+{
+	return seq != 0 && seq <= CLS_ESP_YOUNG_SEQ_MAX;
+}
 
 /* The SPI and sequence number of an ESP packet p[0..len), false when not ESP. */
 static inline bool

@@ -37,7 +37,35 @@
  *       after the SCCRQ: a control message (any type) from one side, then
  *       a control message or ZLB from the other whose Nr acknowledges the
  *       first side's Ns (and, after an SCCRP, whose id is the SCCRP's
- *       assigned id). One side alone is at most CLS_MORE.
+ *       assigned id).
+ *
+ * One direction (LIKELY, the server named: the LNS; RFC 2661's LAC is the
+ * remote-access client):
+ *   "l2tpv{2,3}-sccrq+next-control-one-dir-ns-nr": the client's SCCRQ
+ *       (retransmitted or not), then its next message (SCCCN, or a ZLB)
+ *       addressed to a non-zero tunnel id with Ns 1 and Nr 1: it took the
+ *       id and acknowledged the Ns 0 of an SCCRP this flow did not show.
+ *   "l2tpv{2,3}-sccrp+next-control-one-dir-ns-nr": the server's SCCRP, then
+ *       its next message to the same tunnel, in sequence (below).
+ *   "l2tpv{2,3}-control-one-dir-ns-nr-in-sequence": control messages of
+ *       one side to one tunnel id, each the next of its sequence (Ns + 1
+ *       after a message, the same Ns after a ZLB, which takes none; Nr never
+ *       back), once the side's role is known: from a v2 message type only
+ *       one role sends (LAC: SCCRQ, SCCCN, ICRQ, ICCN, WEN; LNS: SCCRP,
+ *       ICRP, SLI; a side sending both is CLS_NO), else from the port (1701
+ *       on one side only names it the LNS). HELLO and ZLB between two 1701
+ *       ports say nothing of who serves and stay CLS_MORE; v3 ends are
+ *       peers (LCCEs) and have no role by type.
+ *   At conclude(), a lone SCCRQ or SCCRP (and its retransmissions) with
+ *       each mandatory AVP once and well formed (v2: Protocol Version 1.0,
+ *       Framing Capabilities, Host Name, Assigned Tunnel ID; v3: Host Name,
+ *       Router ID, Assigned Control Connection ID, Pseudowire Capabilities)
+ *       and its header right (SCCRQ all zero; SCCRP to a tunnel, Ns 0, Nr
+ *       1): "l2tpv{2,3}-sccrq-one-dir-mandatory-avps" /
+ *       "l2tpv{2,3}-sccrp-one-dir-mandatory-avps".
+ * What one direction cannot show: that the peer took the ids (nothing
+ * echoed was seen), and mid-session, without a role-telling message type
+ * or port, which end is the LNS.
  * An SCCRQ whose assigned id is hidden (H bit) is not recognised. Data
  * messages (T clear) are never candidates; while this classifier owns the
  * flow they are skipped. Tying the PPP session to anything else is not
@@ -53,6 +81,7 @@
 #define L2TP_VER_MASK 0x000fu
 #define L2TP_V2 2
 #define L2TP_V3 3
+#define L2TP_PORT 1701u
 
 #define L2TP_AVP_HDR 6u
 #define L2TP_AVP_H 0x4000u
@@ -61,30 +90,60 @@
 #define L2TP_MAX_AVPS 64
 
 #define L2TP_ATTR_MSG_TYPE 0
+#define L2TP_ATTR_PROTO_VER 2    /* v2 Protocol Version: 1.0 */
+#define L2TP_ATTR_FRAMING 3      /* v2 Framing Capabilities, 4-byte value */
+#define L2TP_ATTR_HOST_NAME 7
 #define L2TP_ATTR_TUNNEL_ID 9    /* v2 Assigned Tunnel ID, 2-byte value */
+#define L2TP_ATTR_ROUTER_ID 60   /* v3 Router ID, 4-byte value */
 #define L2TP_ATTR_CCID 61        /* v3 Assigned Control Connection ID, 4-byte value */
+#define L2TP_ATTR_PW_CAPS 62     /* v3 Pseudowire Capabilities List, 2 bytes per type */
 #define L2TP_MSG_ZLB 0           /* no Message Type AVP */
 #define L2TP_MSG_SCCRQ 1
 #define L2TP_MSG_SCCRP 2
 #define L2TP_MSG_MAX 27
+
+/* Mandatory AVPs of an SCCRQ/SCCRP seen well-formed, once each (l2tp_msg.mand). */
+#define L2TP_M_PROTO_VER 0x01
+#define L2TP_M_FRAMING 0x02
+#define L2TP_M_HOST_NAME 0x04
+#define L2TP_M_ASSIGNED 0x08
+#define L2TP_M_ROUTER_ID 0x10
+#define L2TP_M_PW_CAPS 0x20
+#define L2TP_M_DUP 0x80          /* one of them twice */
+#define L2TP_M_V2 (L2TP_M_PROTO_VER | L2TP_M_FRAMING | L2TP_M_HOST_NAME | L2TP_M_ASSIGNED)
+#define L2TP_M_V3 (L2TP_M_HOST_NAME | L2TP_M_ASSIGNED | L2TP_M_ROUTER_ID | L2TP_M_PW_CAPS)
 
 enum l2tp_step {
 	L2TP_ST_SCCRQ = 1, /* a client's SCCRQ seen */
 	L2TP_ST_CTRL,      /* some other control message seen first */
 };
 
+/* Who the stored side is (l2tp_state.role). */
+enum l2tp_role { L2TP_ROLE_UNKNOWN = 0, L2TP_ROLE_LAC, L2TP_ROLE_LNS };
+
+/* l2tp_state.bits */
+#define L2TP_B_LONE 0x01         /* the stored message is an SCCRQ/SCCRP with its mandatory AVPs */
+#define L2TP_B_LAST_ZLB 0x02     /* the stored side's last message was a ZLB */
+#define L2TP_B_PORT_SAYS 0x04    /* 1701 on one side only ... */
+#define L2TP_B_PORT_S2C 0x08     /* ... the side sending S2C (else C2S) */
+
 struct l2tp_state {
+	uint32_t assigned;  /* assigned id the stored message carried, 0 = none */
+	uint32_t id;        /* CTRL: the header id the stored side's messages carry */
+	uint16_t ns_lo;     /* CTRL: Ns of the first stored message */
+	uint16_t ns_hi;     /* CTRL: Ns of the last one */
+	uint16_t nr;        /* Nr of the stored side's last message */
 	uint8_t step;       /* enum l2tp_step */
 	uint8_t ver;        /* version (2 or 3) */
 	uint8_t dir;        /* direction of the stored message(s) */
-	uint32_t assigned;  /* assigned id the stored message carried, 0 = none */
-	uint16_t ns_lo;     /* CTRL: Ns of the first stored message */
-	uint16_t ns_hi;     /* CTRL: Ns of the last one */
+	uint8_t role;       /* enum l2tp_role of that side */
+	uint8_t bits;       /* L2TP_B_* */
 };
 CLS_STATE_FITS(struct l2tp_state);
 
 struct l2tp_msg {
 	uint8_t ver;
+	uint8_t mand;       /* L2TP_M_* */
 	uint16_t type;      /* Message Type, L2TP_MSG_ZLB when no AVP */
 	uint32_t id;        /* v2 tunnel id, v3 control connection id */
 	uint16_t session;   /* v2 only */
@@ -92,7 +151,20 @@ struct l2tp_msg {
 	uint32_t assigned;  /* visible assigned id AVP, 0 = none */
 };
 
-/* The AVP chain from L2TP_HDR to len: Message Type first, assigned id found. */
+/* One mandatory SCCRQ/SCCRP AVP seen: its bit, or the duplicate mark. */
+static void
+l2tp_mand(struct l2tp_msg *m, uint8_t bit)
+{
+	m->mand |= (m->mand & bit) ? L2TP_M_DUP : bit;
+}
+
+/*
+ * The AVP chain from L2TP_HDR to len: Message Type first, assigned id
+ * found, and the Start-Control-Connection AVPs (RFC 2661 §6.1-6.2, RFC 3931
+ * §6.1-6.2) noted when they are well formed: v2 Protocol Version 1.0,
+ * Framing Capabilities, Host Name, Assigned Tunnel ID; v3 Host Name, Router
+ * ID, Assigned Control Connection ID, Pseudowire Capabilities List.
+ */
 static bool
 l2tp_avps(const uint8_t *p, uint32_t len, struct l2tp_msg *m)
 {
@@ -115,11 +187,28 @@ l2tp_avps(const uint8_t *p, uint32_t len, struct l2tp_msg *m)
 				return false;
 		} else if (vendor == 0 && !(hdr & L2TP_AVP_H)) {
 			if (m->ver == L2TP_V2 && attr == L2TP_ATTR_TUNNEL_ID && alen == 8 &&
-			    cls_be16(p, len, pos + 6, &v16))
+			    cls_be16(p, len, pos + 6, &v16)) {
 				m->assigned = v16;
-			else if (m->ver == L2TP_V3 && attr == L2TP_ATTR_CCID && alen == 10 &&
-				 cls_be32(p, len, pos + 6, &v32))
+				if (v16 != 0)
+					l2tp_mand(m, L2TP_M_ASSIGNED);
+			} else if (m->ver == L2TP_V3 && attr == L2TP_ATTR_CCID && alen == 10 &&
+				   cls_be32(p, len, pos + 6, &v32)) {
 				m->assigned = v32;
+				if (v32 != 0)
+					l2tp_mand(m, L2TP_M_ASSIGNED);
+			} else if (m->ver == L2TP_V2 && attr == L2TP_ATTR_PROTO_VER && alen == 8 &&
+				   cls_be16(p, len, pos + 6, &v16) && v16 == 0x0100) {
+				l2tp_mand(m, L2TP_M_PROTO_VER);
+			} else if (m->ver == L2TP_V2 && attr == L2TP_ATTR_FRAMING && alen == 10) {
+				l2tp_mand(m, L2TP_M_FRAMING);
+			} else if (attr == L2TP_ATTR_HOST_NAME && alen > L2TP_AVP_HDR) {
+				l2tp_mand(m, L2TP_M_HOST_NAME);
+			} else if (m->ver == L2TP_V3 && attr == L2TP_ATTR_ROUTER_ID && alen == 10) {
+				l2tp_mand(m, L2TP_M_ROUTER_ID);
+			} else if (m->ver == L2TP_V3 && attr == L2TP_ATTR_PW_CAPS && alen > L2TP_AVP_HDR &&
+				   (alen - L2TP_AVP_HDR) % 2 == 0) {
+				l2tp_mand(m, L2TP_M_PW_CAPS);
+			}
 		}
 		pos += alen;
 	}
@@ -142,6 +231,7 @@ l2tp_parse(const struct cls_pkt *pkt, struct l2tp_msg *m)
 	m->type = L2TP_MSG_ZLB;
 	m->session = 0;
 	m->assigned = 0;
+	m->mand = 0;
 	if (m->ver == L2TP_V2) {
 		if (!cls_be16(p, len, 4, &v16) || !cls_be16(p, len, 6, &m->session))
 			return false;
@@ -167,11 +257,47 @@ l2tp_is_data(const struct cls_pkt *pkt, uint8_t ver)
 	       (w & L2TP_T) == 0 && (w & L2TP_VER_MASK) == ver;
 }
 
+/*
+ * The role a v2 message type is sent from (RFC 2661 §6): the LAC (the
+ * remote-access client) starts the tunnel and the incoming call (SCCRQ,
+ * SCCCN, ICRQ, ICCN) and reports WAN errors; the LNS answers (SCCRP,
+ * ICRP) and sets link info. HELLO, StopCCN, CDN and the outgoing-call
+ * messages come from either. v3 ends are peers (LCCEs): no role.
+ */
+static enum l2tp_role
+l2tp_type_role(const struct l2tp_msg *m)
+{
+	if (m->ver != L2TP_V2)
+		return L2TP_ROLE_UNKNOWN;
+	switch (m->type) {
+	case 1: case 3: case 10: case 12: case 14:
+		return L2TP_ROLE_LAC;
+	case 2: case 11: case 16:
+		return L2TP_ROLE_LNS;
+	default:
+		return L2TP_ROLE_UNKNOWN;
+	}
+}
+
+/* An SCCRQ (header all zero) or SCCRP (to a tunnel, Ns 0, Nr 1) with all its mandatory AVPs. */
+static bool
+l2tp_start_ok(const struct l2tp_msg *m)
+{
+	uint8_t want = m->ver == L2TP_V2 ? L2TP_M_V2 : L2TP_M_V3;
+
+	if ((m->mand & (want | L2TP_M_DUP)) != want || m->session != 0 || m->ns != 0)
+		return false;
+	if (m->type == L2TP_MSG_SCCRQ)
+		return m->id == 0 && m->nr == 0;
+	return m->type == L2TP_MSG_SCCRP && m->id != 0 && m->nr == 1;
+}
+
 /* (Re)start tracking from control message m. */
 static struct cls_verdict
 l2tp_take(const struct cls_pkt *pkt, const struct l2tp_msg *m, struct l2tp_state *s)
 {
 	enum l2tp_step step;
+	uint8_t port_bits = s->bits & (L2TP_B_PORT_SAYS | L2TP_B_PORT_S2C);
 
 	if (m->type == L2TP_MSG_ZLB)
 		return cls_ret(CLS_NO, "zlb-alone");
@@ -188,8 +314,12 @@ l2tp_take(const struct cls_pkt *pkt, const struct l2tp_msg *m, struct l2tp_state
 	s->step = (uint8_t)step;
 	s->ver = m->ver;
 	s->dir = pkt->dir;
+	s->role = (uint8_t)l2tp_type_role(m);
 	s->assigned = m->type == L2TP_MSG_SCCRQ || m->type == L2TP_MSG_SCCRP ? m->assigned : 0;
+	s->id = m->id;
 	s->ns_lo = s->ns_hi = m->ns;
+	s->nr = m->nr;
+	s->bits = (uint8_t)(port_bits | (l2tp_start_ok(m) ? L2TP_B_LONE : 0));
 	return cls_ret(CLS_MORE, step == L2TP_ST_SCCRQ ? "sccrq" : "control-message-one-side");
 }
 
@@ -223,14 +353,71 @@ l2tp_reply(const struct l2tp_msg *m, const struct l2tp_state *s)
 						       "l2tpv3-control-both-dirs-ns-nr-match");
 }
 
+/* A verdict naming the server: the stored side when it is the LNS, else the other one. */
+static struct cls_verdict
+l2tp_role_verdict(const struct l2tp_state *s, enum l2tp_role role, const char *check)
+{
+	return cls_ret_server(CLS_LIKELY, check, role == L2TP_ROLE_LNS ? s->dir : (uint8_t)(s->dir ^ 1u));
+}
+
+/*
+ * CTRL, the same side again: the next message of its sequence (RFC 2661
+ * §5.8: Ns + 1 after a message, the same Ns after a ZLB, which takes none;
+ * Nr never going back), to the same tunnel. Decided once the side's role
+ * is known: from a message type only one role sends, else from the port
+ * (1701 on one side only).
+ */
+static struct cls_verdict
+l2tp_same_side(const struct cls_pkt *pkt, const struct l2tp_msg *m, struct l2tp_state *s)
+{
+	uint16_t next = (uint16_t)(s->ns_hi + ((s->bits & L2TP_B_LAST_ZLB) ? 0u : 1u));
+	enum l2tp_role role = (enum l2tp_role)s->role, r2 = l2tp_type_role(m);
+
+	if (m->type == L2TP_MSG_SCCRQ)
+		return l2tp_take(pkt, m, s);
+	if (m->id != s->id)
+		return cls_ret(CLS_NO, "same-side-id-changed");
+	if (m->ns != next) {
+		/* A retransmission repeats an earlier Ns; anything else is not this sequence. */
+		if (m->type != L2TP_MSG_ZLB && (uint16_t)(m->ns - s->ns_lo) <= (uint16_t)(s->ns_hi - s->ns_lo))
+			return cls_ret(CLS_MORE, "control-message-retransmit");
+		return cls_ret(CLS_NO, "ns-jump");
+	}
+	if ((uint16_t)(m->nr - s->nr) >= 0x8000u)
+		return cls_ret(CLS_NO, "nr-went-back");
+	if (role != L2TP_ROLE_UNKNOWN && r2 != L2TP_ROLE_UNKNOWN && role != r2)
+		return cls_ret(CLS_NO, "same-side-both-roles");
+	s->ns_hi = m->ns;
+	s->nr = m->nr;
+	s->bits = (uint8_t)((s->bits & ~(L2TP_B_LONE | L2TP_B_LAST_ZLB)) |
+			    (m->type == L2TP_MSG_ZLB ? L2TP_B_LAST_ZLB : 0));
+	if (role == L2TP_ROLE_UNKNOWN)
+		s->role = (uint8_t)(role = r2);
+	if (role == L2TP_ROLE_UNKNOWN && (s->bits & L2TP_B_PORT_SAYS))
+		role = ((s->bits & L2TP_B_PORT_S2C) ? CLS_S2C : CLS_C2S) == s->dir ? L2TP_ROLE_LNS
+										 : L2TP_ROLE_LAC;
+	if (role == L2TP_ROLE_UNKNOWN)
+		return cls_ret(CLS_MORE, "control-message-same-side");
+	if (s->assigned != 0) /* the stored message was an SCCRP */
+		return l2tp_role_verdict(s, role, m->ver == L2TP_V2 ? "l2tpv2-sccrp+next-control-one-dir-ns-nr"
+								    : "l2tpv3-sccrp+next-control-one-dir-ns-nr");
+	return l2tp_role_verdict(s, role, m->ver == L2TP_V2 ? "l2tpv2-control-one-dir-ns-nr-in-sequence"
+							    : "l2tpv3-control-one-dir-ns-nr-in-sequence");
+}
+
 static struct cls_verdict
 l2tp_first(const struct cls_pkt *pkt, void *st)
 {
+	struct l2tp_state *s = st;
 	struct l2tp_msg m;
+	int sd;
 
 	if (!l2tp_parse(pkt, &m))
 		return cls_ret(CLS_NO, "not-l2tp-control-message");
-	return l2tp_take(pkt, &m, st);
+	sd = cls_port_server_dir(pkt, L2TP_PORT);
+	if (sd >= 0)
+		s->bits = (uint8_t)(L2TP_B_PORT_SAYS | (sd == CLS_S2C ? L2TP_B_PORT_S2C : 0));
+	return l2tp_take(pkt, &m, s);
 }
 
 static struct cls_verdict
@@ -257,17 +444,36 @@ l2tp_owned(const struct cls_pkt *pkt, void *st)
 	if (s->step == L2TP_ST_SCCRQ) {
 		if (m.type == L2TP_MSG_SCCRQ && m.assigned == s->assigned)
 			return cls_ret(CLS_MORE, "sccrq-retransmit");
+		/*
+		 * The client's next message (SCCCN, or a ZLB acknowledging the
+		 * SCCRP) goes to the tunnel id the unseen SCCRP assigned, with
+		 * Ns 1 and Nr 1: it acknowledged the server's Ns 0.
+		 */
+		if (m.type != L2TP_MSG_SCCRQ && m.id != 0 && m.ns == 1 && m.nr == 1 &&
+		    l2tp_type_role(&m) != L2TP_ROLE_LNS)
+			return l2tp_role_verdict(s, L2TP_ROLE_LAC,
+						 m.ver == L2TP_V2 ? "l2tpv2-sccrq+next-control-one-dir-ns-nr"
+								  : "l2tpv3-sccrq+next-control-one-dir-ns-nr");
 		return l2tp_take(pkt, &m, s);
 	}
-	if (m.type == L2TP_MSG_ZLB)
-		return cls_ret(CLS_MORE, "zlb-same-side");
-	if (m.type == L2TP_MSG_SCCRQ)
-		return l2tp_take(pkt, &m, s);
-	/* Ns goes up by one per message (a retransmission repeats one). */
-	if ((uint16_t)(m.ns - s->ns_hi) > 1)
-		return cls_ret(CLS_NO, "ns-jump");
-	s->ns_hi = m.ns;
-	return cls_ret(CLS_MORE, "control-message-same-side");
+	return l2tp_same_side(pkt, &m, s);
+}
+
+/* A lone SCCRQ or SCCRP (retransmitted or not) with its mandatory AVPs. */
+static struct cls_verdict
+l2tp_conclude(const void *st, uint8_t first_dir, uint8_t why)
+{
+	const struct l2tp_state *s = st;
+
+	(void)first_dir;
+	(void)why;
+	if (!(s->bits & L2TP_B_LONE))
+		return cls_ret(CLS_NO, "no-lone-start-message");
+	if (s->step == L2TP_ST_SCCRQ)
+		return l2tp_role_verdict(s, L2TP_ROLE_LAC, s->ver == L2TP_V2 ? "l2tpv2-sccrq-one-dir-mandatory-avps"
+									  : "l2tpv3-sccrq-one-dir-mandatory-avps");
+	return l2tp_role_verdict(s, L2TP_ROLE_LNS, s->ver == L2TP_V2 ? "l2tpv2-sccrp-one-dir-mandatory-avps"
+								  : "l2tpv3-sccrp-one-dir-mandatory-avps");
 }
 
 /*
@@ -295,4 +501,5 @@ const struct classifier cls_l2tp = {
 	.state_size = sizeof(struct l2tp_state),
 	.first = l2tp_first,
 	.owned = l2tp_owned,
+	.conclude = l2tp_conclude,
 };

@@ -20,7 +20,24 @@
  *       Reply at the start of the other side's (version 1.0, valid result).
  *   pptp LIKELY "control-messages-both-dirs-magic-cookie": the window started
  *       after the SCCRQ: a valid control message at the start of each side's
- *       stream. One side alone is CLS_MORE.
+ *       stream.
+ * One direction (LIKELY, the server named: the PAC):
+ *   "sccrq+next-control-message-one-dir": the SCCRQ at stream offset 0,
+ *       then the client's next message starting the segment at offset 156,
+ *       of a type the PNS (the client) sends: Outgoing-Call-Request,
+ *       Incoming-Call-Reply, Call-Clear-Request, Set-Link-Info, or a Stop /
+ *       Echo message (RFC 2637 §2). "sccrp+next-control-message-one-dir":
+ *       the SCCRP, then a message the PAC sends (Outgoing-Call-Reply,
+ *       Incoming-Call-Request/-Connected, Call-Disconnect-Notify,
+ *       WAN-Error-Notify, Stop / Echo). A message of the other role's, or
+ *       anything else at offset 156, is CLS_NO.
+ *   At conclude(), a lone SCCRQ / SCCRP that fills its segment exactly with
+ *       every fixed field right (pptp_start_ok: error code 0..7, framing
+ *       and bearer capabilities of the defined bits only, host name and
+ *       vendor string printable ASCII then NUL padding):
+ *       "sccrq-one-dir-fixed-fields" / "sccrp-one-dir-fixed-fields".
+ * What one direction cannot show: that the peer answered (nothing echoed:
+ * the call ids are in the OCRQ/OCRP, one on each side).
  * TCP: no reassembly; a message must start its segment and lie inside it.
  * Not here: the GRE flow is tied to the control connection between the
  * same hosts on the control lcore (engine/control/tie.c, rule pptp+gre). By host
@@ -33,6 +50,7 @@
 
 #define PPTP_HDR 12u
 #define PPTP_MIN 16u
+#define PPTP_START_LEN 156u
 #define PPTP_MSG_CONTROL 1
 #define PPTP_COOKIE 0x1a2b3c4du
 #define PPTP_SCCRQ 1
@@ -40,18 +58,32 @@
 #define PPTP_CTRL_MAX 15
 #define PPTP_VERSION 0x0100
 #define PPTP_RESULT_MAX 5
+#define PPTP_ERROR_MAX 7
+#define PPTP_NAME_LEN 64u
 
 static const uint16_t pptp_len[PPTP_CTRL_MAX + 1] = {
 	0, 156, 156, 16, 16, 16, 20, 168, 32, 220, 24, 28, 16, 148, 40, 24,
 };
 
+/*
+ * Control message types by sender (RFC 2637 §2): the PNS (the client that
+ * places the call) sends OCRQ, ICRP, CCRQ and SLI; the PAC (the server)
+ * OCRP, ICRQ, ICCN, CDN and WEN; the Stop and Echo messages come from
+ * either. Bit n = type n.
+ */
+#define PPTP_EITHER ((1u << 3) | (1u << 4) | (1u << 5) | (1u << 6))
+#define PPTP_FROM_PNS (PPTP_EITHER | (1u << 7) | (1u << 10) | (1u << 12) | (1u << 15))
+#define PPTP_FROM_PAC (PPTP_EITHER | (1u << 8) | (1u << 9) | (1u << 11) | (1u << 13) | (1u << 14))
+
 enum pptp_step {
 	PPTP_ST_SCCRQ = 1, /* the SCCRQ seen */
 	PPTP_ST_CTRL,      /* another control message seen first */
+	PPTP_ST_SCCRP,     /* the SCCRP seen first (only the server's side so far) */
 };
 
 struct pptp_state {
 	uint8_t step;    /* enum pptp_step */
+	uint8_t lone;    /* the Start message passed pptp_start_ok() */
 };
 CLS_STATE_FITS(struct pptp_state);
 
@@ -81,6 +113,42 @@ pptp_parse(const uint8_t *p, uint32_t len)
 	return ctype;
 }
 
+/* A 64-byte name field: printable ASCII up to its first NUL, NUL after it (RFC 2637 §2.1). */
+static bool
+pptp_name_ok(const uint8_t *p, uint32_t len, uint32_t off)
+{
+	uint32_t i = 0;
+
+	if (!cls_has(len, off, PPTP_NAME_LEN))
+		return false;
+	while (i < PPTP_NAME_LEN && p[off + i] != 0) {
+		if (p[off + i] < 0x20 || p[off + i] > 0x7e)
+			return false;
+		i++;
+	}
+	return i < PPTP_NAME_LEN && cls_all_zero(p, len, off + i, PPTP_NAME_LEN - i);
+}
+
+/*
+ * Everything a Start-Control-Connection Request/Reply fixes, past what
+ * pptp_parse() checked: error code 0..7, framing and bearer capabilities
+ * of only the async/sync and analog/digital bits, and the host name and
+ * vendor string NUL-terminated printable ASCII, NUL-padded.
+ */
+static bool
+pptp_start_ok(const uint8_t *p, uint32_t len, uint16_t ctype)
+{
+	uint32_t framing, bearer;
+	uint8_t err;
+
+	if ((ctype != PPTP_SCCRQ && ctype != PPTP_SCCRP) || !cls_be32(p, len, 16, &framing) ||
+	    !cls_be32(p, len, 20, &bearer) || (framing & ~3u) != 0 || (bearer & ~3u) != 0)
+		return false;
+	if (ctype == PPTP_SCCRP && (!cls_u8(p, len, 15, &err) || err > PPTP_ERROR_MAX))
+		return false;
+	return pptp_name_ok(p, len, 28) && pptp_name_ok(p, len, 28 + PPTP_NAME_LEN);
+}
+
 static struct cls_verdict
 pptp_first(const struct cls_pkt *pkt, void *st)
 {
@@ -94,20 +162,46 @@ pptp_first(const struct cls_pkt *pkt, void *st)
 	ctype = pptp_parse(pkt->payload, pkt->len);
 	if (ctype == 0)
 		return cls_ret(CLS_NO, "not-pptp-control-message");
-	s->step = ctype == PPTP_SCCRQ ? PPTP_ST_SCCRQ : PPTP_ST_CTRL;
-	return cls_ret(CLS_MORE, ctype == PPTP_SCCRQ ? "sccrq" : "control-message-one-side");
+	s->step = ctype == PPTP_SCCRQ ? PPTP_ST_SCCRQ : ctype == PPTP_SCCRP ? PPTP_ST_SCCRP : PPTP_ST_CTRL;
+	s->lone = pkt->len == PPTP_START_LEN && pptp_start_ok(pkt->payload, pkt->len, ctype);
+	return cls_ret(CLS_MORE, ctype == PPTP_SCCRQ ? "sccrq" : ctype == PPTP_SCCRP ? "sccrp"
+											: "control-message-one-side");
+}
+
+/*
+ * The side that sent the Start message goes on: its next message starts the
+ * segment right after it (stream offset 156), a message its role sends.
+ */
+static struct cls_verdict
+pptp_same_side(const struct cls_pkt *pkt, struct pptp_state *s)
+{
+	bool client = s->step == PPTP_ST_SCCRQ;
+	uint16_t ctype;
+
+	if (s->step == PPTP_ST_CTRL)
+		return cls_ret(CLS_MORE, "same-side-later-segment");
+	if (pkt->tcp_offset != PPTP_START_LEN)
+		return cls_ret(CLS_NO, "same-side-not-after-start-message");
+	ctype = pptp_parse(pkt->payload, pkt->len);
+	if (ctype == (client ? PPTP_SCCRQ : PPTP_SCCRP))
+		return cls_ret(CLS_MORE, "start-message-retransmit");
+	if (ctype == 0 || !((client ? PPTP_FROM_PNS : PPTP_FROM_PAC) & (1u << ctype)))
+		return cls_ret(CLS_NO, "same-side-next-not-its-control-message");
+	return cls_ret_server(CLS_LIKELY,
+			      client ? "sccrq+next-control-message-one-dir" : "sccrp+next-control-message-one-dir",
+			      client ? (uint8_t)(pkt->first_dir ^ 1u) : pkt->first_dir);
 }
 
 static struct cls_verdict
 pptp_owned(const struct cls_pkt *pkt, void *st)
 {
-	const struct pptp_state *s = st;
+	struct pptp_state *s = st;
 	uint16_t ctype;
 
 	if (pkt->payload == NULL)
 		return cls_ret(CLS_NO, "not-pptp-transport");
 	if (pkt->dir == pkt->first_dir)
-		return cls_ret(CLS_MORE, "same-side-later-segment");
+		return pptp_same_side(pkt, s);
 	/* The other side: its first segment must hold the answer. */
 	if (pkt->tcp_offset != 0)
 		return cls_ret(CLS_NO, "answer-start-missed");
@@ -119,9 +213,29 @@ pptp_owned(const struct cls_pkt *pkt, void *st)
 			return cls_ret_server(CLS_CONFIRMED, "sccrq+sccrp", pkt->dir);
 		return cls_ret(CLS_NO, "answer-not-sccrp");
 	}
+	if (s->step == PPTP_ST_SCCRP) {
+		/* The SCCRP came first: the client's SCCRQ was not seen; the rest is mid-session. */
+		return cls_ret(CLS_LIKELY, "control-messages-both-dirs-magic-cookie");
+	}
 	if (s->step == PPTP_ST_CTRL)
 		return cls_ret(CLS_LIKELY, "control-messages-both-dirs-magic-cookie");
 	return cls_ret(CLS_NO, "bad-state");
+}
+
+/* A lone Start-Control-Connection Request or Reply with every fixed field right. */
+static struct cls_verdict
+pptp_conclude(const void *st, uint8_t first_dir, uint8_t why)
+{
+	const struct pptp_state *s = st;
+
+	(void)why;
+	if (!s->lone)
+		return cls_ret(CLS_NO, "no-lone-start-message");
+	if (s->step == PPTP_ST_SCCRQ)
+		return cls_ret_server(CLS_LIKELY, "sccrq-one-dir-fixed-fields", (uint8_t)(first_dir ^ 1u));
+	if (s->step == PPTP_ST_SCCRP)
+		return cls_ret_server(CLS_LIKELY, "sccrp-one-dir-fixed-fields", first_dir);
+	return cls_ret(CLS_NO, "no-lone-start-message");
 }
 
 /* Start-Control-Connection Request/Reply (156 bytes), then any control message. */
@@ -144,5 +258,6 @@ const struct classifier cls_pptp = {
 	.state_size = sizeof(struct pptp_state),
 	.first = pptp_first,
 	.owned = pptp_owned,
+	.conclude = pptp_conclude,
 };
 
