@@ -271,6 +271,23 @@ void output_table_header(FILE *out)
 		"server", "pkts>", "pkts<", "app", "verdict", "registrant", "reason", "tied_to");
 }
 
+/* An event's app, verdict, the verdict before it, and whose entry decided: the same in every event. */
+static void verdict_json(FILE *out, const struct flow_record *f, uint8_t prev_verdict, const char *reg_id)
+{
+	json_str(out, classifier_name(f->app));
+	fprintf(out, ",\"verdict\":\"%s\",\"previous\":", verdict_name(f->verdict));
+	if (prev_verdict < VERDICT_COUNT)
+		fprintf(out, "\"%s\"", verdict_name(prev_verdict));
+	else
+		fputs("null", out);
+	fprintf(out, ",\"dropped\":%s,\"generation\":%" PRIu64 ",\"registrant\":", f->drop ? "true" : "false",
+		f->reg_generation);
+	if (reg_id)
+		json_str(out, reg_id);
+	else
+		fputs("null", out);
+}
+
 void output_flow_row(FILE *out, const struct output_ctx *o, const struct flow_record *f, const struct tie_link *tie)
 {
 	const struct classify_db *cdb = o->cdb;
@@ -311,18 +328,7 @@ void output_event_json(FILE *out, const struct output_ctx *o, const struct flow_
 		",\"app\":",
 		cli, cport, srv, sport, (uint64_t)(f->ts_first / 1000000000u), (uint64_t)(f->ts_first % 1000000000u / 1000),
 		f->pkts[CLS_C2S], f->pkts[CLS_S2C], f->bytes[CLS_C2S], f->bytes[CLS_S2C], seen_name(f));
-	json_str(out, classifier_name(f->app));
-	fprintf(out, ",\"verdict\":\"%s\",\"previous\":", verdict_name(f->verdict));
-	if (f->prev_verdict < VERDICT_COUNT)
-		fprintf(out, "\"%s\"", verdict_name(f->prev_verdict));
-	else
-		fputs("null", out);
-	fprintf(out, ",\"dropped\":%s,\"generation\":%" PRIu64 ",\"registrant\":", f->drop ? "true" : "false",
-		f->reg_generation);
-	if (reg_id)
-		json_str(out, reg_id);
-	else
-		fputs("null", out);
+	verdict_json(out, f, f->prev_verdict, reg_id);
 	if (f->has_insp) {
 		tls_json(out, f);
 		outer_json(out, f);
@@ -349,18 +355,7 @@ void output_tie_event_json(FILE *out, const struct output_ctx *o, const struct f
 		srv, sport);
 	ts_json(out, f->ts_first);
 	fputs(",\"app\":", out);
-	json_str(out, classifier_name(f->app));
-	fprintf(out, ",\"verdict\":\"%s\",\"previous\":", verdict_name(f->verdict));
-	if (prev_verdict < VERDICT_COUNT)
-		fprintf(out, "\"%s\"", verdict_name(prev_verdict));
-	else
-		fputs("null", out);
-	fprintf(out, ",\"dropped\":%s,\"generation\":%" PRIu64 ",\"registrant\":", f->drop ? "true" : "false",
-		f->reg_generation);
-	if (reg_id)
-		json_str(out, reg_id);
-	else
-		fputs("null", out);
+	verdict_json(out, f, prev_verdict, reg_id);
 	fputs(",\"reason\":", out);
 	json_str(out, reason);
 	tie_json(out, tie);
