@@ -33,8 +33,8 @@
  *   CC=clang meson setup build-fuzz -Dfuzz=true -Djemalloc=disabled -Dbench=false
  *   ninja -C build-fuzz tests/fuzz_classifiers
  *   build-fuzz/tests/fuzz_classifiers -max_total_time=60 -max_len=4096 /tmp/fz tests/data/classifiers
- * Add -DFZ_REPORT (c_args) to print what each input decided: every seed in
- * tests/data/classifiers decides its protocol in engine mode.
+ * Add -DFZ_REPORT (c_args) to print what each input decided (the seeds of
+ * tests/data/classifiers are decisions, and near misses that must not be).
  */
 #include <stdint.h>
 #include <stdlib.h>
