@@ -13,7 +13,7 @@ import subprocess
 import tempfile
 import time
 
-from tundra_e2e import PCAPS, TUNDRA, Checks, reconciles, write_pcap
+from tundra_e2e import PCAPS, SRC, TUNDRA, Checks, reconciles, write_pcap
 
 c = Checks("e2e_supervise", verbose=True)
 tmp = tempfile.mkdtemp(prefix="tundra-supervise-")
@@ -55,6 +55,21 @@ def supervised(name, args, lcores="0-1"):
 def times(msgs, what):
     return [t for t, m in msgs if what in m.split("\n")]
 
+
+# 0. The unit file holds up its side: notify type, a watchdog, restarts, and options tundra has.
+unit = {}
+with open(os.path.join(SRC, "deploy", "tundra.service")) as f:
+    text = f.read().replace("\\\n", " ")
+for line in text.splitlines():
+    if "=" in line and not line.startswith("#"):
+        k, v = line.split("=", 1)
+        unit[k.strip()] = v.strip()
+c.eq(unit.get("Type"), "notify", "unit: Type=notify")
+c.eq(unit.get("Restart"), "always", "unit: Restart=always")
+c.check(unit.get("WatchdogSec", "0") not in ("0", ""), "unit: WatchdogSec set")
+helptext = subprocess.run([TUNDRA, "--help"], capture_output=True, text=True).stdout
+opts = [w for w in unit.get("ExecStart", "").split(" -- ", 1)[-1].split() if w.startswith("--")]
+c.check(opts and all(o in helptext for o in opts), f"unit: ExecStart's options are tundra's {opts}")
 
 # 1. READY, periodic pings, and a stalled worker stops them until it beats again.
 msgs, err, rc, st = supervised("stall", ["--vdev", f"net_pcap0,rx_pcap={WG},infinite_rx=1", "--vdev", "net_null0",
