@@ -6,6 +6,7 @@
 #include "commands.h"
 
 #include <string.h>
+#include <time.h>
 
 #include <rte_eal.h>
 #include <rte_errno.h>
@@ -15,6 +16,8 @@
 
 int cmd_run(int argc, char **argv)
 {
+	struct timespec t_start;
+	clock_gettime(CLOCK_MONOTONIC, &t_start);
 	int eal = rte_eal_init(argc, argv);
 	if (eal < 0) {
 		fprintf(stderr, "tundra: EAL init failed: %s\n", rte_strerror(rte_errno));
@@ -26,6 +29,7 @@ int cmd_run(int argc, char **argv)
 
 	struct engine e;
 	memset(&e, 0, sizeof(e));
+	e.t_start = t_start;
 	options_default(&e.o);
 	int rc = options_parse(argc, argv, CMD_RUN, &e.o);
 	if (rc == 0 && e.o.tx_port >= 0 && e.o.pair_port >= 0) {

@@ -26,28 +26,34 @@ static int push(char ***v, int *n, const char *s)
 	return 0;
 }
 
-static int add_option(struct config_args *c, const char *key, const char *value)
+/*
+ * A key's value as argument words. A flag takes a boolean: true is the
+ * bare flag, false leaves the default. An option with an argument takes
+ * its value as written, even "true" (a bare "--registry" would swallow
+ * the next option as its file). 1: the value does not fit the key.
+ */
+static int add_option(struct config_args *c, const struct option *o, const char *value)
 {
 	char flag[128];
-	snprintf(flag, sizeof(flag), "--%s", key);
-	/* Booleans: true is the bare flag, false leaves the default. */
-	if (strcmp(value, "true") == 0 || strcmp(value, "yes") == 0)
-		return push(&c->opts, &c->n_opts, flag);
-	if (strcmp(value, "false") == 0 || strcmp(value, "no") == 0)
-		return 0;
+	snprintf(flag, sizeof(flag), "--%s", o->name);
+	if (o->has_arg == no_argument) {
+		if (strcmp(value, "true") == 0 || strcmp(value, "yes") == 0)
+			return push(&c->opts, &c->n_opts, flag);
+		if (strcmp(value, "false") == 0 || strcmp(value, "no") == 0)
+			return 0;
+		return 1;
+	}
 	if (push(&c->opts, &c->n_opts, flag) != 0)
 		return -1;
 	return push(&c->opts, &c->n_opts, value);
 }
 
-static int known_key(const struct option *known, const char *key)
+static const struct option *known_key(const struct option *known, const char *key)
 {
-	if (strcmp(key, "eal") == 0)
-		return 1;
 	for (; known->name; known++)
 		if (strcmp(known->name, key) == 0)
-			return 1;
-	return 0;
+			return known;
+	return NULL;
 }
 
 int config_load(const char *path, const struct option *known, struct config_args *out, char *err,
@@ -106,7 +112,7 @@ int config_load(const char *path, const struct option *known, struct config_args
 					rc = -1;
 				}
 				snprintf(key, sizeof(key), "%s", v);
-				if (rc == 0 && !known_key(known, key)) {
+				if (rc == 0 && strcmp(key, "eal") != 0 && !known_key(known, key)) {
 					snprintf(err, errlen, "%s:%lu: unknown option '%s' (see tundra --help)", path, line, key);
 					rc = -1;
 				}
@@ -119,7 +125,12 @@ int config_load(const char *path, const struct option *known, struct config_args
 					rc = push(&out->eal, &out->n_eal, v);
 				}
 			} else {
-				rc = add_option(out, key, v);
+				rc = add_option(out, known_key(known, key), v);
+				if (rc > 0) {
+					snprintf(err, errlen, "%s:%lu: %s is a flag: true or false, not '%.60s'", path, line,
+						 key, v);
+					rc = -1;
+				}
 				if (state == KEY_DONE)
 					state = TOP;
 			}

@@ -15,7 +15,7 @@
 
 #include <rte_ethdev.h>
 
-enum opt_kind { K_FLAG, K_UINT, K_STR, K_PORT, K_MODE, K_LIST, K_STALL };
+enum opt_kind { K_FLAG, K_UINT, K_STR, K_PORT, K_MODE, K_LIST, K_STALL, K_FAULT };
 
 enum opt_id {
 	OPT_FIRST_ = 256,
@@ -130,6 +130,20 @@ static int parse_value(const struct opt_desc *d, const char *arg, struct options
 		}
 		st->worker = (int)wi;
 		st->ms = ms;
+		return 0;
+	}
+	case K_FAULT: {
+		struct opt_fault *ft = field;
+		unsigned int wi, ms = 0;
+		int used = 0;
+		if (strncmp(arg, "worker-panic:", 13) != 0 ||
+		    (sscanf(arg + 13, "%u%n:%u%n", &wi, &used, &ms, &used) < 1) || arg[13 + used] != '\0' ||
+		    wi >= 64 || ms > 3600000) {
+			fprintf(stderr, "tundra: --%s: expected worker-panic:WORKER[:MS] (MS in 0..3600000)\n", d->name);
+			return -1;
+		}
+		ft->worker = (int)wi;
+		ft->after_ms = ms;
 		return 0;
 	}
 	}

@@ -29,7 +29,14 @@ struct opt_stall {
 	uint32_t ms;
 };
 
+/* --test-fault worker-panic:W[:MS] */
+struct opt_fault {
+	int worker; /* -1: none */
+	uint32_t after_ms;
+};
+
 #define OPT_NO_STALL {-1, 0}
+#define OPT_NO_FAULT {-1, 0}
 #define OPT_EMPTY_LIST {{0}, 0}
 
 /* What each kind of option is in struct options. */
@@ -40,6 +47,7 @@ struct opt_stall {
 #define OPT_TYPE_MODE uint8_t           /* enum tundra_mode */
 #define OPT_TYPE_LIST struct opt_list   /* repeatable */
 #define OPT_TYPE_STALL struct opt_stall
+#define OPT_TYPE_FAULT struct opt_fault
 
 /*
  * OPT(long name, ID, kind, field, default, min, max, commands, argument, help)
@@ -93,7 +101,11 @@ struct opt_stall {
 	    "stop after S seconds without a packet")                                                         \
 	OPT("duration", DURATION, UINT, duration_s, 0, 0, 1u << 30, CMD_RUN, "S", "stop after S seconds")     \
 	OPT("control", CONTROL, STR, control, NULL, 0, 0, CMD_RUN, "SOCKET",                                 \
-	    "unix socket for reload, reload force, stats")                                                   \
+	    "unix socket for reload, reload force, stats (mode 0600)")                                      \
+	OPT("control-group", CONTROL_GROUP, STR, control_group, NULL, 0, 0, CMD_RUN, "GROUP",                 \
+	    "make the control socket 0660 and owned by GROUP")                                               \
+	OPT("user", USER, STR, user, NULL, 0, 0, CMD_RUN, "NAME",                                            \
+	    "drop root for user NAME once ports, sockets and files are open")                               \
 	OPT("max-shrink", MAX_SHRINK, UINT, max_shrink_pct, 10, 0, 100, CMD_RUN, "PCT",                       \
 	    "a reload may remove at most this share of entries unforced")                                    \
 	OPT("allow-empty-registry", ALLOW_EMPTY, FLAG, allow_empty_registry, 0, 0, 0, CMD_BOTH, NULL,          \
@@ -119,7 +131,9 @@ struct opt_stall {
 	OPT("xdp-generic", XDP_GENERIC, FLAG, xdp_generic, 0, 0, 0, CMD_RUN, NULL,                            \
 	    "attach XDP in generic (SKB) mode without trying native")                                        \
 	OPT("test-stall-worker", TEST_STALL, STALL, stall, OPT_NO_STALL, 0, 0, CMD_RUN, "W:MS",                   \
-	    "fault injection: worker W stops polling once for MS ms")
+	    "fault injection: worker W stops polling once for MS ms")                                      \
+	OPT("test-fault", TEST_FAULT, FAULT, fault, OPT_NO_FAULT, 0, 0, CMD_RUN, "worker-panic:W[:MS]",           \
+	    "fault injection: worker W's loop ends for good MS ms after start (default 0)")
 
 /* The values of every option; defaults from the table (options_default). */
 struct options {

@@ -13,10 +13,12 @@
 #include <string.h>
 
 #include <rte_cycles.h>
+#include <rte_ethdev.h>
 #include <rte_malloc.h>
 #include <rte_mbuf_dyn.h>
 #include <rte_ring.h>
 
+#include "frag.h"
 #include "output.h"
 #include "registry.h"
 #include "verdict.h"
@@ -326,6 +328,7 @@ int engine_setup(struct engine *e)
 		w->offline = e->offline;
 		w->shared = e->sh;
 		w->shed_backlog = e->o.shed_backlog;
+		w->panic_at_ns = UINT64_MAX; /* live.c sets the injected fault's time at launch */
 		if ((int)i == e->o.stall.worker) {
 			w->stall_at_poll = 1000;
 			w->stall_ms = e->o.stall.ms;
@@ -360,6 +363,8 @@ void engine_teardown(struct engine *e)
 		struct worker *w = e->w[i];
 		if (w == NULL)
 			continue;
+		frag_table_free(w->frag); /* a dead worker's, left behind */
+		w->frag = NULL;
 		classify_ctx_free(&w->cls);
 		flow_table_free(w->flows);
 		rte_ring_free(w->records);
@@ -385,12 +390,14 @@ void engine_teardown(struct engine *e)
 
 void engine_collect_stats(struct engine *e, struct worker_stats *sum)
 {
-	struct worker_stats *ws[ENGINE_MAX_WORKERS + 1];
+	struct worker_stats *ws[ENGINE_MAX_WORKERS + 2];
 	unsigned int n = 0;
 	for (unsigned int i = 0; i < e->n_workers; i++)
 		ws[n++] = &e->w[i]->stats;
 	if (e->dist)
 		ws[n++] = &e->dist->stats;
+	if (e->n_dead)
+		ws[n++] = &e->takeover;
 	stats_sum(ws, n, sum);
 }
 
@@ -418,7 +425,8 @@ int engine_finish(struct engine *e, double secs)
 		fprintf(stderr, "  ALARM: enforce was asked for but no registry served\n");
 	engine_xdp_summary(e, stderr);
 	if (e->o.stats_json) {
-		FILE *f = fopen(e->o.stats_json, "w");
+		FILE *f = e->stats_out ? e->stats_out : fopen(e->o.stats_json, "w");
+		e->stats_out = NULL;
 		if (f == NULL) {
 			fprintf(stderr, "tundra: %s: %s\n", e->o.stats_json, strerror(errno));
 			return 1;
@@ -437,8 +445,8 @@ int engine_finish(struct engine *e, double secs)
 		free(buf);
 		for (unsigned int i = 0; i < e->n_workers; i++) {
 			const struct worker_stats *w = &e->w[i]->stats;
-			fprintf(f, "%s{\"lcore\":%u,\"rx_pkts\":%" PRIu64 ",\"flows_created\":%" PRIu64 "}", i ? "," : "",
-				e->w[i]->lcore, w->rx_pkts, w->flows_created);
+			fprintf(f, "%s{\"lcore\":%u,\"rx_pkts\":%" PRIu64 ",\"flows_created\":%" PRIu64 ",\"dead\":%s}",
+				i ? "," : "", e->w[i]->lcore, w->rx_pkts, w->flows_created, e->dead[i] ? "true" : "false");
 		}
 		fprintf(f, "],\"distributor\":");
 		if (e->dist)
@@ -515,3 +523,40 @@ out:
 	fprintf(stderr, "tundra: %s\n", reply);
 }
 
+
+/* ---- run: a dead worker's queues ---- */
+
+void engine_takeover_poll(struct engine *e, unsigned int max_bursts)
+{
+	struct worker_stats *st = &e->takeover;
+	struct rte_mbuf *pkts[WORKER_BURST];
+	for (unsigned int i = 0; i < e->n_workers && e->n_dead; i++) {
+		if (!e->dead[i])
+			continue;
+		const struct worker *w = e->w[i];
+		for (uint16_t k = 0; k < w->n_rxq; k++) {
+			const struct worker_rxq *q = &w->rxq[k];
+			for (unsigned int b = 0; b < max_bursts; b++) {
+				uint16_t n = rte_eth_rx_burst(q->port, q->queue, pkts, WORKER_BURST);
+				if (n == 0)
+					break;
+				st->rx_pkts += n;
+				for (uint16_t j = 0; j < n; j++)
+					st->rx_bytes += rte_pktmbuf_pkt_len(pkts[j]);
+				st->outcome[OUT_BYPASSED] += n;
+				if (q->tx_port < 0) {
+					rte_pktmbuf_free_bulk(pkts, n);
+					st->disp[DISP_CONSUMED] += n;
+					continue;
+				}
+				/* The dead worker's own TX queue: nobody else sends on it. */
+				uint16_t sent = rte_eth_tx_burst((uint16_t)q->tx_port, q->tx_queue, pkts, n);
+				st->disp[DISP_TX] += sent;
+				if (sent < n) {
+					rte_pktmbuf_free_bulk(pkts + sent, n - sent);
+					st->disp[DISP_TX_FAILED] += n - sent;
+				}
+			}
+		}
+	}
+}

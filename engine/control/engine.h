@@ -72,6 +72,16 @@ struct engine {
 	struct output_ctx out;
 	uint64_t generation;        /* of the registry serving, 0 = none */
 	struct xdp_enforce *xdp;    /* live, --xdp-enforce: blocked flows mirrored into XDP */
+	/*
+	 * Live: workers whose loop ended while running (engine_takeover_poll):
+	 * the control lcore forwards their queues uninspected, counted here.
+	 */
+	uint8_t dead[ENGINE_MAX_WORKERS];
+	unsigned int n_dead;
+	struct worker_stats takeover;
+	FILE *stats_out;            /* live: --stats-json, opened at start */
+	struct timespec t_start;    /* live: when the command started, before the EAL */
+	double startup_s;           /* live: from t_start to READY */
 	int failed;
 };
 
@@ -107,6 +117,14 @@ void engine_rejudge(struct engine *e, struct flow_record *f);
 int engine_finish(struct engine *e, double secs);
 
 double engine_elapsed(const struct timespec *t0);
+
+/*
+ * Live: forwards what waits on the RX queues of dead workers straight to
+ * their TX queues, uninspected (outcome bypassed), at most max_bursts per
+ * queue. Only for a worker whose loop is known to have ended: a DPDK queue
+ * must never have two pollers.
+ */
+void engine_takeover_poll(struct engine *e, unsigned int max_bursts);
 
 /*
  * --xdp-enforce (engine_xdp.c): attaches the XDP enforcer (-1 when it

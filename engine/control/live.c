@@ -16,6 +16,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <rte_cycles.h>
 #include <rte_ethdev.h>
 #include <rte_launch.h>
 #include <rte_lcore.h>
@@ -25,6 +26,7 @@
 #include "ctlsock.h"
 #include "metrics.h"
 #include "port.h"
+#include "supervise.h"
 #include "telemetry.h"
 
 static volatile sig_atomic_t got_quit, got_reload;
@@ -37,10 +39,21 @@ static void on_signal(int sig)
 		got_quit = 1;
 }
 
+/* The first worker whose heartbeat is not fresh, or -1 when every one beats. */
+static int first_unhealthy(const struct engine *e, const uint8_t *stuck)
+{
+	for (unsigned int i = 0; i < e->n_workers; i++)
+		if (stuck[i] || e->dead[i])
+			return (int)i;
+	return -1;
+}
+
 int live_run(struct engine *e)
 {
 	int rc = 2, ctl_fd = -1;
 	struct metrics_server *metrics = NULL;
+	struct notifier nt;
+	notify_open(&nt);
 	struct rte_ring *dist_in[ENGINE_MAX_WORKERS] = {0}, *dist_out[ENGINE_MAX_WORKERS] = {0};
 	/*
 	 * Ports that cannot give every worker its own RSS queue (net_pcap,
@@ -64,6 +77,16 @@ int live_run(struct engine *e)
 	}
 	if (e->o.events && (e->events_out = fopen(e->o.events, "w")) == NULL) {
 		fprintf(stderr, "tundra: %s: %s\n", e->o.events, strerror(errno));
+		goto out;
+	}
+	if (e->o.fault.worker >= 0 && (unsigned int)e->o.fault.worker >= e->n_workers) {
+		fprintf(stderr, "tundra run: --test-fault: there is no worker %d (%u worker(s))\n", e->o.fault.worker,
+			e->n_workers);
+		return 2;
+	}
+	/* Every file is opened now, while tundra may still be root (--user). */
+	if (e->o.stats_json && (e->stats_out = fopen(e->o.stats_json, "w")) == NULL) {
+		fprintf(stderr, "tundra: %s: %s\n", e->o.stats_json, strerror(errno));
 		goto out;
 	}
 	if (e->o.flow_log && strcmp(e->o.flow_log, "-") == 0)
@@ -200,25 +223,54 @@ int live_run(struct engine *e)
 			goto out;
 		}
 	}
+	ctl_fd = e->o.control ? ctlsock_open(e->o.control, e->o.control_group) : -1;
+	if (e->o.control && ctl_fd < 0)
+		goto out;
+	/* Everything that needs root is done: ports, sockets, files (docs/deploy.md). */
+	if (e->o.user) {
+		if (drop_privileges(e->o.user, err, sizeof(err)) != 0) {
+			fprintf(stderr, "tundra: %s\n", err);
+			goto out;
+		}
+		fprintf(stderr, "tundra: running as %s (uid %u)\n", e->o.user, (unsigned int)getuid());
+	}
 	uint64_t last_polls[ENGINE_MAX_WORKERS] = {0};
 	double last_beat[ENGINE_MAX_WORKERS] = {0};
 	struct timespec t0;
 	clock_gettime(CLOCK_MONOTONIC, &t0);
+	if (e->o.fault.worker >= 0) {
+		const struct engine_shared *sh = e->sh;
+		e->w[e->o.fault.worker]->panic_at_ns = sh->unix_ns0 +
+						      (uint64_t)((double)(rte_rdtsc() - sh->tsc0) * sh->ns_per_tsc) +
+						      (uint64_t)e->o.fault.after_ms * 1000000ull;
+	}
 	for (unsigned int i = 0; i < e->n_workers; i++)
 		rte_eal_remote_launch(worker_main, e->w[i], e->w[i]->lcore);
 	if (e->dist)
 		rte_eal_remote_launch(distributor_main, e->dist, e->dist->lcore);
+	tv.takeover = &e->takeover;
 
-	ctl_fd = e->o.control ? ctlsock_open(e->o.control) : -1;
-	if (e->o.control && ctl_fd < 0)
-		goto out;
+	/* Forwarding: the supervisor may consider tundra started. */
+	e->startup_s = engine_elapsed(&e->t_start);
+	char msg[256];
+	snprintf(msg, sizeof(msg), "READY=1\nSTATUS=forwarding: %u worker(s), mode %s\nMAINPID=%ld", e->n_workers,
+		 mode_name(e->o.mode), (long)getpid());
+	notify_send(&nt, msg);
+	fprintf(stderr, "tundra: ready: forwarding %.3f s after start%s\n", e->startup_s,
+		nt.fd >= 0 ? (nt.watchdog_usec ? "; supervisor notified, watchdog on" : "; supervisor notified") : "");
 	uint64_t last_rx = 0;
-	double last_change = 0, last_report = 0;
+	double last_change = 0, last_report = 0, last_ping = -1e9;
+	int withheld = -1; /* the worker the watchdog pings wait for, -1: none */
 	while (!got_quit) {
-		/* Wake for a control command at once, otherwise every 100 ms. */
+		/*
+		 * Wake for a control command at once, otherwise every 100 ms; with
+		 * a dead worker's queues to forward, turn without sleeping.
+		 */
 		struct pollfd pfd = {.fd = ctl_fd, .events = POLLIN};
-		if (poll(&pfd, ctl_fd >= 0 ? 1 : 0, 100) < 0 && errno != EINTR)
+		if (poll(&pfd, ctl_fd >= 0 ? 1 : 0, e->n_dead ? 0 : 100) < 0 && errno != EINTR)
 			break;
+		if (e->n_dead)
+			engine_takeover_poll(e, 64);
 		engine_drain_records(e);
 		engine_xdp_sync(e);
 		if (ctl_fd >= 0)
@@ -248,6 +300,41 @@ int live_run(struct engine *e)
 				fprintf(stderr, "tundra: ALARM: worker %u (lcore %u) has not polled for %u ms\n", i,
 					e->w[i]->lcore, e->o.stuck_ms);
 			}
+			/*
+			 * No heartbeat and its lcore back to WAIT: the loop has ended and
+			 * will not poll again, so its queues can be taken over. A worker
+			 * that is only hung keeps them (a queue must not have two pollers).
+			 */
+			if (stuck[i] && !e->dead[i] && rte_eal_get_lcore_state(e->w[i]->lcore) == WAIT) {
+				e->dead[i] = 1;
+				e->n_dead++;
+				e->ctl.dead_workers = e->n_dead;
+				rte_rcu_qsbr_thread_offline(e->sh->qsbr, e->w[i]->id);
+				rte_rcu_qsbr_thread_unregister(e->sh->qsbr, e->w[i]->id);
+				fprintf(stderr,
+					"tundra: ALARM: worker %u (lcore %u) is dead: its loop ended; the control lcore "
+					"forwards its queues uninspected (bypassed)\n",
+					i, e->w[i]->lcore);
+			}
+		}
+		/* The watchdog is fed only while every worker's heartbeat is fresh. */
+		int bad = first_unhealthy(e, stuck);
+		if (bad >= 0 && withheld != bad && nt.fd >= 0) {
+			snprintf(msg, sizeof(msg), "STATUS=worker %d (lcore %u) %s: watchdog pings withheld", bad,
+				 e->w[bad]->lcore, e->dead[bad] ? "is dead" : "has no heartbeat");
+			notify_send(&nt, msg);
+			if (nt.watchdog_usec)
+				fprintf(stderr, "tundra: ALARM: %s\n", msg + 7);
+		} else if (bad < 0 && withheld >= 0 && nt.fd >= 0) {
+			notify_send(&nt, "STATUS=forwarding: every worker's heartbeat is fresh");
+			if (nt.watchdog_usec)
+				fprintf(stderr, "tundra: watchdog pings resumed: every worker's heartbeat is fresh\n");
+		}
+		withheld = bad;
+		if (bad < 0 && nt.watchdog_usec && (now - last_ping) * 2e6 >= (double)nt.watchdog_usec) {
+			if (notify_send(&nt, "WATCHDOG=1"))
+				e->ctl.watchdog_pings++;
+			last_ping = now;
 		}
 		if (e->o.stats_interval_s && now - last_report >= e->o.stats_interval_s) {
 			last_report = now;
@@ -259,11 +346,13 @@ int live_run(struct engine *e)
 		if (e->o.idle_exit_s && now - last_change >= e->o.idle_exit_s)
 			break;
 	}
+	notify_send(&nt, "STOPPING=1");
 	/* Stop receiving first, let workers empty what they were handed, then let forwarded frames out. */
 	if (e->dist) {
 		e->sh->dist_quit = 1;
 		while (!__atomic_load_n(&e->dist->rx_stopped, __ATOMIC_ACQUIRE)) {
 			engine_drain_records(e);
+			engine_takeover_poll(e, 64);
 			usleep(1000);
 		}
 	}
@@ -271,8 +360,12 @@ int live_run(struct engine *e)
 	for (unsigned int i = 0; i < e->n_workers; i++)
 		while (rte_eal_get_lcore_state(e->w[i]->lcore) != WAIT) {
 			engine_drain_records(e);
+			engine_takeover_poll(e, 64);
 			usleep(1000);
 		}
+	/* A dead worker's distributor ring is emptied by the control lcore, as a live worker empties its own. */
+	if (e->dist)
+		engine_takeover_poll(e, 1u << 20);
 	__atomic_store_n(&e->sh->workers_done, 1, __ATOMIC_RELEASE);
 	rte_eal_mp_wait_lcore();
 	if (e->dist && e->dist->port_tx_failed)
@@ -280,13 +373,22 @@ int live_run(struct engine *e)
 	engine_drain_records(e);
 	engine_xdp_sync(e);
 	rc = engine_finish(e, engine_elapsed(&t0)) ? 1 : 0;
+	if (e->n_dead) {
+		fprintf(stderr, "  ALARM: %u worker(s) died; their queues were forwarded uninspected (bypassed)\n",
+			e->n_dead);
+		rc = 1;
+	}
 	for (int p = 0; p < n_ports; p++)
 		port_close((uint16_t)ports[p]);
 out:
 	if (ctl_fd >= 0) {
 		close(ctl_fd);
-		unlink(e->o.control);
+		unlink(e->o.control); /* fails after --user where the directory is root's; the next start replaces it */
 	}
+	notify_close(&nt);
+	if (e->stats_out)
+		fclose(e->stats_out);
+	e->stats_out = NULL;
 	metrics_stop(metrics);
 	rte_free(e->dist);
 	e->dist = NULL;

@@ -181,9 +181,10 @@ void stats_print_summary(const struct worker_stats *s, FILE *out)
 	}
 	if (group != NULL)
 		fputc('\n', out);
+	/* The workers' own packets: not those the control lcore forwarded for a dead one. */
+	uint64_t wpkts = s->rx_pkts - s->outcome[OUT_BYPASSED];
 	fprintf(out, "  workers: %.0f cycles/packet busy, %.1f packets/burst",
-		s->rx_pkts ? (double)s->busy_cycles / (double)s->rx_pkts : 0.0,
-		s->bursts ? (double)s->rx_pkts / (double)s->bursts : 0.0);
+		wpkts ? (double)s->busy_cycles / (double)wpkts : 0.0, s->bursts ? (double)wpkts / (double)s->bursts : 0.0);
 	if (s->stage_pkts) {
 		fputs("\n  stages (cycles/packet, 1 burst in 64 timed):", out);
 		for (unsigned int st = 0; st < STAGE_COUNT; st++)

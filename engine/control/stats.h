@@ -31,6 +31,10 @@
 	  "Verdict events the control lcore received.")                                                      \
 	C(stuck_workers, "stuck_workers", "stuck_worker_episodes_total", NULL, COUNTER,                      \
 	  "Times a worker's heartbeat stopped for --stuck-ms.")                                              \
+	C(dead_workers, "dead_workers", "dead_workers", NULL, GAUGE,                                         \
+	  "Workers whose loop ended while running; the control lcore forwards their queues (bypassed).")    \
+	C(watchdog_pings, "watchdog_pings", "watchdog_pings_total", NULL, COUNTER,                           \
+	  "WATCHDOG=1 sent to the supervisor (only while every worker's heartbeat is fresh).")             \
 	C(ties, "ties", "ties_total", "kind=\"tied\"", COUNTER,                                              \
 	  "Flows tied to a flow of the same VPN session, and of them relabelled.")                           \
 	C(tie_relabels, "tie_relabels", "ties_total", "kind=\"relabelled\"", COUNTER,                       \

@@ -43,12 +43,14 @@ static void add_counters(struct rte_tel_data *d, const struct worker_stats *s, c
 
 void telemetry_sum(const struct telemetry_view *v, struct worker_stats *out)
 {
-	struct worker_stats *ws[65];
+	struct worker_stats *ws[66];
 	unsigned int n = 0;
 	for (unsigned int i = 0; i < v->n_workers && n < 64; i++)
 		ws[n++] = &v->workers[i]->stats;
 	if (v->extra)
 		ws[n++] = (struct worker_stats *)(uintptr_t)v->extra;
+	if (v->takeover)
+		ws[n++] = (struct worker_stats *)(uintptr_t)v->takeover;
 	stats_sum(ws, n, out);
 }
 

@@ -15,6 +15,7 @@ struct telemetry_view {
 	struct worker *const *workers;
 	unsigned int n_workers;
 	const struct worker_stats *extra;  /* the distributor's share, or NULL */
+	const struct worker_stats *takeover; /* dead workers' queues forwarded by the control lcore, or NULL */
 	const uint8_t *stuck;              /* by worker: heartbeat stopped */
 	const uint16_t *ports;
 	unsigned int n_ports;

@@ -32,7 +32,8 @@
 	L(PASS, "pass", "flow decided: not a VPN, or window closed undecided")                             \
 	L(ALLOW, "allow", "VPN flow to a registered endpoint")                                              \
 	L(BLOCK, "block", "VPN flow to an unregistered endpoint")                                           \
-	L(SHED, "shed", "worker behind: flow not inspected, passed (fail open)")
+	L(SHED, "shed", "worker behind: flow not inspected, passed (fail open)")                            \
+	L(BYPASSED, "bypassed", "its worker's loop had ended: forwarded uninspected by the control lcore")
 
 /* What became of the packet itself (exactly one per packet). */
 #define TUNDRA_DISPOSITIONS(L)                                                                               \

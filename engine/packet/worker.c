@@ -589,7 +589,8 @@ static inline void watch_backlog(struct worker *w, const struct worker_rxq *q, u
 	w->shedding = behind;
 }
 
-static __rte_always_inline void worker_loop(struct worker *w, const bool offline)
+/* Returns true when the loop ended by the injected fault, with nothing cleaned up (a dead worker). */
+static __rte_always_inline bool worker_loop(struct worker *w, const bool offline)
 {
 	struct engine_shared *sh = w->shared;
 	struct rte_mbuf *pkts[WORKER_BURST];
@@ -647,6 +648,8 @@ static __rte_always_inline void worker_loop(struct worker *w, const bool offline
 		w->stats.polls++;
 		if (unlikely(w->stats.polls == w->stall_at_poll))
 			rte_delay_ms(w->stall_ms);
+		if (!offline && unlikely(w->now >= w->panic_at_ns))
+			return true;
 		rte_rcu_qsbr_quiescent(sh->qsbr, w->id);
 	}
 	rte_rcu_qsbr_thread_offline(sh->qsbr, w->id);
@@ -656,19 +659,18 @@ static __rte_always_inline void worker_loop(struct worker *w, const bool offline
 		w->now = sh->input_end_ns;
 	flow_table_flush(w->flows, w->now);
 	publish_gauges(w);
+	return false;
 }
 
 /* Two instances of the same loop, so the offline/live choice costs no per-packet branch. */
 static int worker_main_offline(struct worker *w)
 {
-	worker_loop(w, true);
-	return 0;
+	return worker_loop(w, true) ? -1 : 0;
 }
 
 static int worker_main_live(struct worker *w)
 {
-	worker_loop(w, false);
-	return 0;
+	return worker_loop(w, false) ? -1 : 0;
 }
 
 int worker_main(void *arg)
@@ -677,6 +679,8 @@ int worker_main(void *arg)
 	/* Reassembly memory, once, before the first packet; without it fragments pass as they come (no_slot). */
 	w->frag = frag_table_create(FRAG_CTX_DEFAULT, FRAG_TIMEOUT_NS, w->stats.frag);
 	int rc = w->offline ? worker_main_offline(w) : worker_main_live(w);
+	if (rc != 0)
+		return rc; /* dead: what it held stays as it was (engine_teardown frees it) */
 	frag_table_free(w->frag);
 	w->frag = NULL;
 	return rc;

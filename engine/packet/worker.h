@@ -90,6 +90,12 @@ struct worker {
 	/* Fault injection for the heartbeat alarm (--test-stall-worker): stop polling once. */
 	uint64_t stall_at_poll;
 	uint32_t stall_ms;
+	/*
+	 * Fault injection for a dead worker (--test-fault worker-panic): live,
+	 * the loop ends for good at this time (ns, the live clock), leaving its
+	 * queues, flows and RCU registration as they are. UINT64_MAX: never.
+	 */
+	uint64_t panic_at_ns;
 } __rte_cache_aligned;
 
 /*

@@ -42,6 +42,17 @@ bad2 = write("bad2.yaml", "registry: [unclosed\n")
 p = subprocess.run([TUNDRA, "classify", demo, "--config", bad2], capture_output=True, text=True)
 c.check(p.returncode == 2 and bad2 in p.stderr, f"YAML syntax error: {p.stderr!r}")
 
+# A flag takes true or false; any other value is refused with file:line (once it became a
+# stray argument). An option with an argument takes "yes" as its value, never as a bare flag
+# that would swallow the next option (found by fuzz_config).
+bad3 = write("bad3.yaml", "json: somefile\n")
+p = subprocess.run([TUNDRA, "classify", demo, "--config", bad3], capture_output=True, text=True)
+c.check(p.returncode == 2 and f"{bad3}:1: json is a flag" in p.stderr, f"flag with a value: {p.stderr!r}")
+yes = write("yes.yaml", f"registry: yes\nmode: enforce\n")
+p = subprocess.run([TUNDRA, "classify", demo, "--config", yes], capture_output=True, text=True)
+c.check(p.returncode == 2 and "yes" in p.stderr and "--mode" not in p.stderr,
+        f"registry: yes is the file 'yes', not a bare --registry: {p.stderr[-200:]!r}")
+
 # run: EAL arguments from the file too.
 cpus = ",".join(map(str, sorted(os.sched_getaffinity(0))))
 stats_path = os.path.join(tmp, "stats.json")
