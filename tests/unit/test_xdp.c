@@ -196,6 +196,21 @@ static void test_matching(void)
 	CHECK_EQ(run(&other), XDP_PASS);
 	other = v4("198.51.100.2", 40000, "203.0.113.2", 51820, 17, 3, 0, 0);
 	CHECK_EQ(run(&other), XDP_PASS);
+	/*
+	 * The flow inside one MPLS label: tundra judges the inner flow, the
+	 * program does not read past Ethernet and its tags, so it passes
+	 * (enforcing on a tunnel's inner flows is tundra's, inline).
+	 */
+	other = c2s;
+	memmove(other.b + 18, other.b + 14, other.len - 14);
+	put16(other.b + 12, 0x8847);
+	other.b[14] = 0x00, other.b[15] = 0x06, other.b[16] = 0x41, other.b[17] = 0x40; /* label 100, bottom, TTL 64 */
+	other.len += 4;
+	struct pkt_info pi;
+	CHECK_EQ(parse_packet(other.b, other.len, &pi), PARSE_OK);
+	CHECK_EQ(pi.src_port, 40000);
+	CHECK_EQ(xdp_oracle_expect(xdp_enforce_map_fd(x), other.b, other.len, now), XDP_PASS);
+	CHECK_EQ(run(&other), XDP_PASS);
 	other = c2s;
 	other.len -= 6; /* ports cut off */
 	CHECK_EQ(run(&other), XDP_PASS);

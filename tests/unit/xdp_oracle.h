@@ -23,11 +23,19 @@
 /* BPF_PROG_TEST_RUN refuses frames shorter than an Ethernet header. */
 #define XDP_ORACLE_MIN_LEN 14
 
-/* The frame's canonical key by tundra's parser; false when tundra would not judge it (not PARSE_OK). */
+/* The frame's canonical key by tundra's parser; false when tundra would not judge it (not PARSE_OK) or judges
+ * a tunnel's inner flow the program does not read. */
 static inline bool xdp_oracle_key(const uint8_t *frame, uint32_t len, struct tundra_xdp_key *k)
 {
 	struct pkt_info pi;
 	if (parse_packet(frame, len, &pi) != PARSE_OK)
+		return false;
+	/*
+	 * The program reads Ethernet, up to two tags and IP: a flow tundra finds
+	 * inside a tunnel (MPLS, GRE, VXLAN, GTP-U, IP in IP, Teredo) it passes
+	 * unread, the fail-safe side (docs/deploy.md, "XDP enforcement").
+	 */
+	if (pi.outer.kinds & ~((1u << ENCAP_VLAN) | (1u << ENCAP_QINQ)))
 		return false;
 	memset(k, 0, sizeof(*k));
 	memcpy(k->addr_a, pi.src, 16);
