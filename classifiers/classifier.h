@@ -13,7 +13,9 @@
  *    match only makes its classifier a candidate for that payload, and
  *    only when the pattern's l4 mask includes the packet's transport. A
  *    classifier without patterns is a candidate for every payload of its
- *    transports, after the pattern candidates.
+ *    transports, after the pattern candidates; so is one with patterns on
+ *    the transports in its any_l4 (messages with no fixed bytes), for the
+ *    payloads none of its patterns matched.
  *  - While no classifier owns the flow, candidates are offered the payload
  *    in priority order (lowest first) through first(), each with a zeroed
  *    state: CLS_NO passes it on; CLS_MORE makes that classifier the flow's
@@ -129,6 +131,13 @@ struct classifier {
 	uint8_t max_owned;                /* payloads it may own without deciding (0: no limit) */
 	uint8_t state_size;               /* sizeof its state struct (<= CLS_STATE_BYTES) */
 	uint8_t flags;                    /* CLS_F_* */
+	/*
+	 * Transports (within l4) on which a classifier with patterns is also a
+	 * candidate for every payload none of its patterns matched, offered
+	 * after the pattern candidates as a pattern-less one is: a protocol
+	 * some of whose messages have no fixed bytes at all. 0: none.
+	 */
+	uint8_t any_l4;
 	/*
 	 * Optional, NULL-terminated: checks after which the ends are peers
 	 * (the registry is asked about both), for a protocol whose ends are a

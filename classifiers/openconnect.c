@@ -49,9 +49,21 @@
  *       with a 32-byte non-zero session id offering only pure-PSK suites,
  *       a ServerHello selecting a PSK suite, then the client's
  *       ClientKeyExchange with psk_identity "psk".
+ *   LIKELY "dtls-psk-negotiate-app-id+psk-identity-one-dir": the client's
+ *       side alone: the same ClientHello, then the client's
+ *       ClientKeyExchange with psk_identity "psk" with no ServerHello seen
+ *       (the client sends it only once the server's flight reached it, so
+ *       that flight went by unseen). The other side is named the server.
  *   LIKELY "cleartext-cstp-connect-cscosslc-tunnel": at TCP stream offset 0
  *       an HTTP/1.x `CONNECT /CSCOSSLC/tunnel` request with X-CSTP-
  *       headers: only visible where TLS is terminated upstream.
+ * One direction, what cannot be decided: the server's side of PSK-NEGOTIATE
+ * (a ServerHello choosing a pure-PSK suite, ServerHelloDone, then
+ * ChangeCipherSpec) is what every DTLS-PSK server sends (CoAP/IoT gateways):
+ * nothing in it is ocserv's; the server's abbreviated handshake (legacy
+ * resumption) echoes a session id whose origin only the ClientHello shows.
+ * The client's legacy resumption ClientHello alone is left undecided as in
+ * both directions (0x0100 aside, which decides on its own).
  * Cross-flow, on the control lcore (engine/control/tie.c, rule openconnect-dtls+tls):
  * an undecided TLS flow from the same client to the same server address and
  * port as a decided DTLS channel is reported openconnect, likely.
@@ -239,12 +251,14 @@ oc_owned_psk(const struct cls_pkt *pkt, struct oc_state *s)
 	struct tls_bytes cke;
 
 	if (pkt->dir == pkt->first_dir) {
-		if (s->step == OC_ST_PSK_SERVER &&
-		    tls_find_handshake(pkt->payload, pkt->len, true, TLS_HS_CLIENT_KEY_EXCHANGE, &cke) == TLS_OK) {
-			if (cls_bytes_eq(cke.p, cke.len, 0, ident, sizeof(ident)) && cke.len == sizeof(ident))
+		if (tls_find_handshake(pkt->payload, pkt->len, true, TLS_HS_CLIENT_KEY_EXCHANGE, &cke) == TLS_OK) {
+			if (!cls_bytes_eq(cke.p, cke.len, 0, ident, sizeof(ident)) || cke.len != sizeof(ident))
+				return cls_ret(CLS_NO, "dtls-psk-identity-not-openconnect");
+			if (s->step == OC_ST_PSK_SERVER)
 				return cls_ret_server(CLS_CONFIRMED, "dtls-psk-negotiate-app-id+psk-identity",
 						      pkt->dir ^ 1u);
-			return cls_ret(CLS_NO, "dtls-psk-identity-not-openconnect");
+			/* The client went on without a ServerHello seen: its side alone. */
+			return cls_ret_server(CLS_LIKELY, "dtls-psk-negotiate-app-id+psk-identity-one-dir", pkt->dir ^ 1u);
 		}
 		if (oc_client_hello(pkt, &ch) == OC_PSK && cls_bytes_eq(ch.session_id.p, OC_SID_LEN, 0, s->sid, OC_SID_KEPT))
 			return cls_ret(CLS_MORE, "dtls-clienthello-again-same-app-id");

@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * SoftEther VPN classifier: the cleartext HTTP signature upload (TCP), the
- * "VPN over DNS" transport (UDP) and the "VPN over ICMP" transport (IP
- * protocol 1). Owns its patterns and validator.
+ * "VPN over DNS" transport (UDP), the "VPN over ICMP" transport (IP
+ * protocol 1) and the UDP acceleration channel (UDP). Owns its patterns and
+ * validator.
  *
  * 1. TCP, cleartext HTTP (SoftEther VPN source, Cedar/Protocol.c
  * ClientUploadSignature/ServerDownloadSignature, Cedar/Connection.h): the
@@ -94,6 +95,32 @@
  *   The message IVs chain as on DNS (found at offsets 24, 124, 218, 103 of
  *   the previous message); not used, for the same reasons.
  *
+ * 4. UDP, UDP acceleration (Cedar/UdpAccel.c UdpAccelSend,
+ * UdpAccelProcessRecvPacket; the keys, cookies and ports are exchanged in
+ * the TLS session). Each side sends its datagrams from its own UDP socket
+ * (the server's port from vpnserver's range 40000.., the first free one;
+ * the client's random) to the other's; every datagram is encrypted, with no
+ * fixed byte: no pattern can find it, so the classifier is a candidate for
+ * every UDP payload no pattern matched (any_l4), offered last (priority
+ * 170, after every other classifier). What is visible is how each side
+ * chains its IVs:
+ *   version 2 (ChaCha20-Poly1305, SoftEther 5.x): nonce (12) + ciphertext
+ *       of {cookie 4, my tick 8, your tick 8, size 2, flag 1, data,
+ *       padding} + tag (16), >= 51 bytes; the next datagram's nonce is the
+ *       first 12 bytes of this one's ciphertext (`Copy(a->NextIv_V2, inner,
+ *       12)`): datagram N+1 bytes 0..11 = datagram N bytes 12..23;
+ *   version 1 (RC4 + SHA-1, SoftEther 4.x): IV (20) + RC4 of {the same
+ *       fields, padding, 20 zero bytes}, >= 63 bytes; the next IV is the
+ *       last 20 bytes (the encrypted zeros): datagram N+1 bytes 0..19 =
+ *       datagram N's last 20 bytes.
+ *   Seen in softether-udpaccel.pcap (5.01.9674, version 2): all 35
+ *   datagrams chain in their own direction, 53..172 bytes; the keepalives
+ *   come from both sides about once a second, so each side chains within
+ *   its first two datagrams. The chain is a property of one side's stream:
+ *   either side alone shows it, and neither shows which end serves (both
+ *   send first, to ports the TLS session named): the ends are peers
+ *   (peer_checks), no server named.
+ *
  * Decisions (never from the port: port 53 is not required, nor enough):
  *   LIKELY "cleartext-post-vpnsvc-connect-cgi-image-jpeg": at stream offset
  *       0 an HTTP/1.x `POST /vpnsvc/connect.cgi` (or /vpnsvc/vpn.cgi) with
@@ -120,6 +147,29 @@
  *       CONFIRMED from the other side: the kernel's echo reply to the
  *       client's echo request copies its valid digest, so a valid digest
  *       coming back does not show that a SoftEther server answered.
+ *
+ *   LIKELY "udp-accel-v2-one-dir-nonce-chain", "udp-accel-v1-one-dir-iv-chain":
+ *       a datagram of 51..1472 bytes (version 1: >= 63), then the same
+ *       side's next datagram starting with its predicted nonce (v2: the 12
+ *       bytes, v1: the first 8 of the 20, all the state has room for). Both
+ *       the predicted bytes and the datagram's own head must be varied
+ *       (cls_bytes_varied: no byte value more than twice) and differ from
+ *       each other. The other side's datagrams are ignored while waiting;
+ *       a next datagram that does not chain gives the flow up (CLS_NO; the
+ *       next one starts again).
+ *
+ * False positives (UDP acceleration). Random datagrams chain with
+ * probability 2^-96 (v2) or 2^-64 (v1) per pair; structured traffic that
+ * repeats (zero fill, a constant byte, text, identical keepalives) fails
+ * the varied/differ tests before it is compared: a stream of identical
+ * datagrams would need its own head equal to its bytes 12..23 (or its
+ * tail), which those tests refuse. What would pass: a sender whose every
+ * datagram starts with random-looking bytes copied from its previous
+ * datagram at offset 12 (or from its end), which no protocol seen in the
+ * negative set or the wild corpus does. Cost: every UDP flow no other
+ * classifier claims is owned for its first datagrams (until the first
+ * sender's second one), which hides nothing from the others: they were
+ * offered those datagrams first.
  *
  * False positives (DNS). Random payloads: the pattern alone fixes 25 bytes
  * and 8 characters to 16 of 256 values: 2^-232 per datagram, and a decision
@@ -186,14 +236,31 @@ static const uint8_t se_dnsr_hdr1[] = { 0x81, 0x80, 0x00, 0x01, 0x00, 0x01, 0x00
 static const uint8_t se_dnsr_hdr2[] = { 0x00, 0x00, 0x30, 0x00, 0x01, 0xc0, 0x0c, 0x00, 0x30, 0x00, 0x01 };
 static const uint8_t se_dnsr_key[] = { 0x01, 0x00, 0x03, 0x08 };
 
-enum se_step { SE_ST_DNS = 1, SE_ST_ICMP = 2 };
+/* UDP acceleration (see the header): sizes and the chained bytes. */
+#define SE_UA_MIN_V2 51u     /* nonce 12 + cookie, ticks, size, flag 23 + tag 16 */
+#define SE_UA_MIN_V1 63u     /* IV 20 + 23 + 20 zero bytes */
+#define SE_UA_MAX 1472u      /* a 1500-byte IPv4 packet */
+#define SE_UA_NONCE_V2 12u   /* v2: next nonce = bytes 12..23 */
+#define SE_UA_IV_V1 20u      /* v1: next IV = the last 20 bytes */
+#define SE_UA_KEPT_V1 8u     /* v1: of those, the first 8 are kept */
+
+enum se_step { SE_ST_DNS = 1, SE_ST_ICMP = 2, SE_ST_UDP_ACCEL = 3 };
 
 struct se_state {
 	uint8_t step;        /* enum se_step */
 	uint8_t id[2];       /* DNS: first query's ID, as sent */
-	uint32_t name;       /* DNS: first query's name, as a 32-bit value */
-	uint32_t idseq;      /* ICMP: first message's identifier + sequence number */
+	uint8_t ua;          /* UDP acceleration: which predictions hold (SE_UA_HAVE_*) */
+	union {
+		struct {
+			uint32_t name;   /* DNS: first query's name, as a 32-bit value */
+			uint32_t idseq;  /* ICMP: first message's identifier + sequence number */
+		} d;
+		/* UDP acceleration: the v2 nonce, then the v1 IV's first bytes, the next datagram must start with */
+		uint8_t next[SE_UA_NONCE_V2 + SE_UA_KEPT_V1];
+	} u;
 };
+#define SE_UA_HAVE_V2 0x1u
+#define SE_UA_HAVE_V1 0x2u
 CLS_STATE_FITS(struct se_state);
 
 static struct cls_verdict
@@ -281,6 +348,53 @@ se_dns_reply(const uint8_t *p, uint32_t n)
 	       n - SE_DNSR_DATA >= SE_RUDP_MIN && n - SE_DNSR_DATA <= SE_RUDP_MAX;
 }
 
+static const char se_ua_v2[] = "udp-accel-v2-one-dir-nonce-chain";
+static const char se_ua_v1[] = "udp-accel-v1-one-dir-iv-chain";
+
+/*
+ * UDP acceleration (see the header): the first datagram says what the same
+ * side's next must start with; the next one chains, or the flow is given up.
+ */
+static struct cls_verdict
+se_udp_accel(const struct cls_pkt *pkt, struct se_state *s, bool owned)
+{
+	const uint8_t *p = pkt->payload;
+	uint32_t n = pkt->len;
+	uint8_t have = 0;
+
+	if (owned && pkt->dir != pkt->first_dir)
+		return cls_ret(CLS_MORE, "udp-accel-other-side-ignored");
+	if (n < SE_UA_MIN_V2 || n > SE_UA_MAX)
+		return cls_ret(CLS_NO, owned ? "udp-accel-next-datagram-size" : "not-softether-udp-datagram");
+	if (owned) {
+		if ((s->ua & SE_UA_HAVE_V2) && cls_bytes_eq(p, n, 0, s->u.next, SE_UA_NONCE_V2) &&
+		    !cls_bytes_eq(p, n, SE_UA_NONCE_V2, p, SE_UA_NONCE_V2))
+			return cls_ret(CLS_LIKELY, se_ua_v2);
+		if ((s->ua & SE_UA_HAVE_V1) && n >= SE_UA_MIN_V1 &&
+		    cls_bytes_eq(p, n, 0, s->u.next + SE_UA_NONCE_V2, SE_UA_KEPT_V1) &&
+		    !cls_bytes_eq(p, n, n - SE_UA_IV_V1, p, SE_UA_KEPT_V1))
+			return cls_ret(CLS_LIKELY, se_ua_v1);
+		return cls_ret(CLS_NO, "udp-accel-next-datagram-not-chained");
+	}
+	/* The predictions: varied bytes, different from the datagram's own head. */
+	if (cls_bytes_varied(p, n, 0, SE_UA_NONCE_V2) && cls_bytes_varied(p, n, SE_UA_NONCE_V2, SE_UA_NONCE_V2) &&
+	    !cls_bytes_eq(p, n, SE_UA_NONCE_V2, p, SE_UA_NONCE_V2)) {
+		memcpy(s->u.next, p + SE_UA_NONCE_V2, SE_UA_NONCE_V2);
+		have |= SE_UA_HAVE_V2;
+	}
+	if (n >= SE_UA_MIN_V1 && cls_bytes_varied(p, n, 0, SE_UA_KEPT_V1) &&
+	    cls_bytes_varied(p, n, n - SE_UA_IV_V1, SE_UA_KEPT_V1) &&
+	    !cls_bytes_eq(p, n, n - SE_UA_IV_V1, p, SE_UA_KEPT_V1)) {
+		memcpy(s->u.next + SE_UA_NONCE_V2, p + n - SE_UA_IV_V1, SE_UA_KEPT_V1);
+		have |= SE_UA_HAVE_V1;
+	}
+	if (have == 0)
+		return cls_ret(CLS_NO, "not-softether-udp-datagram-not-random");
+	s->step = SE_ST_UDP_ACCEL;
+	s->ua = have;
+	return cls_ret(CLS_MORE, "udp-accel-datagram-await-chained-next");
+}
+
 /* The client's VPN-over-DNS query (first), or what follows it (owned). */
 static struct cls_verdict
 se_dns(const struct cls_pkt *pkt, struct se_state *s, bool owned)
@@ -291,12 +405,14 @@ se_dns(const struct cls_pkt *pkt, struct se_state *s, bool owned)
 
 	if (!owned) {
 		if (!query)
-			return cls_ret(CLS_NO, "not-softether-dns-query");
+			return se_udp_accel(pkt, s, false);
 		s->step = SE_ST_DNS;
 		memcpy(s->id, p + SE_DNSQ_ID, 2);
-		s->name = name;
+		s->u.d.name = name;
 		return cls_ret(CLS_MORE, "over-dns-dnskey-query");
 	}
+	if (s->step == SE_ST_UDP_ACCEL)
+		return se_udp_accel(pkt, s, true);
 	if (s->step != SE_ST_DNS)
 		return cls_ret(CLS_NO, "bad-state");
 	if (pkt->dir != pkt->first_dir) {
@@ -306,7 +422,7 @@ se_dns(const struct cls_pkt *pkt, struct se_state *s, bool owned)
 	}
 	if (!query)
 		return cls_ret(CLS_NO, "not-softether-dns-query");
-	if (name == s->name)
+	if (name == s->u.d.name)
 		return cls_ret(CLS_NO, "over-dns-query-name-repeated");
 	return cls_ret_server(CLS_LIKELY, "over-dns-two-dnskey-queries-hex-label-opt-rudp-rdata", pkt->dir ^ 1u);
 }
@@ -339,12 +455,12 @@ se_icmp(const struct cls_pkt *pkt, struct se_state *s, bool owned)
 		if (!msg)
 			return cls_ret(CLS_NO, "not-softether-icmp-message");
 		s->step = SE_ST_ICMP;
-		s->idseq = idseq;
+		s->u.d.idseq = idseq;
 		return cls_ret(CLS_MORE, "over-icmp-message-sha1-of-payload");
 	}
 	if (s->step != SE_ST_ICMP)
 		return cls_ret(CLS_NO, "bad-state");
-	if (msg && pkt->dir == pkt->first_dir && idseq == s->idseq)
+	if (msg && pkt->dir == pkt->first_dir && idseq == s->u.d.idseq)
 		return cls_ret(CLS_LIKELY, "over-icmp-two-messages-sha1-of-payload-fixed-id-seq");
 	return cls_ret(CLS_MORE, "over-icmp-other-packet-ignored");
 }
@@ -375,6 +491,9 @@ se_owned(const struct cls_pkt *pkt, void *st)
 	return se_payload(pkt, st, true);
 }
 
+/* Decisions of UDP acceleration: its chains do not show which end serves. */
+static const char *const se_peer_checks[] = { se_ua_v2, se_ua_v1, NULL };
+
 static const struct cls_pattern se_patterns[] = {
 	{ "^POST /vpnsvc/(connect|vpn)\\.cgi ", CLS_TCP, "softether-vpnsvc-cleartext" },
 	/* ID, flags/counts, 8-hex label, DNSKEY IN, OPT 4096 DO: 35 bytes, 33 of them fixed or hex */
@@ -387,14 +506,18 @@ static const struct cls_pattern se_patterns[] = {
 
 const struct classifier cls_softether = {
 	.name = "softether",
-	.priority = 130,
+	/* Last of all: its UDP acceleration makes it a candidate for any datagram (any_l4). */
+	.priority = 170,
 	.patterns = se_patterns,
 	.n_patterns = sizeof(se_patterns) / sizeof(se_patterns[0]),
 	.l4 = CLS_TCP | CLS_UDP | CLS_IP,
-	/* TCP: SYN, SYN-ACK, ACK, request; DNS: two queries, or a query and the reply; ICMP: two messages */
+	/* TCP: SYN, SYN-ACK, ACK, request; DNS: two queries, or a query and the reply; ICMP: two messages;
+	 * UDP acceleration: two of one side's datagrams */
 	.pkts_needed = 4,
 	.max_owned = 12,
 	.state_size = sizeof(struct se_state),
+	.any_l4 = CLS_UDP,
+	.peer_checks = se_peer_checks,
 	.first = se_first,
 	.owned = se_owned,
 };

@@ -39,6 +39,17 @@
  *   CONFIRMED "id-request-both-sides-protocol-17": a well-formed ID line at
  *       stream offset 0 of one direction, then a well-formed ID line at
  *       stream offset 0 of the other direction (each with major version 17).
+ *   LIKELY "id-request+metakey-one-dir": one side's ID line, then, at the
+ *       stream offset just past it (the same segment or that side's next),
+ *       its METAKEY line "1 <cipher> <digest> <maclength> <compression>
+ *       <key>": four decimal numbers and at least 256 upper-case hex digits
+ *       (an RSA-encrypted key of 1024 bits or more), to the line's end or
+ *       the segment's. Either side alone shows it (tinc 1.0: the
+ *       accepting side sends its ID and METAKEY in one segment, the
+ *       connecting side its METAKEY once the peer's ID came); neither shows
+ *       which end serves (the ends are peers: CLS_F_PEERS, no server named).
+ *       tinc 1.1's SPTPS (binary after the ID lines) is not read: without
+ *       the peer's ID line a 1.1 flow stays undecided.
  * A single side's ID line is CLS_MORE: later segments of the same side are
  * tolerated (a 1.0 client sends nothing more before the answer, but a
  * resend must not break it); the other side's first segment must start
@@ -56,8 +67,12 @@
 #define TINC_NAME_MAX 255u    /* longer names are not sent in practice */
 #define TINC_MINOR_DIGITS 3u
 
+#define TINC_NUM_DIGITS 5u
+#define TINC_KEY_HEX_MIN 256u  /* an RSA key of 1024 bits or more, in hex */
+
 struct tinc_state {
 	uint8_t minor;        /* the first ID line carried ".minor" (1.1) */
+	uint32_t id_end;      /* stream offset past the first side's ID line */
 };
 CLS_STATE_FITS(struct tinc_state);
 
@@ -101,32 +116,70 @@ tinc_id_line(const uint8_t *p, uint32_t n, bool *minor)
 	return i + 1;
 }
 
+/* 1..TINC_NUM_DIGITS decimal digits then sep at p[*i..); advances *i past sep. */
+static bool
+tinc_number(const uint8_t *p, uint32_t n, uint32_t *i, uint8_t sep)
+{
+	uint32_t start = *i;
+
+	while (*i < n && *i - start < TINC_NUM_DIGITS && p[*i] >= '0' && p[*i] <= '9')
+		(*i)++;
+	if (*i == start || *i >= n || p[*i] != sep)
+		return false;
+	(*i)++;
+	return true;
+}
+
+/* A METAKEY line (tinc 1.0 send_metakey) at the start of p[0..n), to its '\n' or to n. */
+static bool
+tinc_metakey(const uint8_t *p, uint32_t n)
+{
+	uint32_t i = 2, start, k;
+
+	if (!cls_str_at(p, n, 0, "1 "))
+		return false;
+	for (k = 0; k < 4; k++)
+		if (!tinc_number(p, n, &i, ' '))
+			return false;
+	for (start = i; i < n && ((p[i] >= '0' && p[i] <= '9') || (p[i] >= 'A' && p[i] <= 'F')); i++)
+		;
+	return i - start >= TINC_KEY_HEX_MIN && (i == n || p[i] == '\n');
+}
+
 static struct cls_verdict
 tinc_first(const struct cls_pkt *pkt, void *st)
 {
 	struct tinc_state *s = st;
+	uint32_t end;
 	bool minor;
 
 	if (pkt->l4 != CLS_TCP || pkt->payload == NULL)
 		return cls_ret(CLS_NO, "not-tcp-payload");
 	if (pkt->tcp_offset != 0)
 		return cls_ret(CLS_NO, "not-stream-start");
-	if (tinc_id_line(pkt->payload, pkt->len, &minor) == 0)
+	end = tinc_id_line(pkt->payload, pkt->len, &minor);
+	if (end == 0)
 		return cls_ret(CLS_NO, "not-tinc-id-line");
+	if (tinc_metakey(pkt->payload + end, pkt->len - end))
+		return cls_ret(CLS_LIKELY, "id-request+metakey-one-dir");
 	s->minor = minor;
+	s->id_end = end;
 	return cls_ret(CLS_MORE, minor ? "id-request-protocol-17-minor" : "id-request-protocol-17");
 }
 
 static struct cls_verdict
 tinc_owned(const struct cls_pkt *pkt, void *st)
 {
+	const struct tinc_state *s = st;
 	bool minor;
 
-	(void)st;
 	if (pkt->payload == NULL)
 		return cls_ret(CLS_NO, "not-tcp-payload");
-	if (pkt->dir == pkt->first_dir)
+	if (pkt->dir == pkt->first_dir) {
+		if (pkt->tcp_offset == s->id_end && tinc_metakey(pkt->payload, pkt->len))
+			return cls_ret(CLS_LIKELY, "id-request+metakey-one-dir");
 		return cls_ret(CLS_MORE, "same-side-segment-ignored");
+	}
 	if (pkt->tcp_offset != 0)
 		return cls_ret(CLS_NO, "peer-stream-start-missed");
 	if (tinc_id_line(pkt->payload, pkt->len, &minor) == 0)

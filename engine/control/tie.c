@@ -44,11 +44,12 @@ const struct tie_rule tie_rules[] = {
 	{"tinc-meta+udp", "tie:tinc-meta+udp", "tinc", IPPROTO_TCP, TIE_CHILD_UDP, NULL, IPPROTO_UDP, TIE_PORT_AT_SERVER, 1},
 	/*
 	 * SoftEther's client runs its session over TLS (nothing SoftEther-specific
-	 * in clear) and, to the same server, its VPN-over-DNS transport, decided
-	 * on its own bytes (never from port 53): TLS flows between those two
-	 * hosts belong to that client's session.
+	 * in clear) and, to the same server, a UDP transport decided on its own
+	 * bytes (VPN over DNS, never from port 53; UDP acceleration, whose ports
+	 * the TLS session hands out): TLS flows between those two hosts belong
+	 * to that client's session.
 	 */
-	{"softether-dns+tls", "tie:softether-dns+tls", "softether", IPPROTO_UDP, TIE_CHILD_TLS, NULL, IPPROTO_TCP, TIE_HOSTS, 1},
+	{"softether-udp+tls", "tie:softether-udp+tls", "softether", IPPROTO_UDP, TIE_CHILD_TLS, NULL, IPPROTO_TCP, TIE_HOSTS, 1},
 };
 const unsigned int tie_n_rules = sizeof(tie_rules) / sizeof(tie_rules[0]);
 

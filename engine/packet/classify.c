@@ -40,6 +40,10 @@ static int table_check(const struct classifier *const *tab, unsigned int n, char
 					 cl->name, p + 1);
 				return -1;
 			}
+		if ((cl->any_l4 & ~cl->l4) != 0) {
+			snprintf(err, errlen, "classifier %s: any_l4 names a transport it does not apply to", cl->name);
+			return -1;
+		}
 		if (cl->state_size > CLS_STATE_BYTES) {
 			snprintf(err, errlen, "classifier %s: state of %u bytes, a flow has %u", cl->name, cl->state_size,
 				 CLS_STATE_BYTES);
@@ -123,10 +127,11 @@ int classify_db_build_from(struct classify_db *cdb, const struct classifier *con
 	}
 	for (unsigned int k = 0; k < n_cls; k++) {
 		const struct classifier *cl = tab[cdb->order[k] - 1];
-		if (cl->n_patterns == 0)
-			for (unsigned int b = 0; b < 3; b++)
-				if (cl->l4 & (1u << b))
-					cdb->always[b][cdb->n_always[b]++] = cdb->order[k];
+		/* Pattern-less: every payload of its transports; with patterns: those of any_l4. */
+		uint8_t any = cl->n_patterns == 0 ? cl->l4 : cl->any_l4;
+		for (unsigned int b = 0; b < 3; b++)
+			if (any & (1u << b))
+				cdb->always[b][cdb->n_always[b]++] = cdb->order[k];
 	}
 	hs_compile_error_t *cerr = NULL;
 	if (hs_compile_multi(exprs, flags, ids, n, HS_MODE_BLOCK, NULL, &cdb->db, &cerr) != HS_SUCCESS) {
@@ -633,7 +638,7 @@ static bool inspect(struct classify_ctx *ctx, struct flow_insp *f, const struct 
 	}
 	unsigned int b = (unsigned int)__builtin_ctz(p->l4);
 	for (unsigned int k = 0; k < cdb->n_always[b]; k++)
-		if (offer(cdb, f, p, cdb->always[b][k], 0, &decided))
+		if (!c.first_pattern[cdb->always[b][k]] && offer(cdb, f, p, cdb->always[b][k], 0, &decided))
 			goto claimed;
 	goto window;
 claimed:

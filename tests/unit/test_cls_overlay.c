@@ -75,14 +75,14 @@ test_tinc(void)
 		feed(&f, CLS_C2S, a, na, 40000, 655);
 	expect_none(&f);
 
-	/* Every truncation of either ID line: never decided. */
+	/* Every truncation of either ID line: not decided on it (the server's METAKEY decides alone). */
 	na = puts_(a, 0, "0 cli 17\n");
 	nb = tinc_server_10(b, "0 srv 17.7\n");
 	for (uint32_t cut = 1; cut < na; cut++) {
 		tcp_open(&f, 40000, 655);
 		feed(&f, CLS_C2S, a, cut, 40000, 655);
 		feed(&f, CLS_S2C, b, nb, 40000, 655);
-		expect_none(&f);
+		expect(&f, "tinc", CLS_LIKELY, "id-request+metakey-one-dir", 5);
 	}
 	for (uint32_t cut = 1; cut < 11; cut++) {
 		tcp_open(&f, 40000, 655);
@@ -133,6 +133,82 @@ test_tinc(void)
 	feed(&f, CLS_C2S, a, na, 655, 655);
 	nb = puts_(b, 0, "0 srv 17\n");
 	feed(&f, CLS_S2C, b, nb, 655, 655);
+	expect_none(&f);
+}
+
+/* One side alone: its ID line and its METAKEY line (tinc 1.0). */
+static void
+test_tinc_one_dir(void)
+{
+	uint8_t a[1200], b[1200];
+	uint32_t na, nb;
+	struct flow_insp f;
+
+	/* the server's side: its SYN-ACK, then ID + METAKEY in one segment */
+	harness_flow(&f, 6);
+	feed(&f, CLS_C2S, NULL, 0, 655, 57891);
+	nb = tinc_server_10(b, "0 srv 17\n");
+	feed(&f, CLS_C2S, b, nb, 655, 57891);
+	expect(&f, "tinc", CLS_LIKELY, "id-request+metakey-one-dir", 2);
+	CHECK(classifier_ends_are_peers((unsigned int)classifier_id_by_name("tinc"), f.check));
+	/* the client's side: its ID, then its METAKEY at the next stream offset */
+	tcp_open(&f, 57891, 7655);
+	na = puts_(a, 0, "0 cli 17\n");
+	feed(&f, CLS_C2S, a, na, 57891, 7655);
+	nb = tinc_server_10(b, "");
+	feed(&f, CLS_C2S, b, nb, 57891, 7655);
+	expect(&f, "tinc", CLS_LIKELY, "id-request+metakey-one-dir", 5);
+	/* the key going on past the segment: 256 hex digits are enough, 255 are not */
+	for (uint32_t digits = 255; digits <= 256; digits++) {
+		harness_flow(&f, 6);
+		nb = tinc_server_10(b, "0 srv 17\n");
+		feed(&f, CLS_C2S, b, 9 + 14 + digits, 655, 57891);
+		if (digits == 256)
+			expect(&f, "tinc", CLS_LIKELY, "id-request+metakey-one-dir", 1);
+		else
+			expect_none(&f);
+	}
+	/* malformed METAKEY lines: never decided from one side */
+	static const char *const bad[] = {
+		"1 429 672 0 ", "1 429 672 0 0 0 ", "2 429 672 0 0 ", "1 429 672 0 0  ", "1 4290000 672 0 0 ",
+		"1 429 672 0 0 abcdef", "1  429 672 0 0 ",
+	};
+	for (unsigned int i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		uint32_t o = puts_(b, 0, "0 srv 17\n");
+
+		o = puts_(b, o, bad[i]);
+		for (int k = 0; k < 300; k++)
+			b[o++] = "0123456789ABCDEF"[rnd8() & 15];
+		b[o++] = '\n';
+		harness_flow(&f, 6);
+		feed(&f, CLS_C2S, b, o, 655, 57891);
+		expect_none(&f);
+	}
+	/* lower-case hex, or a short key ended by its '\n' */
+	{
+		uint32_t o = puts_(b, 0, "0 srv 17\n1 429 672 0 0 ");
+
+		for (int k = 0; k < 300; k++)
+			b[o++] = "0123456789abcdef"[rnd8() & 15];
+		b[o++] = '\n';
+		harness_flow(&f, 6);
+		feed(&f, CLS_C2S, b, o, 655, 57891);
+		expect_none(&f);
+		o = puts_(b, 0, "0 srv 17\n1 429 672 0 0 ");
+		for (int k = 0; k < 200; k++)
+			b[o++] = "0123456789ABCDEF"[rnd8() & 15];
+		b[o++] = '\n';
+		harness_flow(&f, 6);
+		feed(&f, CLS_C2S, b, o, 655, 57891);
+		expect_none(&f);
+	}
+	/* the METAKEY not right after the ID line (a resend in between): not decided */
+	tcp_open(&f, 57891, 655);
+	na = puts_(a, 0, "0 cli 17\n");
+	feed(&f, CLS_C2S, a, na, 57891, 655);
+	feed(&f, CLS_C2S, a, na, 57891, 655);
+	nb = tinc_server_10(b, "");
+	feed(&f, CLS_C2S, b, nb, 57891, 655);
 	expect_none(&f);
 }
 
@@ -703,6 +779,7 @@ main(void)
 	for (unsigned int m = 0; m < 4; m++)
 		CHECK(classifier_id_by_name(mine[m]) > 0);
 	test_tinc();
+	test_tinc_one_dir();
 	test_zerotier();
 	test_tailscale();
 	test_cisco();

@@ -12,7 +12,11 @@
  * fixed identifier) must decide nothing, and so must random datagrams to
  * UDP 53 and random ICMP; WireGuard/OpenVPN on port 53 and ESP on IP still
  * decide as themselves (no stealing). Also the SHA-1 helper's known
- * answers.
+ * answers. The UDP acceleration channel: its datagrams from
+ * ../pcaps/softether-udpaccel.pcap chain from either side alone; built v1
+ * and v2 chains at the size bounds, a lost datagram, repeating structure
+ * (zero fill, periods, text, copies) and random datagrams, and ESP,
+ * cisco-ipsec, WireGuard and OpenVPN still deciding as themselves.
  */
 #define CLS_TEST_SEED 0x452821e638d01377ull
 #include "cls_builders.h"
@@ -831,6 +835,247 @@ test_icmp_no_stealing(void)
 	expect(&f, "esp", CLS_LIKELY, "esp-one-dir-spi-constant-seq-consecutive", 3);
 }
 
+/* softether-udpaccel.pcap frame 21: 198.19.0.2:35791 -> 198.19.0.1:40000, 67 bytes (v2) */
+static const uint8_t ua_c1[] = {
+	0x00, 0x43, 0x56, 0x85, 0x92, 0x83, 0xc6, 0xca, 0xac, 0x91, 0xcd, 0xb3,
+	0x86, 0xad, 0xc3, 0x9c, 0xcb, 0x1d, 0xd0, 0x30, 0x52, 0xa1, 0x9e, 0x91,
+	0x65, 0xa0, 0x06, 0xd9, 0x42, 0xaa, 0xcb, 0x0b, 0x96, 0x9b, 0xba, 0x26,
+	0xba, 0x3a, 0xad, 0x8c, 0xec, 0x55, 0x2b, 0x40, 0x77, 0x76, 0x91, 0xa9,
+	0x39, 0x39, 0x6f, 0xc5, 0x65, 0x1f, 0x99, 0x54, 0x83, 0x00, 0x9d, 0x87,
+	0xa3, 0xb3, 0x8e, 0xad, 0xa0, 0x5d, 0x0d,
+};
+/* frame 22: the server's first, 76 bytes */
+static const uint8_t ua_s1[] = {
+	0xbc, 0x50, 0x0b, 0xe1, 0x3b, 0x4c, 0x6a, 0xd3, 0xb3, 0x63, 0xf6, 0x8f,
+	0x65, 0xb6, 0x2c, 0x31, 0xe5, 0x70, 0x69, 0x85, 0x9c, 0x77, 0x79, 0x46,
+	0x4a, 0xa3, 0x4b, 0xcb, 0x20, 0x28, 0x36, 0xaf, 0x9a, 0xad, 0xdf, 0xc4,
+	0x5f, 0xb9, 0xa7, 0xda, 0x39, 0x48, 0x19, 0x74, 0x4b, 0x1d, 0xe8, 0x24,
+	0x86, 0xc1, 0x11, 0xbc, 0x45, 0xe7, 0x56, 0x47, 0x0d, 0xb2, 0xe9, 0x5e,
+	0x62, 0x40, 0x0d, 0xdb, 0x3b, 0x32, 0xfa, 0x93, 0xff, 0xea, 0x51, 0xc3,
+	0x59, 0x57, 0xb3, 0x21,
+};
+/* frame 33: the server's next: its bytes 0..11 are frame 22's 12..23 */
+static const uint8_t ua_s2[] = {
+	0x65, 0xb6, 0x2c, 0x31, 0xe5, 0x70, 0x69, 0x85, 0x9c, 0x77, 0x79, 0x46,
+	0xf7, 0x24, 0x4c, 0xfb, 0x9b, 0x21, 0xd8, 0xbd, 0x30, 0x68, 0x31, 0x8e,
+	0x1b, 0x30, 0x3b, 0x15, 0x7a, 0x14, 0xe3, 0xe4, 0x2d, 0x85, 0xc5, 0xf0,
+	0xdc, 0x20, 0xcd, 0xc4, 0xc9, 0xb9, 0xd3, 0x23, 0x9d, 0x11, 0x86, 0x81,
+	0x35, 0x20, 0x50, 0x97, 0x2f, 0x6d, 0x93, 0x7d, 0xd0, 0x33, 0x6d,
+};
+/* frame 34: the client's next: its bytes 0..11 are frame 21's 12..23 */
+static const uint8_t ua_c2[] = {
+	0x86, 0xad, 0xc3, 0x9c, 0xcb, 0x1d, 0xd0, 0x30, 0x52, 0xa1, 0x9e, 0x91,
+	0xda, 0x1e, 0xe9, 0x49, 0x48, 0x9b, 0x49, 0x6e, 0x69, 0xe2, 0x18, 0xc3,
+	0x0b, 0xa0, 0x01, 0x79, 0xa5, 0xc9, 0x65, 0x99, 0xa9, 0xd9, 0xe0, 0x38,
+	0x2d, 0x0c, 0xa9, 0xba, 0xd4, 0x99, 0x8d, 0x10, 0x65, 0x10, 0x95, 0x38,
+	0x98, 0xcd, 0xa5, 0x67, 0xcc, 0x4d, 0xa5, 0x6f, 0xc4, 0xac, 0xaf,
+};
+
+/* ------------------------------------------------- UDP acceleration */
+
+#define UA_CP 35791
+#define UA_SP 40000
+
+/* A UDP flow: feeds a[0..k) in directions dirs[0..k). */
+static struct flow_insp
+ua_run(const uint8_t *const *a, const uint32_t *n, const uint8_t *dirs, unsigned int k)
+{
+	struct flow_insp f;
+
+	harness_flow(&f, 17);
+	for (unsigned int i = 0; i < k; i++)
+		feed(&f, dirs[i], a[i], n[i], UA_CP, UA_SP);
+	return f;
+}
+
+static struct flow_insp
+ua2(const uint8_t *a, uint32_t na, const uint8_t *b, uint32_t nb, uint8_t dir)
+{
+	const uint8_t *p[2] = { a, b };
+	uint32_t n[2] = { na, nb };
+	uint8_t d[2] = { dir, dir };
+
+	return ua_run(p, n, d, 2);
+}
+
+/* A random datagram of n bytes whose head is the prediction of prev (v2: its 12..23; v1: its last 20). */
+static void
+ua_next(uint8_t *b, uint32_t n, const uint8_t *prev, uint32_t nprev, int version)
+{
+	rndfill(b, 0, n);
+	if (version == 2)
+		memcpy(b, prev + 12, 12);
+	else
+		memcpy(b, prev + nprev - 20, 20);
+}
+
+static void
+test_udp_accel_real(void)
+{
+	const uint8_t *p[4] = { ua_c1, ua_s1, ua_s2, ua_c2 };
+	uint32_t n[4] = { sizeof(ua_c1), sizeof(ua_s1), sizeof(ua_s2), sizeof(ua_c2) };
+	uint8_t d[4] = { CLS_C2S, CLS_S2C, CLS_S2C, CLS_C2S };
+	struct flow_insp f;
+	int id = classifier_id_by_name("softether");
+
+	/* both sides: the server's datagrams are ignored until the client's next chains */
+	f = ua_run(p, n, d, 4);
+	expect(&f, "softether", CLS_LIKELY, "udp-accel-v2-one-dir-nonce-chain", 4);
+	harness_reason(&h, &f, reason, sizeof(reason));
+	CHECK_STR(reason, "softether/-/udp-accel-v2-one-dir-nonce-chain/likely@pkt4");
+	CHECK(classifier_ends_are_peers((unsigned int)id, f.check));
+	f = ua_run(p, n, d, 3);
+	expect_none(&f);
+	CHECK_EQ(f.cls.owner, id);
+	/* the client's side alone, the server's side alone */
+	f = ua2(ua_c1, sizeof(ua_c1), ua_c2, sizeof(ua_c2), CLS_C2S);
+	expect(&f, "softether", CLS_LIKELY, "udp-accel-v2-one-dir-nonce-chain", 2);
+	f = ua2(ua_s1, sizeof(ua_s1), ua_s2, sizeof(ua_s2), CLS_C2S);
+	expect(&f, "softether", CLS_LIKELY, "udp-accel-v2-one-dir-nonce-chain", 2);
+	/* out of order (the second first), or the two sides' datagrams crossed: not chained */
+	f = ua2(ua_c2, sizeof(ua_c2), ua_c1, sizeof(ua_c1), CLS_C2S);
+	expect_none(&f);
+	f = ua2(ua_c1, sizeof(ua_c1), ua_s2, sizeof(ua_s2), CLS_C2S);
+	expect_none(&f);
+	CHECK_EQ(f.cls.owner, 0);
+	/* one changed byte of the chained nonce */
+	{
+		uint8_t c2[sizeof(ua_c2)];
+
+		for (unsigned int i = 0; i < 12; i++) {
+			memcpy(c2, ua_c2, sizeof(c2));
+			c2[i] ^= 0x01;
+			f = ua2(ua_c1, sizeof(ua_c1), c2, sizeof(c2), CLS_C2S);
+			expect_none(&f);
+		}
+	}
+	/* truncated: the first below 51 bytes is not taken */
+	f = ua2(ua_c1, 50, ua_c2, sizeof(ua_c2), CLS_C2S);
+	expect_none(&f);
+}
+
+static void
+test_udp_accel_built(void)
+{
+	uint8_t a[1500], b[1500], c[1500];
+	struct flow_insp f;
+	const uint8_t *p[3] = { a, b, c };
+	uint32_t n[3];
+	uint8_t d[3] = { CLS_C2S, CLS_C2S, CLS_C2S };
+
+	/* v2 at the size bounds: 51 and 1472 bytes; 1473 is not taken */
+	for (uint32_t len = 51; len <= 1473; len += 1422) {
+		rndfill(a, 0, len);
+		ua_next(b, 60, a, len, 2);
+		f = ua2(a, len, b, 60, CLS_C2S);
+		if (len <= 1472)
+			expect(&f, "softether", CLS_LIKELY, "udp-accel-v2-one-dir-nonce-chain", 2);
+		else
+			expect_none(&f);
+	}
+	f = ua2(a, 1472, b, 1473, CLS_C2S);
+	expect_none(&f);
+	/* v1: the next IV is the last 20 bytes; from 63 bytes, not below */
+	rndfill(a, 0, 63);
+	ua_next(b, 80, a, 63, 1);
+	f = ua2(a, 63, b, 80, CLS_C2S);
+	expect(&f, "softether", CLS_LIKELY, "udp-accel-v1-one-dir-iv-chain", 2);
+	rndfill(a, 0, 62);
+	ua_next(b, 80, a, 62, 1);
+	f = ua2(a, 62, b, 80, CLS_C2S);
+	expect_none(&f);
+	/* a lost datagram breaks the chain: given up, and the next pair decides */
+	rndfill(a, 0, 90);
+	rndfill(b, 0, 90);
+	ua_next(c, 90, b, 90, 2);
+	n[0] = n[1] = n[2] = 90;
+	f = ua_run(p, n, d, 2);
+	expect_none(&f);
+	CHECK_EQ(f.cls.owner, 0);
+	harness_flow(&f, 17);
+	feed(&f, CLS_C2S, a, 90, UA_CP, UA_SP);
+	feed(&f, CLS_C2S, c, 90, UA_CP, UA_SP); /* given up here, scanning again from the next */
+	feed(&f, CLS_C2S, b, 90, UA_CP, UA_SP);
+	feed(&f, CLS_C2S, c, 90, UA_CP, UA_SP);
+	expect(&f, "softether", CLS_LIKELY, "udp-accel-v2-one-dir-nonce-chain", 4);
+}
+
+/* Repeating structure chains trivially and must not count: zero fill, one byte, periods, text, copies. */
+static void
+test_udp_accel_structured(void)
+{
+	static const char text[] = "GET /index.html HTTP/1.1\r\nHost: example.com\r\nUser-Agent: x\r\n\r\n";
+	uint8_t a[200];
+	struct flow_insp f;
+
+	for (unsigned int kind = 0; kind < 6; kind++) {
+		harness_flow(&f, 17);
+		for (unsigned int i = 0; i < 8; i++) {
+			uint32_t len = 120;
+
+			switch (kind) {
+			case 0: memset(a, 0, len); break;
+			case 1: memset(a, 0xff, len); break;
+			case 2: for (uint32_t j = 0; j < len; j++) a[j] = (uint8_t)(j % 12 * 37); break;
+			case 3: for (uint32_t j = 0; j < len; j++) a[j] = (uint8_t)(j % 4 * 91); break;
+			case 4: len = sizeof(text) - 1; memcpy(a, text, len); break;
+			default:
+				/* identical random datagrams whose tail repeats their head (v1 shape) */
+				if (i == 0)
+					rndfill(a, 0, len), memcpy(a + len - 20, a, 20);
+				break;
+			}
+			feed(&f, CLS_C2S, a, len, UA_CP, UA_SP);
+		}
+		expect_not(&f, "softether");
+	}
+}
+
+static void
+test_udp_accel_random(void)
+{
+	uint8_t a[1500];
+	struct flow_insp f;
+	unsigned int decided = 0;
+
+	for (unsigned int i = 0; i < 3000; i++) {
+		harness_flow(&f, 17);
+		for (unsigned int k = 0; k < 8; k++) {
+			uint32_t len = 40 + rnd8() * 5u;
+
+			rndfill(a, 0, len);
+			feed(&f, (rnd8() & 1) ? CLS_S2C : CLS_C2S, a, len, (uint16_t)(1024 + i), (uint16_t)(40000 + k));
+		}
+		decided += f.phase == FLOW_DECIDED;
+	}
+	CHECK_EQ(decided, 0);
+}
+
+/* ESP on 4500 and "IPsec over UDP" on 10000 are offered first and still decide. */
+static void
+test_udp_accel_no_stealing(void)
+{
+	uint8_t a[120], b[120];
+	struct flow_insp f;
+
+	harness_flow(&f, 17);
+	for (uint32_t seq = 1; seq <= 3; seq++) {
+		esp(a, 0x01020304, seq, 100);
+		feed(&f, CLS_C2S, a, 108, 4500, 4500);
+	}
+	expect_not(&f, "softether");
+	CHECK_EQ(f.phase, FLOW_DECIDED);
+	harness_flow(&f, 17);
+	for (uint32_t seq = 1; seq <= 2; seq++) {
+		esp(a, 0x01020304, seq, 100);
+		esp(b, 0x0a0b0c0d, seq, 100);
+		feed(&f, CLS_C2S, a, 108, 40001, 10000);
+		feed(&f, CLS_S2C, b, 108, 40001, 10000);
+	}
+	expect(&f, "cisco-ipsec", CLS_CONFIRMED, "udp10000-esp-both-dirs-own-spi-seq-consecutive", 4);
+	expect_wireguard_openvpn_decide(UA_SP);
+}
+
 int
 main(void)
 {
@@ -848,6 +1093,11 @@ main(void)
 	test_icmp_boundaries();
 	test_icmp_ordinary();
 	test_icmp_no_stealing();
+	test_udp_accel_real();
+	test_udp_accel_built();
+	test_udp_accel_structured();
+	test_udp_accel_random();
+	test_udp_accel_no_stealing();
 	harness_free(&h);
 	CHECK_DONE();
 }

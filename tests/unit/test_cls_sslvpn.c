@@ -218,11 +218,25 @@ test_ocserv_psk(void)
 	feed(&f, CLS_C2S, cke, sizeof(cke));
 	want(&f, "unknown", NULL);
 
-	/* the ClientKeyExchange without the ServerHello before it: no decision */
+	/* the client's side alone: the ClientKeyExchange without a ServerHello seen decides, likely */
 	harness_flow(&f, 17);
 	feed(&f, CLS_C2S, ocs_client_hello, sizeof(ocs_client_hello));
 	feed(&f, CLS_C2S, ocs_client_key_exchange, sizeof(ocs_client_key_exchange));
+	want(&f, "openconnect", "dtls-psk-negotiate-app-id+psk-identity-one-dir");
+	CHECK_EQ(f.result, CLS_LIKELY);
+	CHECK_EQ(f.server, CLS_SERVER_S2C_SENDER);
+	CHECK_EQ(f.decided_at_pkt, 2);
+	/* ... with another identity it does not */
+	harness_flow(&f, 17);
+	feed(&f, CLS_C2S, ocs_client_hello, sizeof(ocs_client_hello));
+	feed(&f, CLS_C2S, cke, sizeof(cke));
 	want(&f, "unknown", NULL);
+	/* the server's side alone (ServerHello with a PSK suite, ServerHelloDone): any DTLS-PSK server, no */
+	harness_flow(&f, 17);
+	feed(&f, CLS_C2S, ocs_server_hello, sizeof(ocs_server_hello));
+	feed(&f, CLS_C2S, ocs_server_hello_done, sizeof(ocs_server_hello_done));
+	want(&f, "unknown", NULL);
+	CHECK_EQ(f.cls.owner, 0);
 
 	/* session id zeroed (an IoT PSK client's fresh hello): not claimed */
 	memcpy(ch, ocs_client_hello, sizeof(ch));
@@ -457,6 +471,93 @@ test_fortinet(void)
 	cleartext("GET /remote/sslvpn-tunnel HTTP/1.1\r\nHost: sslvpn\r\n\r\n", "unknown", NULL);
 }
 
+/* The server's side alone: its SYN-ACK, then its flight, the flow's first sender being the server. */
+static void
+tls_server_only(struct flow_insp *f, const struct tb *flight, uint32_t cut)
+{
+	harness_flow(f, 6);
+	harness_feed(&h, f, CLS_C2S, NULL, 0, 443, 50000);
+	if (cut == 0 || cut >= flight->n) {
+		harness_feed(&h, f, CLS_C2S, flight->b, flight->n, 443, 50000);
+		return;
+	}
+	harness_feed(&h, f, CLS_C2S, flight->b, cut, 443, 50000);
+	harness_feed(&h, f, CLS_C2S, flight->b + cut, flight->n - cut, 443, 50000);
+}
+
+static void
+test_fortinet_one_dir(void)
+{
+	struct tb cert, fl, ch;
+	struct flow_insp f;
+	uint32_t n, cut;
+	uint8_t cke[93];
+
+	/* server only: the certificate in the flight's first segment, or in its second */
+	tb_der_cert(&cert, "FortiGate CA", "FortiGate");
+	tb_server_flight(&fl, 0x0303, 0, 0, &cert, true, false);
+	tls_server_only(&f, &fl, 0);
+	want(&f, "fortinet", "tls12-server-certificate-issuer-fortigate-ca-one-dir");
+	CHECK_EQ(f.result, CLS_LIKELY);
+	CHECK_EQ(f.server, CLS_SERVER_C2S_SENDER);
+	CHECK_EQ(f.decided_at_pkt, 2);
+	tb_server_flight(&fl, 0x0303, 32, 1, NULL, false, false);
+	cut = fl.n;
+	tb_server_flight(&fl, 0x0303, 32, 1, &cert, true, false);
+	tls_server_only(&f, &fl, cut);
+	want(&f, "fortinet", "tls12-server-certificate-issuer-fortigate-ca-one-dir");
+	CHECK_EQ(f.decided_at_pkt, 3);
+	tb_der_cert(&cert, "fortinet-subca2001", "FGT60E4Q16000000");
+	tb_server_flight(&fl, 0x0303, 0, 0, &cert, false, false);
+	tls_server_only(&f, &fl, 0);
+	want(&f, "fortinet", "tls12-server-certificate-fortinet-factory-serial-one-dir");
+	/* server only, not FortiGate: an ordinary certificate, TLS 1.3, a ServerHello not at offset 0 */
+	tb_der_cert(&cert, "R3", "www.example.com");
+	tb_server_flight(&fl, 0x0303, 0, 0, &cert, true, false);
+	tls_server_only(&f, &fl, 0);
+	want(&f, "unknown", NULL);
+	CHECK_EQ(f.cls.owner, 0);
+	tb_der_cert(&cert, "FortiGate CA", "FortiGate");
+	tb_server_flight(&fl, 0x0303, 32, 1, &cert, true, true);
+	tls_server_only(&f, &fl, 0);
+	want(&f, "unknown", NULL);
+	CHECK_EQ(f.cls.owner, 0);
+	tb_server_flight(&fl, 0x0303, 0, 0, &cert, true, false);
+	harness_flow(&f, 6);
+	harness_feed(&h, &f, CLS_C2S, "HTTP/1.1 200 OK\r\n\r\n", 19, 443, 50000);
+	harness_feed(&h, &f, CLS_C2S, fl.b, fl.n, 443, 50000);
+	want(&f, "unknown", NULL);
+	/* the client's reply seen after a server-first flight: not one side only, given up */
+	tb_server_flight(&fl, 0x0303, 32, 1, NULL, false, false);
+	harness_flow(&f, 6);
+	harness_feed(&h, &f, CLS_C2S, fl.b, fl.n, 443, 50000);
+	CHECK_EQ(f.cls.owner, classifier_id_by_name("fortinet"));
+	harness_feed(&h, &f, CLS_S2C, "x", 1, 50000, 443);
+	CHECK_EQ(f.cls.owner, 0);
+
+	/*
+	 * client only: the ClientHello is owned until the client goes on past it
+	 * (its ClientKeyExchange: the server's flight went by unseen), then given up.
+	 */
+	n = tb_chrome(&ch, "vpn.example.com");
+	tcp_open(&f);
+	feed(&f, CLS_C2S, ch.b, n);
+	CHECK_EQ(f.cls.owner, classifier_id_by_name("fortinet"));
+	memset(cke, 0x42, sizeof(cke));
+	cke[0] = 0x16, cke[1] = 0x03, cke[2] = 0x03, cke[3] = 0, cke[4] = 0x25, cke[5] = 0x10;
+	feed(&f, CLS_C2S, cke, sizeof(cke));
+	CHECK_EQ(f.cls.owner, 0);
+	CHECK(f.phase != FLOW_DECIDED);
+	want(&f, "unknown", NULL);
+	/* a ClientHello in two segments (gathered, then offered whole): owned, then the same */
+	tcp_open(&f);
+	feed(&f, CLS_C2S, ch.b, 100);
+	feed(&f, CLS_C2S, ch.b + 100, n - 100);
+	CHECK_EQ(f.cls.owner, classifier_id_by_name("fortinet"));
+	feed(&f, CLS_C2S, cke, sizeof(cke));
+	CHECK_EQ(f.cls.owner, 0);
+}
+
 static void
 test_cleartext(void)
 {
@@ -581,6 +682,7 @@ main(void)
 	test_openconnect();
 	test_ocserv_psk();
 	test_fortinet();
+	test_fortinet_one_dir();
 	test_cleartext();
 	test_negatives();
 	test_no_stealing();

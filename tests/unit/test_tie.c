@@ -442,12 +442,12 @@ static void test_softether(void)
 	CHECK(l[TLS443].rule != 0 && l[TLS5555].rule != 0);
 	CHECK(l[TLS_OTHER_CLIENT].rule == 0 && l[TCP_PLAIN].rule == 0 && l[TLS_BY_ICMP].rule == 0 && l[ICMP].rule == 0);
 	if (l[TLS443].rule) {
-		CHECK_STR(tie_rules[l[TLS443].rule - 1].name, "softether-dns+tls");
+		CHECK_STR(tie_rules[l[TLS443].rule - 1].name, "softether-udp+tls");
 		struct flow_record r = f[TLS443];
 		tie_relabel(&r, &l[TLS443]);
 		CHECK_EQ(r.app, app("softether"));
 		CHECK_EQ(r.result, CLS_LIKELY);
-		CHECK_STR(r.check, "tie:softether-dns+tls");
+		CHECK_STR(r.check, "tie:softether-udp+tls");
 	}
 	CHECK(l[DNS].rule != 0 && l[DNS].n == 2);
 }
