@@ -118,8 +118,12 @@ struct opt_stall {
 	    "blocked flows the XDP map holds at once (65536)")                                               \
 	OPT("xdp-generic", XDP_GENERIC, FLAG, xdp_generic, 0, 0, 0, CMD_RUN, NULL,                            \
 	    "attach XDP in generic (SKB) mode without trying native")                                        \
+	OPT("mbufs", MBUFS, UINT, mbufs, 0, 0, 1u << 24, CMD_RUN, "N",                                        \
+	    "packet buffers in the pool (0: sized for every queue; docs/reliability.md)")                   \
 	OPT("test-stall-worker", TEST_STALL, STALL, stall, OPT_NO_STALL, 0, 0, CMD_RUN, "W:MS",                   \
-	    "fault injection: worker W stops polling once for MS ms")
+	    "fault injection: worker W stops polling once for MS ms")                                        \
+	OPT("test-packet-delay", TEST_DELAY, UINT, packet_delay_ns, 0, 0, 1000000, CMD_RUN, "NS",               \
+	    "fault injection: every worker spends NS ns more on each packet (overload tests)")
 
 /* The values of every option; defaults from the table (options_default). */
 struct options {

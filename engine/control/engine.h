@@ -73,6 +73,8 @@ struct engine {
 	uint64_t generation;        /* of the registry serving, 0 = none */
 	struct xdp_enforce *xdp;    /* live, --xdp-enforce: blocked flows mirrored into XDP */
 	int failed;
+	uint16_t ports[3];          /* live: the ports opened, for their driver counters */
+	unsigned int n_ports;
 };
 
 /*

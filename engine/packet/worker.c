@@ -564,6 +564,12 @@ static __rte_always_inline void process_burst(struct worker *w, const struct wor
 		w->stats.stage_cycles[STAGE_IO] += rte_rdtsc() - t4;
 		w->stats.stage_pkts += n;
 	}
+	if (unlikely(w->delay_cycles != 0)) {
+		/* Tests only: a slower worker, by busy waiting (no system call). */
+		uint64_t until = rte_rdtsc() + w->delay_cycles * n;
+		while (rte_rdtsc() < until)
+			rte_pause();
+	}
 }
 
 static inline void publish_gauges(struct worker *w)

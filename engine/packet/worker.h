@@ -90,6 +90,8 @@ struct worker {
 	/* Fault injection for the heartbeat alarm (--test-stall-worker): stop polling once. */
 	uint64_t stall_at_poll;
 	uint32_t stall_ms;
+	/* Fault injection for overload (--test-packet-delay): TSC cycles added to each packet, 0 = none. */
+	uint64_t delay_cycles;
 } __rte_cache_aligned;
 
 /*
