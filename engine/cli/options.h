@@ -23,13 +23,14 @@ struct opt_list {
 	unsigned int n;
 };
 
-/* --test-stall-worker W:MS */
+/* --test-stall-worker W:MS[@AFTER] */
 struct opt_stall {
 	int worker; /* -1: none */
 	uint32_t ms;
+	uint32_t after_ms; /* 0: at the worker's 1000th poll */
 };
 
-#define OPT_NO_STALL {-1, 0}
+#define OPT_NO_STALL {-1, 0, 0}
 #define OPT_EMPTY_LIST {{0}, 0}
 
 /* What each kind of option is in struct options. */
@@ -120,8 +121,8 @@ struct opt_stall {
 	    "attach XDP in generic (SKB) mode without trying native")                                        \
 	OPT("mbufs", MBUFS, UINT, mbufs, 0, 0, 1u << 24, CMD_RUN, "N",                                        \
 	    "packet buffers in the pool (0: sized for every queue; docs/reliability.md)")                   \
-	OPT("test-stall-worker", TEST_STALL, STALL, stall, OPT_NO_STALL, 0, 0, CMD_RUN, "W:MS",                   \
-	    "fault injection: worker W stops polling once for MS ms")                                        \
+	OPT("test-stall-worker", TEST_STALL, STALL, stall, OPT_NO_STALL, 0, 0, CMD_RUN, "W:MS[@AFTER]",           \
+	    "fault injection: worker W stops polling once for MS ms (AFTER ms after start)")                                        \
 	OPT("test-packet-delay", TEST_DELAY, UINT, packet_delay_ns, 0, 0, 1000000, CMD_RUN, "NS",               \
 	    "fault injection: every worker spends NS ns more on each packet (overload tests)")
 

@@ -328,7 +328,9 @@ int engine_setup(struct engine *e)
 		w->shared = e->sh;
 		w->shed_backlog = e->o.shed_backlog;
 		if ((int)i == e->o.stall.worker) {
-			w->stall_at_poll = 1000;
+			/* At the 1000th poll, or once the clock passes the time asked for. */
+			w->stall_at_poll = e->o.stall.after_ms ? UINT64_MAX : 1000;
+			w->stall_at_ns = e->o.stall.after_ms ? e->sh->unix_ns0 + (uint64_t)e->o.stall.after_ms * 1000000ull : 0;
 			w->stall_ms = e->o.stall.ms;
 		}
 		w->shed_after = e->o.shed_after;

@@ -651,8 +651,11 @@ static __rte_always_inline void worker_loop(struct worker *w, const bool offline
 		flow_table_age_paced(w->flows, w->now);
 		publish_gauges(w);
 		w->stats.polls++;
-		if (unlikely(w->stats.polls == w->stall_at_poll))
+		if (unlikely(w->stall_ms != 0) &&
+		    (w->stats.polls == w->stall_at_poll || (w->stall_at_ns != 0 && w->now >= w->stall_at_ns))) {
 			rte_delay_ms(w->stall_ms);
+			w->stall_ms = 0;
+		}
 		rte_rcu_qsbr_quiescent(sh->qsbr, w->id);
 	}
 	rte_rcu_qsbr_thread_offline(sh->qsbr, w->id);
