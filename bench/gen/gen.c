@@ -20,6 +20,12 @@
  *   - synthetic traffic: QUIC-like UDP/443, plain TCP (SYN, SYN-ACK, data,
  *     FIN) or plain UDP, --pkts packets sized by --sizes (64, imix, real).
  *
+ * --flood syn|random writes a flood instead: --flows single-packet flows at
+ * --rate per second, each a new 5-tuple. syn: TCP SYNs from random clients
+ * (10/8, random ports) to one server, 203.0.113.80:80; random: random
+ * addresses and ports both sides, half TCP SYNs, half UDP datagrams with a
+ * few random payload bytes. Flow tables see every packet as a new flow.
+ *
  * --truth FILE writes one CSV line per VPN flow (l4, client, server, app) for
  * the agreement check against `tundra classify --json`.
  *
@@ -708,12 +714,53 @@ static void hsift(size_t i)
 
 /* ---- main --------------------------------------------------------------- */
 
+/* One flood packet: flow s of --flood syn (random=0) or random (random=1). Returns the frame length. */
+static int build_flood(uint64_t s, int random, uint8_t *f)
+{
+	uint64_t r = h3(s, 0, 21), r2 = h3(s, 1, 21);
+	int udp = random && (r & 1);
+	int l4 = 34, hl = udp ? 8 + 16 : 20;
+	int len = l4 + hl < 60 ? 60 : l4 + hl;
+	memset(f, 0, (size_t)len);
+	memcpy(f, MAC_S, 6);
+	memcpy(f + 6, MAC_C, 6);
+	f[12] = 0x08;
+	f[14] = 0x45;
+	f[22] = (uint8_t)ip_ttl;
+	f[23] = udp ? 17 : 6;
+	uint32_t src = random ? (uint32_t)(r >> 32) | 0x01000000u : (10u << 24) | (uint32_t)(r >> 40);
+	uint32_t dst = random ? (uint32_t)r2 | 0x01000000u : (203u << 24) | (113u << 8) | 80u;
+	for (int b = 0; b < 4; b++) {
+		f[26 + b] = (uint8_t)(src >> (24 - 8 * b));
+		f[30 + b] = (uint8_t)(dst >> (24 - 8 * b));
+	}
+	uint16_t sp = (uint16_t)(1024 + (r >> 8) % 64000), dp = random ? (uint16_t)(1 + (r2 >> 40) % 65535) : 80;
+	f[l4] = (uint8_t)(sp >> 8);
+	f[l4 + 1] = (uint8_t)sp;
+	f[l4 + 2] = (uint8_t)(dp >> 8);
+	f[l4 + 3] = (uint8_t)dp;
+	if (udp) {
+		memcpy(f + l4 + 8, rnd_pool + (r2 & 0xffff), 16);
+	} else {
+		put_be32x(f + l4 + 4, (uint32_t)r2); /* sequence number */
+		f[l4 + 12] = 0x50;                    /* 20-byte header */
+		f[l4 + 13] = 0x02;                    /* SYN */
+		f[l4 + 14] = 0xfa;                    /* window 64240 */
+		f[l4 + 15] = 0xf0;
+	}
+	f[16] = (uint8_t)((l4 + hl - 14) >> 8);
+	f[17] = (uint8_t)(l4 + hl - 14);
+	finish(f, l4 + hl, 4, udp ? 17 : 6, l4, 1);
+	return len;
+}
+
 static void usage(void)
 {
 	fprintf(stderr,
 		"usage: tundra-gen --out FILE.pcap [--flows N] [--concurrent N] [--rate NEW_PER_S]\n"
 		"                  [--pkts N] [--sizes 64|imix|real] [--vpn-share F] [--mix default|plain]\n"
-		"                  [--seed S] [--pcaps DIR] [--truth FILE.csv] [--no-ipv6]\n");
+		"                  [--seed S] [--pcaps DIR] [--truth FILE.csv] [--no-ipv6]\n"
+		"       tundra-gen --out FILE.pcap --flood syn|random [--flows N] [--rate NEW_PER_S] [--seed S]\n");
 	exit(2);
 }
 
@@ -736,15 +783,53 @@ static void write_truth(FILE *tf, uint64_t s, const struct sess *ss)
 	}
 }
 
+static int write_flood(const char *out, int random)
+{
+	FILE *o = strcmp(out, "-") ? fopen(out, "wb") : stdout;
+	if (!o) {
+		fprintf(stderr, "tundra-gen: %s: %s\n", out, strerror(errno));
+		return 1;
+	}
+	setvbuf(o, NULL, _IOFBF, 1 << 22);
+	struct {
+		uint32_t magic;
+		uint16_t vmaj, vmin;
+		int32_t tz;
+		uint32_t sig, snap, link;
+	} gh = { 0xa1b2c3d4, 2, 4, 0, 0, 65535, 1 };
+	fwrite(&gh, sizeof(gh), 1, o);
+	const uint64_t t0 = 1700000000ULL * 1000000000ULL;
+	uint8_t frame[MAX_FRAME];
+	uint64_t bytes = 0;
+	for (uint64_t s = 0; s < n_flows; s++) {
+		int len = build_flood(s, random, frame);
+		uint64_t t = t0 + (uint64_t)((double)s * 1e9 / rate);
+		struct {
+			uint32_t s, us, incl, orig;
+		} ph = { (uint32_t)(t / 1000000000ULL), (uint32_t)(t % 1000000000ULL / 1000), (uint32_t)len,
+			 (uint32_t)len };
+		fwrite(&ph, sizeof(ph), 1, o);
+		fwrite(frame, (size_t)len, 1, o);
+		bytes += (uint64_t)len;
+	}
+	if (fflush(o) || (o != stdout && fclose(o))) {
+		fprintf(stderr, "tundra-gen: %s: write failed\n", out);
+		return 1;
+	}
+	fprintf(stderr, "tundra-gen: %s: %s flood, %" PRIu64 " packets (one new flow each), %" PRIu64 " bytes, %.3f s\n",
+		out, random ? "random 5-tuple" : "SYN", n_flows, bytes, (double)n_flows / rate);
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
-	const char *out = NULL, *truth = NULL, *mix = "default", *sizes = "real";
+	const char *out = NULL, *truth = NULL, *mix = "default", *sizes = "real", *flood = NULL;
 	static const struct option lo[] = {
 		{ "out", 1, 0, 'o' },     { "flows", 1, 0, 'f' },   { "concurrent", 1, 0, 'c' },
 		{ "rate", 1, 0, 'r' },    { "pkts", 1, 0, 'p' },    { "sizes", 1, 0, 'z' },
 		{ "vpn-share", 1, 0, 'v' }, { "mix", 1, 0, 'm' },   { "seed", 1, 0, 's' },
 		{ "pcaps", 1, 0, 'P' },   { "truth", 1, 0, 't' },   { "no-ipv6", 0, 0, '6' },
-		{ 0, 0, 0, 0 }
+		{ "flood", 1, 0, 'F' },   { 0, 0, 0, 0 }
 	};
 	int c;
 	while ((c = getopt_long(argc, argv, "", lo, NULL)) != -1) {
@@ -761,6 +846,7 @@ int main(int argc, char **argv)
 		case 'P': pcap_dir = optarg; break;
 		case 't': truth = optarg; break;
 		case '6': ipv6_synth = false; break;
+		case 'F': flood = optarg; break;
 		default: usage();
 		}
 	}
@@ -781,6 +867,11 @@ int main(int argc, char **argv)
 		usage();
 	for (size_t i = 0; i < sizeof(rnd_pool); i++)
 		rnd_pool[i] = (uint8_t)h3(i, 0, 99);
+	if (flood) {
+		if (strcmp(flood, "syn") && strcmp(flood, "random"))
+			usage();
+		return write_flood(out, !strcmp(flood, "random"));
+	}
 	if (!no_template) {
 		load_labels();
 		for (int i = 0; i < N_VPN; i++)

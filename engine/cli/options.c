@@ -122,14 +122,18 @@ static int parse_value(const struct opt_desc *d, const char *arg, struct options
 	}
 	case K_STALL: {
 		struct opt_stall *st = field;
-		unsigned int wi, ms;
+		unsigned int wi, ms, after = 0;
 		char tail;
-		if (sscanf(arg, "%u:%u%c", &wi, &ms, &tail) != 2 || ms == 0 || ms > 60000 || wi > 64) {
-			fprintf(stderr, "tundra: --%s: expected WORKER:MS (MS in 1..60000)\n", d->name);
+		bool at = strchr(arg, '@') != NULL;
+		int n = at ? sscanf(arg, "%u:%u@%u%c", &wi, &ms, &after, &tail) : sscanf(arg, "%u:%u%c", &wi, &ms, &tail);
+		if (n != (at ? 3 : 2) || ms == 0 || ms > 60000 || wi > 64 || after > 3600000 || (n == 3 && after == 0)) {
+			fprintf(stderr, "tundra: --%s: expected WORKER:MS[@AFTER] (MS in 1..60000, AFTER in ms)\n",
+				d->name);
 			return -1;
 		}
 		st->worker = (int)wi;
 		st->ms = ms;
+		st->after_ms = after;
 		return 0;
 	}
 	case K_FAULT: {

@@ -23,10 +23,11 @@ struct opt_list {
 	unsigned int n;
 };
 
-/* --test-stall-worker W:MS */
+/* --test-stall-worker W:MS[@AFTER] */
 struct opt_stall {
 	int worker; /* -1: none */
 	uint32_t ms;
+	uint32_t after_ms; /* 0: at the worker's 1000th poll */
 };
 
 /* --test-fault worker-panic:W[:MS] */
@@ -35,7 +36,7 @@ struct opt_fault {
 	uint32_t after_ms;
 };
 
-#define OPT_NO_STALL {-1, 0}
+#define OPT_NO_STALL {-1, 0, 0}
 #define OPT_NO_FAULT {-1, 0}
 #define OPT_EMPTY_LIST {{0}, 0}
 
@@ -130,8 +131,12 @@ struct opt_fault {
 	    "blocked flows the XDP map holds at once (65536)")                                               \
 	OPT("xdp-generic", XDP_GENERIC, FLAG, xdp_generic, 0, 0, 0, CMD_RUN, NULL,                            \
 	    "attach XDP in generic (SKB) mode without trying native")                                        \
-	OPT("test-stall-worker", TEST_STALL, STALL, stall, OPT_NO_STALL, 0, 0, CMD_RUN, "W:MS",                   \
-	    "fault injection: worker W stops polling once for MS ms")                                      \
+	OPT("mbufs", MBUFS, UINT, mbufs, 0, 0, 1u << 24, CMD_RUN, "N",                                        \
+	    "packet buffers in the pool (0: sized for every queue; docs/reliability.md)")                   \
+	OPT("test-stall-worker", TEST_STALL, STALL, stall, OPT_NO_STALL, 0, 0, CMD_RUN, "W:MS[@AFTER]",           \
+	    "fault injection: worker W stops polling once for MS ms (AFTER ms after start)")                  \
+	OPT("test-packet-delay", TEST_DELAY, UINT, packet_delay_ns, 0, 0, 1000000, CMD_RUN, "NS",               \
+	    "fault injection: every worker spends NS ns more on each packet (overload tests)")              \
 	OPT("test-fault", TEST_FAULT, FAULT, fault, OPT_NO_FAULT, 0, 0, CMD_RUN, "worker-panic:W[:MS]",           \
 	    "fault injection: worker W's loop ends for good MS ms after start (default 0)")
 

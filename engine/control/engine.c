@@ -330,10 +330,13 @@ int engine_setup(struct engine *e)
 		w->shed_backlog = e->o.shed_backlog;
 		w->panic_at_ns = UINT64_MAX; /* live.c sets the injected fault's time at launch */
 		if ((int)i == e->o.stall.worker) {
-			w->stall_at_poll = 1000;
+			/* At the 1000th poll, or once the clock passes the time asked for. */
+			w->stall_at_poll = e->o.stall.after_ms ? UINT64_MAX : 1000;
+			w->stall_at_ns = e->o.stall.after_ms ? e->sh->unix_ns0 + (uint64_t)e->o.stall.after_ms * 1000000ull : 0;
 			w->stall_ms = e->o.stall.ms;
 		}
 		w->shed_after = e->o.shed_after;
+		w->delay_cycles = (uint64_t)((double)e->o.packet_delay_ns * (double)rte_get_tsc_hz() / 1e9);
 		char name[32];
 		snprintf(name, sizeof(name), "flows_%u", i);
 		struct flow_table_hooks hooks = worker_flow_hooks;
@@ -421,6 +424,13 @@ int engine_finish(struct engine *e, double secs)
 	print_summary(e, &s, secs, stderr);
 	int bad = stats_reconcile(&s, stderr);
 	fprintf(stderr, "  counters reconcile: %s\n", bad ? "NO" : "yes");
+	if (!e->offline)
+		fprintf(stderr,
+			"  mbufs: pool=%" PRIu64 " in_use=%" PRIu64 " in_use_start=%" PRIu64 "%s; ports: rx_nombuf=%" PRIu64
+			" rx_missed=%" PRIu64 "\n",
+			e->ctl.mbufs, e->ctl.mbufs_in_use, e->ctl.mbufs_in_use_start,
+			e->ctl.mbufs_in_use == e->ctl.mbufs_in_use_start ? " (all back)" : " (held by TX queues, or lost)",
+			e->ctl.port_rx_nombuf, e->ctl.port_rx_missed);
 	if (e->ctl.registry_alarm)
 		fprintf(stderr, "  ALARM: enforce was asked for but no registry served\n");
 	engine_xdp_summary(e, stderr);
@@ -447,6 +457,17 @@ int engine_finish(struct engine *e, double secs)
 			const struct worker_stats *w = &e->w[i]->stats;
 			fprintf(f, "%s{\"lcore\":%u,\"rx_pkts\":%" PRIu64 ",\"flows_created\":%" PRIu64 ",\"dead\":%s}",
 				i ? "," : "", e->w[i]->lcore, w->rx_pkts, w->flows_created, e->dead[i] ? "true" : "false");
+		}
+		fprintf(f, "],\"ports\":[");
+		for (unsigned int i = 0; i < e->n_ports; i++) {
+			struct rte_eth_stats es;
+			if (rte_eth_stats_get(e->ports[i], &es) != 0)
+				memset(&es, 0, sizeof(es));
+			fprintf(f,
+				"%s{\"port\":%u,\"rx\":%" PRIu64 ",\"rx_missed\":%" PRIu64 ",\"rx_errors\":%" PRIu64
+				",\"rx_nombuf\":%" PRIu64 ",\"tx\":%" PRIu64 ",\"tx_errors\":%" PRIu64 "}",
+				i ? "," : "", e->ports[i], es.ipackets, es.imissed, es.ierrors, es.rx_nombuf, es.opackets,
+				es.oerrors);
 		}
 		fprintf(f, "],\"distributor\":");
 		if (e->dist)

@@ -83,6 +83,8 @@ struct engine {
 	struct timespec t_start;    /* live: when the command started, before the EAL */
 	double startup_s;           /* live: from t_start to READY */
 	int failed;
+	uint16_t ports[3];          /* live: the ports opened, for their driver counters */
+	unsigned int n_ports;
 };
 
 /*

@@ -21,6 +21,7 @@
 #include <rte_launch.h>
 #include <rte_lcore.h>
 #include <rte_malloc.h>
+#include <rte_mempool.h>
 #include <rte_ring.h>
 
 #include "ctlsock.h"
@@ -46,6 +47,22 @@ static int first_unhealthy(const struct engine *e, const uint8_t *stuck)
 		if (stuck[i] || e->dead[i])
 			return (int)i;
 	return -1;
+}
+
+/* The pool's and the ports' own counters, into the control counters (the control lcore only). */
+static void sample_pool(struct engine *e)
+{
+	uint64_t nombuf = 0, missed = 0;
+	e->ctl.mbufs_in_use = e->mp ? rte_mempool_in_use_count(e->mp) : 0;
+	for (unsigned int i = 0; i < e->n_ports; i++) {
+		struct rte_eth_stats es;
+		if (rte_eth_stats_get(e->ports[i], &es) != 0)
+			continue;
+		nombuf += es.rx_nombuf;
+		missed += es.imissed;
+	}
+	e->ctl.port_rx_nombuf = nombuf;
+	e->ctl.port_rx_missed = missed;
 }
 
 int live_run(struct engine *e)
@@ -104,13 +121,16 @@ int live_run(struct engine *e)
 		fprintf(stderr, "tundra: no memory for the tie table\n");
 		goto out;
 	}
-	unsigned int n_mbufs = e->n_workers * 2 * (1024 + 1024 + WORKER_BURST * 2) + 4096;
-	e->mp = rte_pktmbuf_pool_create("live_pool", n_mbufs, 256, 0, RTE_MBUF_DEFAULT_BUF_SIZE,
+	unsigned int n_mbufs = e->o.mbufs ? e->o.mbufs : e->n_workers * 2 * (1024 + 1024 + WORKER_BURST * 2) + 4096;
+	/* Each lcore keeps up to a cache of free buffers; a small pool keeps smaller caches. */
+	unsigned int cache = RTE_MIN(256u, n_mbufs / 8);
+	e->mp = rte_pktmbuf_pool_create("live_pool", n_mbufs, cache, 0, RTE_MBUF_DEFAULT_BUF_SIZE,
 				       (int)rte_socket_id());
 	if (e->mp == NULL) {
 		fprintf(stderr, "tundra: mbuf pool of %u: %s (raise -m)\n", n_mbufs, rte_strerror(rte_errno));
 		goto out;
 	}
+	e->ctl.mbufs = n_mbufs;
 	char err[512];
 	int ports[2] = {e->o.rx_port, e->o.pair_port};
 	int n_ports = e->o.pair_port >= 0 ? 2 : 1;
@@ -119,8 +139,11 @@ int live_run(struct engine *e)
 	for (int p = 0; p < n_ports; p++)
 		if (port_init_live((uint16_t)ports[p], use_dist ? 1 : (uint16_t)e->n_workers, e->mp, err, sizeof(err)) !=
 		    0) {
-			fprintf(stderr, "tundra: %s\n", err);
+			fprintf(stderr, "tundra: %s%s\n", err,
+				e->o.mbufs ? " (--mbufs too small for the queues?)" : "");
 			goto out;
+		} else {
+			e->ports[e->n_ports++] = (uint16_t)ports[p];
 		}
 	int32_t out_of_rx = e->o.pair_port >= 0 ? e->o.pair_port : e->o.tx_port;
 	if (use_dist) {
@@ -223,6 +246,9 @@ int live_run(struct engine *e)
 			goto out;
 		}
 	}
+	/* What the queues took before any traffic (a NIC fills its RX ring): where the pool returns to. */
+	sample_pool(e);
+	e->ctl.mbufs_in_use_start = e->ctl.mbufs_in_use;
 	ctl_fd = e->o.control ? ctlsock_open(e->o.control, e->o.control_group) : -1;
 	if (e->o.control && ctl_fd < 0)
 		goto out;
@@ -281,6 +307,7 @@ int live_run(struct engine *e)
 			engine_reload_registry(e, false, reply, sizeof(reply));
 		}
 		double now = engine_elapsed(&t0);
+		sample_pool(e);
 		struct worker_stats s;
 		engine_collect_stats(e, &s);
 		if (s.rx_pkts != last_rx) {
@@ -372,6 +399,8 @@ int live_run(struct engine *e)
 		fprintf(stderr, "tundra: %" PRIu64 " forwarded frames refused by the TX port\n", e->dist->port_tx_failed);
 	engine_drain_records(e);
 	engine_xdp_sync(e);
+	/* Every lcore stopped: what is still out of the pool is in a queue, or lost. */
+	sample_pool(e);
 	rc = engine_finish(e, engine_elapsed(&t0)) ? 1 : 0;
 	if (e->n_dead) {
 		fprintf(stderr, "  ALARM: %u worker(s) died; their queues were forwarded uninspected (bypassed)\n",

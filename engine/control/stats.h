@@ -61,7 +61,16 @@
 	C(xdp_expired, "xdp_expired", "xdp_packets_total", "result=\"expired\"", COUNTER,                      \
 	  "Packets the XDP enforcer saw: dropped (blocked flow), expired (blocked, not refreshed: passed), passed.") \
 	C(xdp_passed, "xdp_passed", "xdp_packets_total", "result=\"passed\"", COUNTER,                         \
-	  "Packets the XDP enforcer saw: dropped (blocked flow), expired (blocked, not refreshed: passed), passed.")
+	  "Packets the XDP enforcer saw: dropped (blocked flow), expired (blocked, not refreshed: passed), passed.") \
+	C(mbufs, "mbufs", "mbufs", NULL, GAUGE, "Packet buffers in the pool (--mbufs).")                          \
+	C(mbufs_in_use, "mbufs_in_use", "mbufs_in_use", NULL, GAUGE,                                          \
+	  "Packet buffers out of the pool now: in RX and TX queues, rings, a worker's hands.")               \
+	C(mbufs_in_use_start, "mbufs_in_use_start", "mbufs_in_use_start", NULL, GAUGE,                        \
+	  "Packet buffers out of the pool once the ports had started, before traffic: where mbufs_in_use returns when traffic stops.") \
+	C(port_rx_nombuf, "port_rx_nombuf", "port_rx_no_buffer_total", NULL, COUNTER,                         \
+	  "Frames the ports could not receive for want of a packet buffer (rx_nombuf, all ports).")         \
+	C(port_rx_missed, "port_rx_missed", "port_rx_missed_total", NULL, COUNTER,                            \
+	  "Frames the ports dropped before tundra polled them: RX queue full (imissed, all ports).")
 
 struct control_stats {
 #define CONTROL_FIELD(field, ...) uint64_t field;

@@ -564,6 +564,12 @@ static __rte_always_inline void process_burst(struct worker *w, const struct wor
 		w->stats.stage_cycles[STAGE_IO] += rte_rdtsc() - t4;
 		w->stats.stage_pkts += n;
 	}
+	if (unlikely(w->delay_cycles != 0)) {
+		/* Tests only: a slower worker, by busy waiting (no system call). */
+		uint64_t until = rte_rdtsc() + w->delay_cycles * n;
+		while (rte_rdtsc() < until)
+			rte_pause();
+	}
 }
 
 static inline void publish_gauges(struct worker *w)
@@ -646,8 +652,11 @@ static __rte_always_inline bool worker_loop(struct worker *w, const bool offline
 		flow_table_age_paced(w->flows, w->now);
 		publish_gauges(w);
 		w->stats.polls++;
-		if (unlikely(w->stats.polls == w->stall_at_poll))
+		if (unlikely(w->stall_ms != 0) &&
+		    (w->stats.polls == w->stall_at_poll || (w->stall_at_ns != 0 && w->now >= w->stall_at_ns))) {
 			rte_delay_ms(w->stall_ms);
+			w->stall_ms = 0;
+		}
 		if (!offline && unlikely(w->now >= w->panic_at_ns))
 			return true;
 		rte_rcu_qsbr_quiescent(sh->qsbr, w->id);

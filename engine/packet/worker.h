@@ -89,13 +89,16 @@ struct worker {
 	uint8_t drain_on_quit;             /* fed by the distributor: empty the ring before leaving */
 	/* Fault injection for the heartbeat alarm (--test-stall-worker): stop polling once. */
 	uint64_t stall_at_poll;
-	uint32_t stall_ms;
+	uint64_t stall_at_ns;              /* or at this live time (0: by poll) */
+	uint32_t stall_ms;                 /* 0 once done */
 	/*
 	 * Fault injection for a dead worker (--test-fault worker-panic): live,
 	 * the loop ends for good at this time (ns, the live clock), leaving its
 	 * queues, flows and RCU registration as they are. UINT64_MAX: never.
 	 */
 	uint64_t panic_at_ns;
+	/* Fault injection for overload (--test-packet-delay): TSC cycles added to each packet, 0 = none. */
+	uint64_t delay_cycles;
 } __rte_cache_aligned;
 
 /*

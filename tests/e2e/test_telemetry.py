@@ -48,7 +48,13 @@ def query(cmd):
 
 
 try:
-    cmds = query("/")
+    # tundra registers its commands once its ports are up, which a sanitized build on a busy
+    # machine reaches well after the EAL opened the socket: wait for them, not a fixed time.
+    for _ in range(100):
+        cmds = query("/")
+        if "/tundra/stats" in cmds:
+            break
+        time.sleep(0.1)
     for name in ("/tundra/stats", "/tundra/workers", "/tundra/registry", "/tundra/flows"):
         c.check(name in cmds, f"{name} listed")
     s1 = query("/tundra/stats")

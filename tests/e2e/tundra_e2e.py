@@ -8,6 +8,7 @@ import sys
 import tempfile
 
 TUNDRA = os.environ.get("TUNDRA", "build/tundra")
+TUNDRA_GEN = os.environ.get("TUNDRA_GEN", os.path.join(os.path.dirname(TUNDRA), "tests", "tundra-gen"))
 SRC = os.environ.get("TUNDRA_SRC", os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))))
 PCAPS = os.path.join(SRC, "pcaps")
 WILD = os.path.normpath(os.path.join(SRC, "..", "shared", "pcaps", "wild"))
@@ -158,3 +159,60 @@ def packet_flow_id(t):
     ea = (ip_text(ver, a[0]), a[1])
     eb = (ip_text(ver, b[0]), b[1])
     return (l4, tuple(sorted([ea, eb])))
+
+
+# ---- live runs ----
+
+EAL = ["--no-huge", "-m", "512", "--no-pci", "--no-shconf", "--no-telemetry", "--log-level=*:error"]
+
+
+def lcores(n):
+    """--lcores value for n lcores (main + workers) on the CPUs this process may use."""
+    cpus = ",".join(map(str, sorted(os.sched_getaffinity(0))))
+    return f"(0-{n - 1})@({cpus})"
+
+
+def gen(out, *args):
+    """Runs tundra-gen; returns its summary line."""
+    p = subprocess.run([TUNDRA_GEN, "--out", out, "--pcaps", PCAPS, *args], capture_output=True, text=True,
+                       timeout=300)
+    if p.returncode != 0:
+        raise RuntimeError(f"tundra-gen {args} exited {p.returncode}: {p.stderr}")
+    return p.stderr.strip()
+
+
+def fit_mbufs(path, limit=1514):
+    """Keeps the frames of a pcap that fit one mbuf (net_pcap's infinite_rx needs that); returns their number."""
+    lt, pkts, nano = read_pcap(path)
+    keep = [p for p in pkts if len(p[2]) <= limit]
+    write_pcap(path, lt, keep, nano)
+    return len(keep)
+
+
+def rss_kib(pid):
+    """VmRSS of a process in KiB, or None once it is gone."""
+    try:
+        with open(f"/proc/{pid}/status") as f:
+            for line in f:
+                if line.startswith("VmRSS:"):
+                    return int(line.split()[1])
+    except OSError:
+        return None
+    return None
+
+
+def control(sock, cmd, timeout=10):
+    """One command over tundra's control socket; the reply line."""
+    import socket
+    s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    s.settimeout(timeout)
+    s.connect(sock)
+    s.sendall(cmd.encode() + b"\n")
+    reply = b""
+    while not reply.endswith(b"\n"):
+        chunk = s.recv(65536)
+        if not chunk:
+            break
+        reply += chunk
+    s.close()
+    return reply.decode().strip()
