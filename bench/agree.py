@@ -70,6 +70,9 @@ def main():
     for r in csv.DictReader(open(truth_p)):
         k = (l4n(r["l4"]), r["client_ip"], r["client_port"], r["server_ip"], r["server_port"])
         truth_keys.add(k)
+        # The same flow as a record that starts at the server: the session's packets after its
+        # flow left the table (evicted, or idle past the timeout) make a new flow from the server.
+        truth_keys.add((k[0], k[3], k[4], k[1], k[2]))
         want = fam(r["app"])
         miss_ok = (r["template"], r["l4"], r["server_ip"], r["server_port"]) in known
         c = per[r["template"] + ":" + r["l4"] + "/" + r["server_port"]]

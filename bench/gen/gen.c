@@ -388,6 +388,22 @@ static uint16_t pick_size(uint64_t s, uint32_t j)
 
 static uint8_t rnd_pool[65536 + MAX_FRAME];
 
+/*
+ * n random payload bytes for packet j of session s: a window of the pool,
+ * XORed with a key of the packet's own. Windows alone overlap (two packets'
+ * windows share bytes once in a few hundred pairs), and a payload that
+ * repeats part of an earlier one is structure no encrypted or random traffic
+ * has: a validator that chains datagrams (SoftEther's IVs) would read it as
+ * its protocol.
+ */
+static void rnd_payload(uint8_t *dst, size_t n, uint64_t s, uint64_t j)
+{
+	const uint8_t *src = rnd_pool + (h3(s, j, 3) & 0xffff);
+	uint64_t key = h3(s, j, 4);
+	for (size_t i = 0; i < n; i++)
+		dst[i] = src[i] ^ (uint8_t)(key >> (8 * (i & 7)));
+}
+
 static uint32_t csum_add(uint32_t s, const uint8_t *p, size_t n)
 {
 	while (n > 1) {
@@ -540,7 +556,7 @@ static int build(uint64_t s, const struct sess *ss, uint32_t j, uint8_t *f)
 			if (len > 1514 && strcmp(t->kind, "wireguard"))
 				len = 1514;
 			memcpy(f, k->data, (size_t)keep);
-			memcpy(f + keep, rnd_pool + (h3(s, j, 3) & 0xffff), (size_t)(len - keep));
+			rnd_payload(f + keep, (size_t)(len - keep), s, j);
 			if (!strcmp(t->kind, "wireguard")) { /* counter */
 				uint64_t ctr = j;
 				for (int b = 0; b < 8; b++)
@@ -622,7 +638,7 @@ static int build(uint64_t s, const struct sess *ss, uint32_t j, uint8_t *f)
 	f[l4 + 2] = (uint8_t)(b >> 8);
 	f[l4 + 3] = (uint8_t)b;
 	int pl = l4 + hl;
-	memcpy(f + pl, rnd_pool + (h3(s, j, 3) & 0xffff), (size_t)(len - pl));
+	rnd_payload(f + pl, (size_t)(len - pl), s, j);
 	if (proto == 6) {
 		uint32_t iss_c = (uint32_t)(r >> 3), iss_s = (uint32_t)(r >> 29);
 		uint8_t flags = j == 0 ? 0x02 : j == 1 ? 0x12 : (ss->npkts >= 5 && j == ss->npkts - 1) ? 0x11 : 0x18;
